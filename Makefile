@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both install
+# what is missing, then build.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: setup build run test unit e2e asan bench format clean
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	exec $(BUILD)/bin/corral-shop --listen=0.0.0.0:8080 --admin=0.0.0.0:9901
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j 1 --timeout 900
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit
+
+e2e: build
+	cd $(BUILD) && ctest --output-on-failure -L e2e
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: setup
+	cmake -S . -B build-asan -DCORRAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build build-asan -j $(JOBS) --target unit_tests
+	cd build-asan && ctest --output-on-failure -L unit
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,234 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+extern char** environ;
+
+namespace corral::e2e {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<pid_t> Children(pid_t pid) {
+  std::vector<pid_t> out;
+  std::istringstream in(ReadAll("/proc/" + std::to_string(pid) + "/task/" +
+                                std::to_string(pid) + "/children"));
+  pid_t child;
+  while (in >> child) out.push_back(child);
+  return out;
+}
+
+HttpResult FromHttplib(const httplib::Result& res) {
+  HttpResult r;
+  if (!res) {
+    r.error = httplib::to_string(res.error());
+    return r;
+  }
+  r.status = res->status;
+  r.body = res->body;
+  for (const auto& [k, v] : res->headers) r.headers[k] = v;
+  return r;
+}
+
+}  // namespace
+
+bool PollUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+HttpResult HttpGet(uint16_t port, const std::string& path) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(30, 0);
+  return FromHttplib(client.Get(path));
+}
+
+HttpResult HttpPost(uint16_t port, const std::string& path,
+                    const std::string& body, const std::string& content_type) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(5, 0);
+  client.set_read_timeout(30, 0);
+  return FromHttplib(client.Post(path, body, content_type));
+}
+
+std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
+  std::unique_ptr<CorralProcess> p(new CorralProcess());
+  p->port_ = FreePort();
+  p->admin_port_ = FreePort();
+  while (p->admin_port_ == p->port_) p->admin_port_ = FreePort();
+  char tmpl[] = "/tmp/corral-e2e-log-XXXXXX";
+  int log_fd = mkstemp(tmpl);
+  p->log_path_ = tmpl;
+
+  std::vector<std::string> argv;
+  if (options.pid_namespace) {
+    argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"};
+  }
+  argv.push_back(CORRAL_SHOP_BIN);
+  argv.push_back("--listen=127.0.0.1:" + std::to_string(p->port_));
+  argv.push_back("--admin=127.0.0.1:" + std::to_string(p->admin_port_));
+  for (const std::string& a : options.args) argv.push_back(a);
+
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).rfind("CORRAL_", 0) == 0) continue;
+    env.emplace_back(*e);
+  }
+  for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  for (auto& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(log_fd, STDOUT_FILENO);
+    dup2(log_fd, STDERR_FILENO);
+    execve(cargv[0], cargv.data(), cenv.data());
+    _exit(127);
+  }
+  close(log_fd);
+  p->launcher_pid_ = pid;
+  if (!options.pid_namespace) {
+    p->master_pid_ = pid;
+  } else {
+    PollUntil(
+        [&]() {
+          auto kids = Children(pid);
+          if (kids.empty()) return false;
+          p->master_pid_ = kids.front();
+          return true;
+        },
+        10s);
+  }
+  return p;
+}
+
+CorralProcess::~CorralProcess() {
+  if (exit_code_) return;
+  for (pid_t child : ChildPids()) kill(child, SIGKILL);
+  if (master_pid_ > 0) kill(master_pid_, SIGKILL);
+  if (launcher_pid_ > 0) {
+    kill(launcher_pid_, SIGKILL);
+    int status;
+    waitpid(launcher_pid_, &status, 0);
+  }
+}
+
+std::vector<pid_t> CorralProcess::ChildPids() const {
+  return master_pid_ > 0 ? Children(master_pid_) : std::vector<pid_t>{};
+}
+
+std::optional<pid_t> CorralProcess::HostPid(pid_t ns_pid) const {
+  std::vector<pid_t> candidates = ChildPids();
+  candidates.push_back(master_pid_);
+  for (pid_t host : candidates) {
+    std::istringstream in(ReadAll("/proc/" + std::to_string(host) + "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("NSpid:", 0) != 0) continue;
+      std::istringstream ids(line.substr(6));
+      pid_t id = 0, last = 0;
+      while (ids >> id) last = id;
+      if (last == ns_pid) return host;
+    }
+  }
+  return std::nullopt;
+}
+
+bool CorralProcess::WaitReady(std::chrono::milliseconds deadline) {
+  return PollUntil([&]() { return ProbeStatus("/readyz") == 200; }, deadline);
+}
+
+int CorralProcess::ProbeStatus(const std::string& path) const {
+  httplib::Client client("127.0.0.1", admin_port_);
+  client.set_connection_timeout(1, 0);
+  client.set_read_timeout(1, 0);
+  auto res = client.Get(path);
+  return res ? res->status : 0;
+}
+
+void CorralProcess::Signal(int sig) const { kill(master_pid_, sig); }
+
+std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
+  if (exit_code_) return exit_code_;
+  PollUntil(
+      [&]() {
+        int status = 0;
+        pid_t r = waitpid(launcher_pid_, &status, WNOHANG);
+        if (r != launcher_pid_) return false;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
+                                       : 128 + WTERMSIG(status);
+        return true;
+      },
+      deadline);
+  return exit_code_;
+}
+
+std::string CorralProcess::Logs() const { return ReadAll(log_path_); }
+
+std::vector<nlohmann::json> CorralProcess::LogLines() const {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(Logs());
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded()) out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<nlohmann::json> CorralProcess::LogsWithMsg(const std::string& msg) const {
+  std::vector<nlohmann::json> out;
+  for (auto& j : LogLines()) {
+    if (j.value("msg", "") == msg) out.push_back(j);
+  }
+  return out;
+}
+
+bool CorralProcess::WaitForLog(const std::string& msg, size_t count,
+                               std::chrono::milliseconds deadline) {
+  return PollUntil([&]() { return LogsWithMsg(msg).size() >= count; }, deadline);
+}
+
+}  // namespace corral::e2e

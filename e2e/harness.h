@@ -1,0 +1,87 @@
+// Runs the real corral-shop binary as PID 1 of its own PID namespace
+// (`unshare --pid --fork --mount-proc`), the way a container runtime does, and
+// gives tests its ports, its processes (as host pids) and its JSON logs.
+#ifndef CORRAL_E2E_HARNESS_H_
+#define CORRAL_E2E_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace corral::e2e {
+
+using namespace std::chrono_literals;
+
+// Polls `done` every few milliseconds until it holds or the deadline passes.
+bool PollUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds deadline);
+
+uint16_t FreePort();
+
+struct HttpResult {
+  int status = 0;  // 0: no response (connection refused, reset...)
+  std::string body;
+  std::map<std::string, std::string> headers;
+  std::string error;
+};
+HttpResult HttpGet(uint16_t port, const std::string& path);
+HttpResult HttpPost(uint16_t port, const std::string& path,
+                    const std::string& body,
+                    const std::string& content_type = "application/json");
+
+struct ProcessOptions {
+  std::vector<std::string> args;             // besides --listen/--admin
+  std::map<std::string, std::string> env;    // added to the environment
+  bool pid_namespace = true;
+};
+
+class CorralProcess {
+ public:
+  static std::unique_ptr<CorralProcess> Start(ProcessOptions options);
+  ~CorralProcess();  // SIGKILLs whatever is left
+
+  uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
+
+  // The master's pid as seen from the test (host namespace).
+  pid_t master_pid() const { return master_pid_; }
+  // Host pids of the master's live children.
+  std::vector<pid_t> ChildPids() const;
+  // Host pid of a process by its pid inside the namespace.
+  std::optional<pid_t> HostPid(pid_t ns_pid) const;
+
+  bool WaitReady(std::chrono::milliseconds deadline = 20s);
+  int ProbeStatus(const std::string& path) const;
+  void Signal(int sig) const;
+  // The master's exit code (or 128+signal), once it has exited.
+  std::optional<int> WaitExit(std::chrono::milliseconds deadline);
+
+  std::string Logs() const;
+  std::vector<nlohmann::json> LogLines() const;
+  // Lines whose "msg" equals `msg`.
+  std::vector<nlohmann::json> LogsWithMsg(const std::string& msg) const;
+  bool WaitForLog(const std::string& msg, size_t count,
+                  std::chrono::milliseconds deadline);
+
+ private:
+  CorralProcess() = default;
+
+  pid_t launcher_pid_ = -1;  // unshare, or the master itself
+  pid_t master_pid_ = -1;
+  uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
+  std::string log_path_;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace corral::e2e
+
+#endif  // CORRAL_E2E_HARNESS_H_

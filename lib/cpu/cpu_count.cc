@@ -1,0 +1,174 @@
+#include "cpu/cpu_count.h"
+
+#include <sched.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace corral::cpu {
+namespace {
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The cgroup path of this process for the v2 hierarchy ("0::/path") and for
+// the v1 cpu controller ("N:cpu,cpuacct:/path").
+struct CgroupPaths {
+  std::optional<std::string> v2;
+  std::optional<std::string> v1_cpu;
+  std::string v1_mount;  // "cpu,cpuacct" or "cpu"
+};
+
+CgroupPaths ParseProcSelfCgroup(absl::string_view text) {
+  CgroupPaths paths;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (parts.size() != 3) continue;
+    if (parts[0] == "0" && parts[1].empty()) {
+      paths.v2 = std::string(parts[2]);
+      continue;
+    }
+    for (absl::string_view c : absl::StrSplit(parts[1], ',')) {
+      if (c == "cpu") {
+        paths.v1_cpu = std::string(parts[2]);
+        paths.v1_mount = std::string(parts[1]);
+      }
+    }
+  }
+  return paths;
+}
+
+std::string Join(const std::string& root, const std::string& mid,
+                 const std::string& path, const char* file) {
+  std::string out = root;
+  if (!mid.empty()) out += "/" + mid;
+  if (!path.empty() && path != "/") out += path;
+  out += "/";
+  out += file;
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view cpu_max) {
+  std::vector<absl::string_view> parts = absl::StrSplit(
+      absl::StripAsciiWhitespace(cpu_max), ' ', absl::SkipEmpty());
+  if (parts.empty() || parts.size() > 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.max: expected \"QUOTA PERIOD\", got \"", cpu_max, "\""));
+  }
+  int64_t period = 100000;
+  if (parts.size() == 2 && (!absl::SimpleAtoi(parts[1], &period) || period <= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.max: bad period in \"", cpu_max, "\""));
+  }
+  if (parts[0] == "max") return std::optional<double>();
+  int64_t quota = 0;
+  if (!absl::SimpleAtoi(parts[0], &quota) || quota <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.max: bad quota in \"", cpu_max, "\""));
+  }
+  return std::optional<double>(static_cast<double>(quota) / period);
+}
+
+absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_us,
+                                                    absl::string_view period_us) {
+  int64_t quota = 0;
+  int64_t period = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(quota_us), &quota)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.cfs_quota_us: not a number: \"", quota_us, "\""));
+  }
+  if (quota < 0) return std::optional<double>();
+  if (quota == 0) {
+    return absl::InvalidArgumentError("cpu.cfs_quota_us: zero quota");
+  }
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(period_us), &period) ||
+      period <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.cfs_period_us: bad period \"", period_us, "\""));
+  }
+  return std::optional<double>(static_cast<double>(quota) / period);
+}
+
+CpuCount Derive(int affinity_cpus, std::optional<double> quota_cpus,
+                absl::string_view source) {
+  CpuCount c;
+  c.affinity_cpus = affinity_cpus < 1 ? 1 : affinity_cpus;
+  c.quota_cpus = quota_cpus;
+  c.source = std::string(source);
+  c.workers = c.affinity_cpus;
+  if (quota_cpus) {
+    // Round up like the JVM and Go: a 1500m limit gets 2 workers, because a
+    // worker is idle much of its time on network waits.
+    int ceil_quota = static_cast<int>(std::ceil(*quota_cpus - 1e-9));
+    if (ceil_quota < c.workers) c.workers = ceil_quota;
+    c.how = absl::StrFormat(
+        "min(affinity %d CPUs, ceil(quota %.3g CPUs from %s) = %d) = %d",
+        c.affinity_cpus, *quota_cpus, c.source, ceil_quota, c.workers);
+  } else {
+    c.how = absl::StrFormat("affinity %d CPUs, no CPU quota", c.affinity_cpus);
+  }
+  if (c.workers < 1) c.workers = 1;
+  return c;
+}
+
+CpuCount DetectFrom(const std::string& cgroup_root,
+                    absl::string_view proc_self_cgroup, int affinity_cpus) {
+  CgroupPaths paths = ParseProcSelfCgroup(proc_self_cgroup);
+  std::vector<std::string> problems;
+  // v2: the unified hierarchy is the root itself, or "unified" on hybrid hosts.
+  if (paths.v2) {
+    for (const char* mid : {"", "unified"}) {
+      std::string file = Join(cgroup_root, mid, *paths.v2, "cpu.max");
+      std::optional<std::string> text = ReadFile(file);
+      if (!text) continue;
+      auto quota = ParseCpuMax(*text);
+      if (quota.ok()) return Derive(affinity_cpus, *quota, file);
+      problems.push_back(std::string(quota.status().message()));
+    }
+  }
+  if (paths.v1_cpu) {
+    for (const std::string& mid : {paths.v1_mount, std::string("cpu,cpuacct"),
+                                   std::string("cpu")}) {
+      std::string qfile = Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_quota_us");
+      std::optional<std::string> quota_text = ReadFile(qfile);
+      if (!quota_text) continue;
+      std::string pfile = Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_period_us");
+      std::optional<std::string> period_text = ReadFile(pfile);
+      auto quota = ParseCfsQuota(*quota_text, period_text.value_or(""));
+      if (quota.ok()) return Derive(affinity_cpus, *quota, qfile);
+      problems.push_back(std::string(quota.status().message()));
+    }
+  }
+  CpuCount c = Derive(affinity_cpus, std::nullopt, "");
+  if (!problems.empty()) {
+    c.how += "; unreadable quota ignored: " + problems.front();
+  }
+  return c;
+}
+
+CpuCount Detect() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int affinity = 1;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) affinity = CPU_COUNT(&set);
+  std::string self = ReadFile("/proc/self/cgroup").value_or("");
+  return DetectFrom("/sys/fs/cgroup", self, affinity);
+}
+
+}  // namespace corral::cpu

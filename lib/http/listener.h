@@ -1,0 +1,39 @@
+// Accepts connections on a listening socket and starts a Session for each.
+#ifndef CORRAL_HTTP_LISTENER_H_
+#define CORRAL_HTTP_LISTENER_H_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "http/router.h"
+#include "http/session.h"
+
+namespace corral::http {
+
+class Listener {
+ public:
+  Listener(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
+           const Router& router, const SessionLimits& limits,
+           SessionObserver* observer, ConnectionSet* connections);
+
+  void Start();
+  // Closes this process's descriptor only. Never shutdown(2): the socket is
+  // shared with sibling workers and would stop accepting in all of them.
+  void Stop();
+  bool accepting() const { return acceptor_.is_open(); }
+
+ private:
+  void Accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  const Router& router_;
+  const SessionLimits& limits_;
+  SessionObserver* observer_;
+  ConnectionSet* connections_;
+};
+
+}  // namespace corral::http
+
+#endif  // CORRAL_HTTP_LISTENER_H_

@@ -1,0 +1,106 @@
+#include "http/router.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace corral::http {
+namespace {
+
+std::vector<std::string> Segments(absl::string_view path) {
+  return absl::StrSplit(path, '/', absl::SkipEmpty());
+}
+
+bool IsParam(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Fills `params` only when the whole path matches.
+bool MatchSegments(const std::vector<std::string>& pattern,
+                   const std::vector<std::string>& path,
+                   std::map<std::string, std::string>* params) {
+  if (pattern.size() != path.size()) return false;
+  std::map<std::string, std::string> found;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (IsParam(pattern[i])) {
+      found[pattern[i].substr(1, pattern[i].size() - 2)] = path[i];
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  if (params != nullptr) *params = std::move(found);
+  return true;
+}
+
+}  // namespace
+
+absl::Status Router::Add(std::string_view method,
+                         std::string_view path_template, Handler handler) {
+  if (path_template.empty() || path_template.front() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("route \"", std::string(path_template), "\" must start with /"));
+  }
+  for (const Route& r : routes_) {
+    if (r.method == method && r.path_template == path_template) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("route ", std::string(method), " ", std::string(path_template), " added twice"));
+    }
+  }
+  routes_.push_back(Route{std::string(method), std::string(path_template),
+                          Segments(absl::string_view(path_template.data(), path_template.size())), std::move(handler)});
+  if (std::find(templates_.begin(), templates_.end(), path_template) ==
+      templates_.end()) {
+    templates_.emplace_back(path_template);
+  }
+  return absl::OkStatus();
+}
+
+RouteMatch Router::Match(Request& request) const {
+  RouteMatch match;
+  match.route = std::string(kUnmatchedRoute);
+  std::vector<std::string> path = Segments(request.path);
+  std::vector<std::string> allowed;
+  const Route* get_fallback = nullptr;
+  for (const Route& r : routes_) {
+    std::map<std::string, std::string> params;
+    if (!MatchSegments(r.segments, path, &params)) continue;
+    if (r.method == request.method) {
+      match.kind = RouteMatch::Kind::kFound;
+      match.handler = &r.handler;
+      match.route = r.path_template;
+      request.params = std::move(params);
+      return match;
+    }
+    if (request.method == "HEAD" && r.method == "GET" && !get_fallback) {
+      get_fallback = &r;
+      request.params = std::move(params);
+    }
+    allowed.push_back(r.method);
+    if (r.method == "GET") allowed.push_back("HEAD");
+  }
+  if (get_fallback != nullptr) {
+    match.kind = RouteMatch::Kind::kFound;
+    match.handler = &get_fallback->handler;
+    match.route = get_fallback->path_template;
+    return match;
+  }
+  if (!allowed.empty()) {
+    std::sort(allowed.begin(), allowed.end());
+    allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
+    match.kind = RouteMatch::Kind::kMethodNotAllowed;
+    match.allow = absl::StrJoin(allowed, ", ");
+    // The path is known: label it with its template so a 405 is attributed.
+    for (const Route& r : routes_) {
+      if (MatchSegments(r.segments, path, nullptr)) {
+        match.route = r.path_template;
+        break;
+      }
+    }
+  }
+  return match;
+}
+
+}  // namespace corral::http

@@ -1,0 +1,55 @@
+// Maps method + path to a handler, with templates like /products/{id}. The
+// matched template is the route label of the metrics, so labels stay bounded.
+#ifndef CORRAL_HTTP_ROUTER_H_
+#define CORRAL_HTTP_ROUTER_H_
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "http/request.h"
+#include "http/response.h"
+
+namespace corral::http {
+
+using Handler = std::function<void(const Request&, Respond)>;
+
+// The route label of a request that matched no route.
+inline constexpr std::string_view kUnmatchedRoute = "unmatched";
+
+struct RouteMatch {
+  enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+  Kind kind = Kind::kNotFound;
+  const Handler* handler = nullptr;
+  std::string route;  // the template, or kUnmatchedRoute
+  std::string allow;  // for 405: the methods the path accepts, "GET, HEAD"
+};
+
+class Router {
+ public:
+  // Templates are absolute paths; a segment "{name}" matches any one
+  // non-empty segment and is passed to the handler as a param.
+  absl::Status Add(std::string_view method, std::string_view path_template,
+                   Handler handler);
+
+  // Fills request.params on a match. HEAD falls back to GET.
+  RouteMatch Match(Request& request) const;
+
+  const std::vector<std::string>& Templates() const { return templates_; }
+
+ private:
+  struct Route {
+    std::string method;
+    std::string path_template;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+  std::vector<std::string> templates_;
+};
+
+}  // namespace corral::http
+
+#endif  // CORRAL_HTTP_ROUTER_H_

@@ -1,0 +1,39 @@
+// Structured logs: one JSON object per line on stdout, written with a single
+// write(2) so lines from the master and every worker never interleave.
+#ifndef CORRAL_LOG_LOG_H_
+#define CORRAL_LOG_LOG_H_
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace corral::log {
+
+enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Set once at process start: role is "master" or "worker"; worker is the
+// worker's index in the pool, -1 for the master.
+void Init(std::string_view role, int worker = -1, int slot = -1);
+void SetLevel(Level level);
+bool ParseLevel(std::string_view text, Level* level);
+
+void Write(Level level, std::string_view message,
+           const nlohmann::json& fields = nlohmann::json::object());
+
+inline void Debug(std::string_view m, const nlohmann::json& f = {}) {
+  Write(Level::kDebug, m, f);
+}
+inline void Info(std::string_view m, const nlohmann::json& f = {}) {
+  Write(Level::kInfo, m, f);
+}
+inline void Warn(std::string_view m, const nlohmann::json& f = {}) {
+  Write(Level::kWarn, m, f);
+}
+inline void Error(std::string_view m, const nlohmann::json& f = {}) {
+  Write(Level::kError, m, f);
+}
+
+}  // namespace corral::log
+
+#endif  // CORRAL_LOG_LOG_H_

@@ -1,0 +1,235 @@
+#include "master/master.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "admin/admin_server.h"
+#include "cpu/cpu_count.h"
+#include "log/log.h"
+#include "master/spawn.h"
+#include "master/supervisor.h"
+#include "pid1/pid1.h"
+#include "region/shared_region.h"
+#include "worker/worker.h"
+
+namespace corral::master {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+constexpr std::chrono::milliseconds kTick{50};
+
+int Somaxconn() {
+  std::ifstream in("/proc/sys/net/core/somaxconn");
+  int n = 0;
+  if (in >> n && n > 0) return n;
+  return SOMAXCONN;
+}
+
+absl::StatusOr<tcp::acceptor> Bind(asio::io_context& io, const Endpoint& e,
+                                   int backlog) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(e.host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", e.host, "\" is not an IP address"));
+  }
+  tcp::endpoint endpoint(address, e.port);
+  tcp::acceptor acceptor(io);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(backlog, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", FormatEndpoint(e), ": ", ec.message()));
+  }
+  return acceptor;
+}
+
+// The real ProcessControl: fork+exec of our own binary.
+class Processes : public ProcessControl {
+ public:
+  Processes(std::vector<std::string> argv, int listen_fd, int region_fd)
+      : exe_(SelfExePath()),
+        argv_(std::move(argv)),
+        listen_fd_(listen_fd),
+        region_fd_(region_fd) {
+    for (const auto& [key, value] : CurrentEnvironment()) {
+      if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == worker::kRoleEnv ||
+          key == worker::kGenerationEnv || key == worker::kListenFdEnv ||
+          key == worker::kRegionFdEnv) {
+        continue;
+      }
+      base_env_.push_back(absl::StrCat(key, "=", value));
+    }
+  }
+
+  absl::StatusOr<pid_t> StartWorker(int index, int slot,
+                                    int64_t generation) override {
+    SpawnRequest r;
+    r.exe = exe_;
+    r.argv = argv_;
+    r.env = base_env_;
+    r.env.push_back(absl::StrCat(worker::kRoleEnv, "=worker"));
+    r.env.push_back(absl::StrCat(worker::kIndexEnv, "=", index));
+    r.env.push_back(absl::StrCat(worker::kSlotEnv, "=", slot));
+    r.env.push_back(absl::StrCat(worker::kGenerationEnv, "=", generation));
+    r.env.push_back(absl::StrCat(worker::kListenFdEnv, "=", kListenFd));
+    r.env.push_back(absl::StrCat(worker::kRegionFdEnv, "=", kRegionFd));
+    r.listen_fd = listen_fd_;
+    r.region_fd = region_fd_;
+    return Spawn(r);
+  }
+
+  void Signal(pid_t pid, int sig) override { kill(pid, sig); }
+
+ private:
+  std::string exe_;
+  std::vector<std::string> argv_;
+  std::vector<std::string> base_env_;
+  int listen_fd_;
+  int region_fd_;
+};
+
+}  // namespace
+
+int RunMaster(const App& app, const Options& options,
+              const std::vector<std::string>& argv) {
+  log::Init("master");
+  signal(SIGPIPE, SIG_IGN);
+  if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
+    log::Warn("cannot become a child subreaper; orphans escape to init",
+              {{"error", s.ToString()}});
+  }
+
+  cpu::CpuCount cpus = cpu::Detect();
+  int workers = options.workers.value_or(cpus.workers);
+  log::Info("worker count", {{"workers", workers},
+                             {"how", options.workers
+                                         ? std::string("set by --workers")
+                                         : cpus.how},
+                             {"cpus_detected", cpus.workers}});
+
+  asio::io_context io(1);
+  int backlog = Somaxconn();
+  auto listener = Bind(io, options.listen, backlog);
+  if (!listener.ok()) {
+    log::Error("cannot start", {{"error", listener.status().ToString()}});
+    return 1;
+  }
+  auto admin_acceptor = Bind(io, options.admin, 1024);
+  if (!admin_acceptor.ok()) {
+    log::Error("cannot start", {{"error", admin_acceptor.status().ToString()}});
+    return 1;
+  }
+  auto region = region::SharedRegion::Create(std::max(64, workers * 4));
+  if (!region.ok()) {
+    log::Error("cannot create the metrics region",
+               {{"error", region.status().ToString()}});
+    return 1;
+  }
+
+  SupervisorConfig config;
+  config.workers = workers;
+  config.drain_delay = options.drain_delay;
+  config.drain_timeout = options.drain_timeout;
+  config.worker_start_timeout = options.worker_start_timeout;
+  config.worker_timeout = options.worker_timeout;
+  config.crash_loop_limit = options.crash_loop_limit;
+  Processes processes(argv, listener->native_handle(), region->fd());
+  Supervisor supervisor(config, processes, *region);
+
+  admin::AdminServer admin(io, std::move(*admin_acceptor), supervisor);
+
+  log::Info("listening", {{"app", app.name},
+                          {"version", app.version},
+                          {"listen", FormatEndpoint(options.listen)},
+                          {"port", listener->local_endpoint().port()},
+                          {"admin", FormatEndpoint(options.admin)},
+                          {"admin_port", admin.port()},
+                          {"backlog", backlog},
+                          {"pid1", getpid() == 1}});
+
+  auto reap = [&]() {
+    for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
+      if (!supervisor.OnChildExit(c.pid, c.status, region::MonotonicNanos())) {
+        log::Info("reaped orphaned process",
+                  {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
+      }
+    }
+  };
+  auto finish_if_done = [&]() {
+    if (supervisor.Finished()) {
+      admin.Stop();
+      io.stop();
+    }
+  };
+
+  asio::signal_set signals(io, SIGTERM, SIGINT, SIGQUIT);
+  signals.add(SIGHUP);
+  signals.add(SIGCHLD);
+  std::function<void()> wait_signal = [&]() {
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      int64_t now = region::MonotonicNanos();
+      switch (sig) {
+        case SIGCHLD:
+          reap();
+          break;
+        case SIGHUP:
+          supervisor.RequestRoll(now, "SIGHUP");
+          break;
+        case SIGTERM:
+        case SIGINT:
+          // A second one means "hurry": skip the rest of the delay.
+          supervisor.RequestShutdown(now, supervisor.state() == PoolState::kDraining,
+                                     sigabbrev_np(sig));
+          break;
+        case SIGQUIT:
+          supervisor.RequestShutdown(now, true, "QUIT");
+          break;
+      }
+      supervisor.Tick(now);
+      finish_if_done();
+      wait_signal();
+    });
+  };
+  wait_signal();
+
+  asio::steady_timer ticker(io);
+  std::function<void()> tick = [&]() {
+    reap();  // a safety net: SIGCHLDs coalesce
+    supervisor.Tick(region::MonotonicNanos());
+    finish_if_done();
+    ticker.expires_after(kTick);
+    ticker.async_wait([&](boost::system::error_code ec) {
+      if (!ec) tick();
+    });
+  };
+
+  admin.Start();
+  supervisor.Start(region::MonotonicNanos());
+  tick();
+  io.run();
+
+  // Nothing may outlive PID 1's exit: reap whatever is left.
+  reap();
+  int code = supervisor.ExitCode();
+  log::Info("master exiting", {{"exit_code", code}});
+  return code;
+}
+
+}  // namespace corral::master

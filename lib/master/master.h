@@ -1,0 +1,19 @@
+// The master cycle: PID 1 of the pod. Binds the sockets, starts the workers,
+// and turns signals, child exits and timer ticks into Supervisor calls.
+#ifndef CORRAL_MASTER_MASTER_H_
+#define CORRAL_MASTER_MASTER_H_
+
+#include <string>
+#include <vector>
+
+#include "corral/app.h"
+#include "options/options.h"
+
+namespace corral::master {
+
+int RunMaster(const App& app, const Options& options,
+              const std::vector<std::string>& argv);
+
+}  // namespace corral::master
+
+#endif  // CORRAL_MASTER_MASTER_H_

@@ -1,0 +1,284 @@
+#include "options/options.h"
+
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+
+extern char** environ;
+
+namespace corral {
+namespace {
+
+using Setter = std::function<absl::Status(const std::string&, Options&)>;
+using Getter = std::function<std::string(const Options&)>;
+
+struct Flag {
+  const char* name;
+  const char* env;
+  const char* help;
+  Setter set;
+  Getter get;
+};
+
+Flag DurationFlag(const char* name, const char* env, const char* help,
+                  absl::Duration Options::*field) {
+  return Flag{name, env, help,
+              [field](const std::string& v, Options& o) -> absl::Status {
+                auto d = ParseDurationFlag(v);
+                if (!d.ok()) return d.status();
+                o.*field = *d;
+                return absl::OkStatus();
+              },
+              [field](const Options& o) { return absl::FormatDuration(o.*field); }};
+}
+
+Flag EndpointFlag(const char* name, const char* env, const char* help,
+                  Endpoint Options::*field) {
+  return Flag{name, env, help,
+              [field](const std::string& v, Options& o) -> absl::Status {
+                auto e = ParseEndpoint(v);
+                if (!e.ok()) return e.status();
+                o.*field = *e;
+                return absl::OkStatus();
+              },
+              [field](const Options& o) { return FormatEndpoint(o.*field); }};
+}
+
+const std::vector<Flag>& Flags() {
+  static const std::vector<Flag> flags = {
+      EndpointFlag("listen", "CORRAL_LISTEN",
+                   "address:port the app traffic is served on",
+                   &Options::listen),
+      EndpointFlag("admin", "CORRAL_ADMIN",
+                   "address:port of the admin server (probes, metrics, status)",
+                   &Options::admin),
+      Flag{"workers", "CORRAL_WORKERS",
+           "worker processes: auto (the CPUs the pod may use) or a number",
+           [](const std::string& v, Options& o) -> absl::Status {
+             if (v == "auto") {
+               o.workers.reset();
+               return absl::OkStatus();
+             }
+             int n = 0;
+             if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 1024) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--workers must be auto or a number from 1 to 1024, got \"",
+                   v, "\""));
+             }
+             o.workers = n;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.workers ? std::to_string(*o.workers) : "auto";
+           }},
+      DurationFlag("drain-delay", "CORRAL_DRAIN_DELAY",
+                   "after SIGTERM, keep serving this long while the endpoints "
+                   "catch up (readiness already fails)",
+                   &Options::drain_delay),
+      DurationFlag("drain-timeout", "CORRAL_DRAIN_TIMEOUT",
+                   "after the delay, how long in-flight requests may take "
+                   "before their worker is killed",
+                   &Options::drain_timeout),
+      DurationFlag("worker-start-timeout", "CORRAL_WORKER_START_TIMEOUT",
+                   "how long a new worker may take to report ready",
+                   &Options::worker_start_timeout),
+      DurationFlag("worker-timeout", "CORRAL_WORKER_TIMEOUT",
+                   "a worker whose event loop makes no progress this long is "
+                   "killed and replaced",
+                   &Options::worker_timeout),
+      DurationFlag("keepalive-timeout", "CORRAL_KEEPALIVE_TIMEOUT",
+                   "idle keep-alive connections are closed after this long "
+                   "(keep it above your load balancer's idle timeout)",
+                   &Options::keepalive_timeout),
+      DurationFlag("request-timeout", "CORRAL_REQUEST_TIMEOUT",
+                   "a client must send a whole request within this long "
+                   "of its first byte (slow clients get 408)",
+                   &Options::request_timeout),
+      Flag{"max-body", "CORRAL_MAX_BODY",
+           "largest request body in bytes; larger ones get 413",
+           [](const std::string& v, Options& o) -> absl::Status {
+             int64_t n = 0;
+             if (!absl::SimpleAtoi(v, &n) || n < 0) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--max-body must be a byte count, got \"", v, "\""));
+             }
+             o.max_body_bytes = n;
+             return absl::OkStatus();
+           },
+           [](const Options& o) { return std::to_string(o.max_body_bytes); }},
+      Flag{"crash-loop-limit", "CORRAL_CRASH_LOOP_LIMIT",
+           "a worker that fails this many times in a row without staying up "
+           "fails /livez, so the kubelet restarts the container",
+           [](const std::string& v, Options& o) -> absl::Status {
+             int n = 0;
+             if (!absl::SimpleAtoi(v, &n) || n < 1) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--crash-loop-limit must be a positive number, got \"", v,
+                   "\""));
+             }
+             o.crash_loop_limit = n;
+             return absl::OkStatus();
+           },
+           [](const Options& o) { return std::to_string(o.crash_loop_limit); }},
+      Flag{"config-dir", "CORRAL_CONFIG_DIR",
+           "directory holding the app's config (a mounted ConfigMap); empty "
+           "means the built-in defaults",
+           [](const std::string& v, Options& o) -> absl::Status {
+             o.config_dir = v;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.config_dir.empty() ? std::string("\"\"") : o.config_dir;
+           }},
+      Flag{"log-level", "CORRAL_LOG_LEVEL", "debug, info, warn or error",
+           [](const std::string& v, Options& o) -> absl::Status {
+             if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--log-level must be debug, info, warn or error, got \"", v,
+                   "\""));
+             }
+             o.log_level = v;
+             return absl::OkStatus();
+           },
+           [](const Options& o) { return o.log_level; }},
+  };
+  return flags;
+}
+
+const Flag* FindFlag(std::string_view name) {
+  for (const Flag& f : Flags()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+absl::Status Annotate(const absl::Status& s, const std::string& where) {
+  return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not host:port"));
+  }
+  Endpoint e;
+  e.host = text.substr(0, colon);
+  if (e.host.size() >= 2 && e.host.front() == '[' && e.host.back() == ']') {
+    e.host = e.host.substr(1, e.host.size() - 2);
+  }
+  if (e.host.empty()) e.host = "0.0.0.0";
+  int port = 0;
+  if (!absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" has no valid port (0-65535)"));
+  }
+  e.port = static_cast<uint16_t>(port);
+  return e;
+}
+
+std::string FormatEndpoint(const Endpoint& e) {
+  if (e.host.find(':') != std::string::npos) {
+    return absl::StrCat("[", e.host, "]:", e.port);
+  }
+  return absl::StrCat(e.host, ":", e.port);
+}
+
+absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(text, &seconds) && seconds >= 0) {
+    return absl::Seconds(seconds);
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(text, &d) || d < absl::ZeroDuration() ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not a duration (examples: 5s, 250ms, 1m30s)"));
+  }
+  return d;
+}
+
+absl::StatusOr<ParsedOptions> ParseOptions(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& env, const Options& defaults) {
+  ParsedOptions parsed;
+  parsed.options = defaults;
+  for (const Flag& f : Flags()) {
+    auto it = env.find(f.env);
+    if (it == env.end()) continue;
+    absl::Status s = f.set(it->second, parsed.options);
+    if (!s.ok()) return Annotate(s, absl::StrCat("environment ", f.env));
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      parsed.help = true;
+      continue;
+    }
+    if (!absl::ConsumePrefix(&arg, "--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", args[i], "\" (see --help)"));
+    }
+    std::string name(arg);
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const Flag* flag = FindFlag(name);
+    if (flag == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flag --", name, " needs a value"));
+      }
+      value = args[++i];
+    }
+    absl::Status s = flag->set(value, parsed.options);
+    if (!s.ok()) return Annotate(s, absl::StrCat("flag --", name));
+  }
+  return parsed;
+}
+
+std::string HelpText(const std::string& program, const Options& defaults) {
+  std::string out = absl::StrCat(
+      "usage: ", program, " [flags]\n       ", program,
+      " healthcheck [URL]   exit 0 when URL (default "
+      "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
+      "Runs a master (this process; PID 1 in a container) and one "
+      "single-threaded\nworker per CPU the pod may use, all serving one "
+      "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the workers one at "
+      "a time.\n\nflags (each also read from the environment variable shown; "
+      "a flag wins):\n");
+  for (const Flag& f : Flags()) {
+    absl::StrAppendFormat(&out, "  --%-22s %s\n  %-24s   default %s, env %s\n",
+                          absl::StrCat(f.name, "=..."), f.help, "",
+                          f.get(defaults), f.env);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> CurrentEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace corral

@@ -1,0 +1,64 @@
+// Command-line flags, each also read from an environment variable, so the same
+// settings work from a shell, a Dockerfile and a Kubernetes pod spec.
+#ifndef CORRAL_OPTIONS_OPTIONS_H_
+#define CORRAL_OPTIONS_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace corral {
+
+struct Endpoint {
+  std::string host;
+  uint16_t port = 0;
+};
+
+struct Options {
+  Endpoint listen{"0.0.0.0", 8080};
+  Endpoint admin{"0.0.0.0", 9901};
+  std::optional<int> workers;  // nullopt = auto (from the pod's CPUs)
+  absl::Duration drain_delay = absl::Seconds(5);
+  absl::Duration drain_timeout = absl::Seconds(20);
+  absl::Duration worker_start_timeout = absl::Seconds(30);
+  absl::Duration worker_timeout = absl::Seconds(30);
+  absl::Duration keepalive_timeout = absl::Seconds(75);
+  absl::Duration request_timeout = absl::Seconds(30);
+  int64_t max_body_bytes = 1 << 20;
+  int crash_loop_limit = 5;
+  std::string config_dir;
+  std::string log_level = "info";
+};
+
+// What ParseOptions found: the options, or that --help was asked for.
+struct ParsedOptions {
+  Options options;
+  bool help = false;
+};
+
+// Flags win over environment variables, which win over defaults. `env` maps
+// variable names to values (the caller passes the real environment).
+absl::StatusOr<ParsedOptions> ParseOptions(
+    const std::vector<std::string>& args,
+    const std::map<std::string, std::string>& env,
+    const Options& defaults = Options());
+
+// The --help text: every flag with its variable, default and meaning.
+std::string HelpText(const std::string& program, const Options& defaults);
+
+absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text);
+std::string FormatEndpoint(const Endpoint& endpoint);
+
+// Accepts absl durations ("5s", "250ms", "1m30s") and bare seconds ("5").
+absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);
+
+std::map<std::string, std::string> CurrentEnvironment();
+
+}  // namespace corral
+
+#endif  // CORRAL_OPTIONS_OPTIONS_H_

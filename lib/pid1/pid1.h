@@ -1,0 +1,33 @@
+// PID-1 duties, in one small unit: whoever runs as the container's init must
+// reap every child, orphans included, or zombies pile up.
+#ifndef CORRAL_PID1_PID1_H_
+#define CORRAL_PID1_PID1_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace corral::pid1 {
+
+// When not PID 1, become a child subreaper so orphaned grandchildren are
+// reparented to us (and reaped) instead of escaping to the host's init.
+absl::Status BecomeReaper();
+
+struct ExitedChild {
+  pid_t pid;
+  int status;  // as from waitpid
+};
+
+// Collects every child that has exited, without blocking.
+std::vector<ExitedChild> ReapChildren();
+
+// "exited with code 3", "killed by SIGKILL".
+std::string DescribeExit(int status);
+bool ExitedCleanly(int status);
+
+}  // namespace corral::pid1
+
+#endif  // CORRAL_PID1_PID1_H_

@@ -1,0 +1,121 @@
+// One shared memory region (memfd, MAP_SHARED) the master creates and every
+// worker inherits. Each worker owns one slot and is its only writer, with
+// relaxed atomics: no locks, syscalls or IPC on the request path. The master
+// only reads slots (state, heartbeat, metrics) and resets a slot it reuses.
+#ifndef CORRAL_REGION_SHARED_REGION_H_
+#define CORRAL_REGION_SHARED_REGION_H_
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace corral::region {
+
+inline constexpr uint64_t kMagic = 0x636f7272616c3031;  // "corral01"
+
+// OpenTelemetry's HTTP duration buckets, in seconds; one more for +Inf.
+inline constexpr std::array<double, 14> kDurationBounds = {
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+    0.5,   0.75, 1.0,   2.5,  5.0,   7.5, 10.0};
+inline constexpr size_t kBuckets = kDurationBounds.size() + 1;
+
+// Methods are a closed set so the method label stays bounded.
+inline constexpr std::array<std::string_view, 10> kMethods = {
+    "GET",     "HEAD",    "POST",  "PUT",   "DELETE",
+    "PATCH",   "OPTIONS", "CONNECT", "TRACE", "_OTHER"};
+int MethodIndex(std::string_view method);
+
+inline constexpr int kMaxRoutes = 32;
+inline constexpr int kRouteNameBytes = 64;
+inline constexpr int kMaxSeries = 128;
+inline constexpr int kPathBytes = 64;
+
+enum class SlotState : uint32_t {
+  kFree = 0,
+  kStarting = 1,
+  kReady = 2,
+  kDraining = 3,
+  kExited = 4,
+};
+std::string_view SlotStateName(SlotState state);
+
+// One (method, status, route) combination of one worker.
+struct Series {
+  // 0 = unused; otherwise EncodeKey(...). Published last, with release.
+  std::atomic<uint64_t> key;
+  std::atomic<uint64_t> count;
+  std::atomic<uint64_t> duration_sum_ns;
+  std::array<std::atomic<uint64_t>, kBuckets> buckets;  // not cumulative
+};
+
+uint64_t EncodeKey(int method, int status, int route);
+void DecodeKey(uint64_t key, int* method, int* status, int* route);
+
+struct alignas(64) WorkerSlot {
+  std::atomic<uint32_t> state;  // SlotState
+  std::atomic<int32_t> pid;
+  std::atomic<int32_t> index;       // position in the pool, 0..N-1
+  std::atomic<int64_t> generation;  // config generation it serves
+  std::atomic<int64_t> started_ns;  // unix time
+  std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC, bumped by its loop
+  std::atomic<int64_t> in_flight;
+  std::atomic<uint64_t> requests_total;
+  std::atomic<uint64_t> connections_open;
+  // The request the worker is busy with, for the log when it hangs.
+  std::array<std::atomic<uint64_t>, kPathBytes / 8> current_path;
+  std::atomic<int32_t> route_count;
+  char routes[kMaxRoutes][kRouteNameBytes];  // written before kStarting->ready
+  std::array<Series, kMaxSeries> series;
+};
+
+struct RegionHeader {
+  uint64_t magic;
+  uint32_t slot_count;
+  uint32_t slot_size;
+};
+
+class SharedRegion {
+ public:
+  // Master: a new anonymous region of `slots` slots (memfd, not CLOEXEC so
+  // workers can inherit it).
+  static absl::StatusOr<SharedRegion> Create(int slots);
+  // Worker: maps the region inherited as `fd`.
+  static absl::StatusOr<SharedRegion> Attach(int fd);
+
+  SharedRegion(SharedRegion&&) noexcept;
+  SharedRegion& operator=(SharedRegion&&) noexcept;
+  SharedRegion(const SharedRegion&) = delete;
+  SharedRegion& operator=(const SharedRegion&) = delete;
+  ~SharedRegion();
+
+  int fd() const { return fd_; }
+  int slot_count() const { return static_cast<int>(header()->slot_count); }
+  WorkerSlot& slot(int i) const;
+
+  // Master: zero a slot before handing it to a new worker.
+  void Reset(int i) const;
+
+ private:
+  SharedRegion(int fd, void* base, size_t size) : fd_(fd), base_(base), size_(size) {}
+  RegionHeader* header() const { return static_cast<RegionHeader*>(base_); }
+
+  int fd_ = -1;
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Copies a string into / out of the slot's current_path words.
+void StorePath(WorkerSlot& slot, std::string_view path);
+std::string LoadPath(const WorkerSlot& slot);
+
+int64_t MonotonicNanos();
+int64_t UnixNanos();
+
+}  // namespace corral::region
+
+#endif  // CORRAL_REGION_SHARED_REGION_H_

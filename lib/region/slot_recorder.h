@@ -1,0 +1,43 @@
+// The worker's side of its slot: the only writer, relaxed atomics only.
+#ifndef CORRAL_REGION_SLOT_RECORDER_H_
+#define CORRAL_REGION_SLOT_RECORDER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "region/shared_region.h"
+
+namespace corral::region {
+
+class SlotRecorder {
+ public:
+  explicit SlotRecorder(WorkerSlot* slot) : slot_(slot) {}
+
+  // Route labels, in order; their index is what series keys carry. The
+  // unmatched label is added last. Call before the slot turns ready.
+  void PublishRoutes(const std::vector<std::string>& routes,
+                     std::string_view unmatched);
+  void SetState(SlotState state);
+  void Heartbeat();
+
+  void RequestStarted(std::string_view path);
+  void RequestFinished(std::string_view method, std::string_view route,
+                       int status, int64_t duration_ns);
+
+ private:
+  Series* FindOrAddSeries(uint64_t key);
+
+  WorkerSlot* slot_;
+  std::unordered_map<std::string, int> route_index_;
+  int unmatched_index_ = 0;
+};
+
+// Where a duration falls among kDurationBounds (kBuckets - 1 for +Inf).
+int BucketIndex(int64_t duration_ns);
+
+}  // namespace corral::region
+
+#endif  // CORRAL_REGION_SLOT_RECORDER_H_

@@ -1,0 +1,84 @@
+#include "http/router.h"
+
+#include <gtest/gtest.h>
+
+namespace corral::http {
+namespace {
+
+Handler Named(std::string name, std::string* called) {
+  return [name, called](const Request&, Respond) { *called = name; };
+}
+
+Request Req(std::string method, std::string path) {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  return r;
+}
+
+TEST(RouterTest, MatchesTemplatesAndParams) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("GET", "/products", Named("list", &called)).ok());
+  ASSERT_TRUE(router.Add("GET", "/products/{id}", Named("one", &called)).ok());
+  Request r = Req("GET", "/products/42");
+  RouteMatch m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.route, "/products/{id}");
+  EXPECT_EQ(r.Param("id"), "42");
+  (*m.handler)(r, [](Response) {});
+  EXPECT_EQ(called, "one");
+}
+
+TEST(RouterTest, NotFoundIsOneLabel) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("GET", "/products/{id}", Named("one", &called)).ok());
+  for (const char* path : {"/nope", "/products/1/extra", "/", "/products"}) {
+    Request r = Req("GET", path);
+    RouteMatch m = router.Match(r);
+    EXPECT_EQ(m.kind, RouteMatch::Kind::kNotFound) << path;
+    EXPECT_EQ(m.route, kUnmatchedRoute) << path;
+  }
+}
+
+TEST(RouterTest, WrongMethodIs405WithAllow) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("POST", "/checkout", Named("co", &called)).ok());
+  ASSERT_TRUE(router.Add("GET", "/checkout", Named("get", &called)).ok());
+  Request r = Req("DELETE", "/checkout");
+  RouteMatch m = router.Match(r);
+  EXPECT_EQ(m.kind, RouteMatch::Kind::kMethodNotAllowed);
+  EXPECT_EQ(m.allow, "GET, HEAD, POST");
+  EXPECT_EQ(m.route, "/checkout");
+}
+
+TEST(RouterTest, HeadFallsBackToGet) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("GET", "/products/{id}", Named("one", &called)).ok());
+  Request r = Req("HEAD", "/products/7");
+  RouteMatch m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(r.Param("id"), "7");
+}
+
+TEST(RouterTest, RejectsBadAndDuplicateRoutes) {
+  Router router;
+  std::string called;
+  EXPECT_FALSE(router.Add("GET", "products", Named("x", &called)).ok());
+  EXPECT_TRUE(router.Add("GET", "/a", Named("x", &called)).ok());
+  EXPECT_FALSE(router.Add("GET", "/a", Named("x", &called)).ok());
+  EXPECT_EQ(router.Templates().size(), 1u);
+}
+
+TEST(RequestTest, HeaderLookupIgnoresCase) {
+  Request r;
+  r.headers = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(r.Header("content-type"), "application/json");
+  EXPECT_EQ(r.Header("x-missing"), "");
+}
+
+}  // namespace
+}  // namespace corral::http

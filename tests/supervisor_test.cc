@@ -1,0 +1,330 @@
+#include "master/supervisor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace corral::master {
+namespace {
+
+constexpr int64_t kMs = 1000000;
+constexpr int64_t kSec = 1000 * kMs;
+
+// Status values as waitpid reports them.
+int Exited(int code) { return (code & 0xff) << 8; }
+int Killed(int sig) { return sig & 0x7f; }
+
+class FakeProcesses : public ProcessControl {
+ public:
+  absl::StatusOr<pid_t> StartWorker(int index, int slot, int64_t gen) override {
+    if (fail_next_start) {
+      fail_next_start = false;
+      return absl::ResourceExhaustedError("fork: no");
+    }
+    pid_t pid = next_pid++;
+    started.push_back({pid, index, slot, gen});
+    return pid;
+  }
+  void Signal(pid_t pid, int sig) override { signals.emplace_back(pid, sig); }
+
+  struct Started {
+    pid_t pid;
+    int index;
+    int slot;
+    int64_t generation;
+  };
+  std::vector<Started> started;
+  std::vector<std::pair<pid_t, int>> signals;
+  pid_t next_pid = 100;
+  bool fail_next_start = false;
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  SupervisorTest() : region_(std::move(*region::SharedRegion::Create(16))) {}
+
+  Supervisor& Make(int workers) {
+    config_.workers = workers;
+    config_.drain_delay = absl::Seconds(5);
+    config_.drain_timeout = absl::Seconds(20);
+    config_.worker_start_timeout = absl::Seconds(10);
+    config_.worker_timeout = absl::Seconds(30);
+    config_.crash_loop_limit = 3;
+    sup_.emplace(config_, procs_, region_);
+    return *sup_;
+  }
+
+  // The worker in `pid` reports ready through its slot, as a real one does.
+  void MarkReady(pid_t pid) {
+    const WorkerInfo& w = sup_->workers().at(pid);
+    region_.slot(w.slot).heartbeat_ns = now_;
+    region_.slot(w.slot).state = static_cast<uint32_t>(region::SlotState::kReady);
+  }
+  void Beat() {
+    for (const auto& [pid, w] : sup_->workers()) region_.slot(w.slot).heartbeat_ns = now_;
+  }
+  void Advance(int64_t ns) {
+    now_ += ns;
+    Beat();
+    sup_->Tick(now_);
+  }
+  int CountPhase(WorkerInfo::Phase phase) const {
+    int n = 0;
+    for (const auto& [pid, w] : sup_->workers()) n += w.phase == phase;
+    return n;
+  }
+  bool Signalled(pid_t pid, int sig) const {
+    for (const auto& s : procs_.signals) {
+      if (s.first == pid && s.second == sig) return true;
+    }
+    return false;
+  }
+  void StartAll(int workers) {
+    Make(workers);
+    sup_->Start(now_);
+    for (const auto& s : procs_.started) MarkReady(s.pid);
+    Advance(50 * kMs);
+  }
+
+  int64_t now_ = 1000 * kSec;
+  SupervisorConfig config_;
+  FakeProcesses procs_;
+  region::SharedRegion region_;
+  std::optional<Supervisor> sup_;
+};
+
+TEST_F(SupervisorTest, StartsOneWorkerPerSeatAndTurnsReady) {
+  Supervisor& s = Make(3);
+  s.Start(now_);
+  ASSERT_EQ(procs_.started.size(), 3u);
+  std::string why;
+  EXPECT_FALSE(s.Ready(&why));
+  EXPECT_FALSE(s.Started(&why));
+  EXPECT_EQ(why, "0 of 3 workers ready");
+  MarkReady(procs_.started[0].pid);
+  MarkReady(procs_.started[1].pid);
+  Advance(50 * kMs);
+  EXPECT_FALSE(s.Started(&why));
+  EXPECT_EQ(why, "2 of 3 workers ready");
+  MarkReady(procs_.started[2].pid);
+  Advance(50 * kMs);
+  EXPECT_TRUE(s.Started(&why));
+  EXPECT_TRUE(s.Ready(&why));
+  EXPECT_TRUE(s.Live(&why));
+  EXPECT_EQ(s.state(), PoolState::kServing);
+  // Every worker got its own slot.
+  std::set<int> slots;
+  for (const auto& st : procs_.started) slots.insert(st.slot);
+  EXPECT_EQ(slots.size(), 3u);
+}
+
+TEST_F(SupervisorTest, CrashedWorkerIsReplacedAtOnceThenWithBackoff) {
+  StartAll(2);
+  pid_t victim = procs_.started[0].pid;
+  ASSERT_TRUE(sup_->OnChildExit(victim, Killed(SIGKILL), now_));
+  Advance(1 * kMs);
+  ASSERT_EQ(procs_.started.size(), 3u) << "first restart is immediate";
+  EXPECT_EQ(procs_.started[2].index, 0);
+  EXPECT_EQ(sup_->counts().restarts.at("crash"), 1u);
+
+  // It dies again while starting: the next start waits for the backoff.
+  ASSERT_TRUE(sup_->OnChildExit(procs_.started[2].pid, Exited(1), now_));
+  Advance(100 * kMs);
+  EXPECT_EQ(procs_.started.size(), 3u);
+  Advance(500 * kMs);
+  EXPECT_EQ(procs_.started.size(), 4u);
+  std::string why;
+  EXPECT_TRUE(sup_->Live(&why));
+  EXPECT_TRUE(sup_->Ready(&why)) << "one worker still serves";
+}
+
+TEST_F(SupervisorTest, CrashLoopFailsLivenessAndRecoveryResetsIt) {
+  StartAll(1);
+  std::string why;
+  for (int i = 0; i < 3; ++i) {
+    pid_t pid = procs_.started.back().pid;
+    ASSERT_TRUE(sup_->OnChildExit(pid, Exited(1), now_));
+    Advance(60 * kSec);  // past any backoff
+  }
+  EXPECT_FALSE(sup_->Live(&why));
+  EXPECT_THAT(why, ::testing::HasSubstr("failed 3 times"));
+  // The latest start comes up and stays up: liveness recovers.
+  MarkReady(procs_.started.back().pid);
+  Advance(50 * kMs);
+  EXPECT_TRUE(sup_->Live(&why));
+  Advance(11 * kSec);
+  pid_t pid = procs_.started.back().pid;
+  ASSERT_TRUE(sup_->OnChildExit(pid, Killed(SIGSEGV), now_));
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.back().index, 0);
+  EXPECT_NE(procs_.started.back().pid, pid) << "restarted at once: count was reset";
+}
+
+TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
+  StartAll(3);
+  sup_->RequestRoll(now_, "SIGHUP");
+  EXPECT_EQ(sup_->state(), PoolState::kRolling);
+  std::set<pid_t> old_pids = {100, 101, 102};
+  for (int step = 0; step < 3; ++step) {
+    ASSERT_EQ(procs_.started.size(), 4u + step);
+    EXPECT_EQ(CountPhase(WorkerInfo::Phase::kStarting), 1) << "one at a time";
+    EXPECT_GE(CountPhase(WorkerInfo::Phase::kReady), 3) << "capacity kept";
+    pid_t fresh = procs_.started.back().pid;
+    pid_t old = 100 + procs_.started.back().index;
+    MarkReady(fresh);
+    Advance(50 * kMs);
+    // The old worker of that seat is told to drain.
+    EXPECT_TRUE(Signalled(old, SIGTERM)) << "step " << step;
+    ASSERT_TRUE(sup_->OnChildExit(old, Exited(0), now_));
+    Advance(50 * kMs);
+  }
+  EXPECT_EQ(sup_->state(), PoolState::kServing);
+  ASSERT_TRUE(sup_->last_roll().has_value());
+  EXPECT_EQ(sup_->last_roll()->result, "success");
+  EXPECT_EQ(sup_->counts().restarts.at("roll"), 3u);
+  for (const auto& [pid, w] : sup_->workers()) EXPECT_FALSE(old_pids.count(pid));
+  std::string why;
+  EXPECT_TRUE(sup_->Ready(&why));
+}
+
+TEST_F(SupervisorTest, ReplacementThatDiesAbortsTheRoll) {
+  StartAll(2);
+  sup_->RequestRoll(now_, "SIGHUP");
+  pid_t fresh = procs_.started.back().pid;
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78), now_));
+  Advance(50 * kMs);
+  ASSERT_TRUE(sup_->last_roll().has_value());
+  EXPECT_EQ(sup_->last_roll()->result, "failed");
+  EXPECT_EQ(sup_->state(), PoolState::kServing);
+  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kReady), 2);
+  EXPECT_TRUE(procs_.signals.empty()) << "no old worker was touched";
+  EXPECT_EQ(procs_.started.size(), 3u) << "no retry loop";
+}
+
+TEST_F(SupervisorTest, ReplacementThatNeverGetsReadyIsKilledAndRollAborts) {
+  StartAll(2);
+  sup_->RequestRoll(now_, "SIGHUP");
+  pid_t fresh = procs_.started.back().pid;
+  Advance(11 * kSec);
+  EXPECT_TRUE(Signalled(fresh, SIGKILL));
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->last_roll().has_value());
+  EXPECT_EQ(sup_->last_roll()->result, "failed");
+  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kReady), 2);
+}
+
+TEST_F(SupervisorTest, RollDuringRollRestartsFromTheNewest) {
+  StartAll(2);
+  sup_->RequestRoll(now_, "first");
+  pid_t first = procs_.started.back().pid;
+  sup_->RequestRoll(now_, "second", 7);
+  EXPECT_TRUE(Signalled(first, SIGTERM)) << "the half-started one goes";
+  EXPECT_EQ(sup_->last_roll()->result, "superseded");
+  pid_t second = procs_.started.back().pid;
+  ASSERT_NE(second, first);
+  EXPECT_EQ(procs_.started.back().generation, 7);
+  ASSERT_TRUE(sup_->OnChildExit(first, Killed(SIGTERM), now_));
+  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kStarting), 1);
+  MarkReady(second);
+  Advance(50 * kMs);
+  MarkReady(procs_.started.back().pid);
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->last_roll()->result, "success");
+  EXPECT_EQ(sup_->last_roll()->generation, 7);
+  for (const auto& [pid, w] : sup_->workers()) {
+    if (w.phase == WorkerInfo::Phase::kReady) {
+      EXPECT_EQ(w.generation, 7);
+    }
+  }
+}
+
+TEST_F(SupervisorTest, HungWorkerIsKilledAndReplaced) {
+  StartAll(2);
+  pid_t hung = procs_.started[0].pid;
+  const WorkerInfo& w = sup_->workers().at(hung);
+  int64_t frozen = now_;
+  for (int i = 0; i < 40; ++i) {
+    now_ += kSec;
+    for (const auto& [pid, info] : sup_->workers()) {
+      region_.slot(info.slot).heartbeat_ns = pid == hung ? frozen : now_;
+    }
+    sup_->Tick(now_);
+  }
+  (void)w;
+  EXPECT_TRUE(Signalled(hung, SIGKILL));
+  EXPECT_FALSE(Signalled(procs_.started[1].pid, SIGKILL));
+  ASSERT_TRUE(sup_->OnChildExit(hung, Killed(SIGKILL), now_));
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.back().index, 0);
+  EXPECT_EQ(sup_->counts().restarts.at("timeout"), 1u);
+}
+
+TEST_F(SupervisorTest, ShutdownWaitsTheDelayThenDrainsAndExitsZero) {
+  StartAll(2);
+  sup_->RequestShutdown(now_, false, "TERM");
+  std::string why;
+  EXPECT_FALSE(sup_->Ready(&why));
+  EXPECT_EQ(sup_->state(), PoolState::kDraining);
+  Advance(4 * kSec);
+  EXPECT_TRUE(procs_.signals.empty()) << "still serving during the delay";
+  Advance(1100 * kMs);
+  EXPECT_TRUE(Signalled(100, SIGTERM));
+  EXPECT_TRUE(Signalled(101, SIGTERM));
+  EXPECT_FALSE(sup_->Finished());
+  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0), now_));
+  ASSERT_TRUE(sup_->OnChildExit(101, Exited(0), now_));
+  EXPECT_TRUE(sup_->Finished());
+  EXPECT_EQ(sup_->ExitCode(), 0);
+  EXPECT_EQ(procs_.started.size(), 2u) << "nothing restarted during shutdown";
+}
+
+TEST_F(SupervisorTest, SecondSignalSkipsTheDelay) {
+  StartAll(1);
+  sup_->RequestShutdown(now_, false, "TERM");
+  Advance(1 * kSec);
+  EXPECT_TRUE(procs_.signals.empty());
+  sup_->RequestShutdown(now_, true, "TERM");
+  Advance(1 * kMs);
+  EXPECT_TRUE(Signalled(100, SIGTERM));
+}
+
+TEST_F(SupervisorTest, StragglerIsKilledAtDrainTimeoutAndExitCodeSaysSo) {
+  StartAll(2);
+  sup_->RequestShutdown(now_, true, "QUIT");
+  Advance(1 * kMs);
+  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0), now_));
+  Advance(21 * kSec);
+  EXPECT_TRUE(Signalled(101, SIGKILL));
+  ASSERT_TRUE(sup_->OnChildExit(101, Killed(SIGKILL), now_));
+  EXPECT_TRUE(sup_->Finished());
+  EXPECT_EQ(sup_->ExitCode(), 1);
+}
+
+TEST_F(SupervisorTest, OrphansAreNotWorkers) {
+  StartAll(1);
+  EXPECT_FALSE(sup_->OnChildExit(4242, Exited(0), now_));
+  EXPECT_EQ(sup_->workers().size(), 1u);
+}
+
+TEST_F(SupervisorTest, RetiredSlotIsReportedBeforeReuse) {
+  StartAll(1);
+  std::vector<int> retired;
+  sup_->OnSlotRetired([&](int slot) { retired.push_back(slot); });
+  int slot = sup_->workers().at(100).slot;
+  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGKILL), now_));
+  EXPECT_EQ(retired, std::vector<int>{slot});
+}
+
+TEST_F(SupervisorTest, ForkFailureIsRetried) {
+  Make(1);
+  procs_.fail_next_start = true;
+  sup_->Start(now_);
+  EXPECT_TRUE(procs_.started.empty());
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.size(), 1u);
+}
+
+}  // namespace
+}  // namespace corral::master
