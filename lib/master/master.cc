@@ -18,6 +18,7 @@
 #include "cpu/cpu_count.h"
 #include "log/log.h"
 #include "master/spawn.h"
+#include "metrics/collector.h"
 #include "master/supervisor.h"
 #include "pid1/pid1.h"
 #include "region/shared_region.h"
@@ -153,6 +154,13 @@ int RunMaster(const App& app, const Options& options,
   Supervisor supervisor(config, processes, *region);
 
   admin::AdminServer admin(io, std::move(*admin_acceptor), supervisor);
+  metrics::Collector collector(app.name, app.version, supervisor, *region);
+  supervisor.OnSlotRetired([&collector](int slot) { collector.RetireSlot(slot); });
+  admin.Add("/metrics", [&collector](const http::Request&, http::Respond respond) {
+    http::Response r = http::Response::Text(200, collector.Scrape());
+    r.content_type = metrics::kContentType;
+    respond(std::move(r));
+  });
 
   log::Info("listening", {{"app", app.name},
                           {"version", app.version},

@@ -387,7 +387,12 @@ void Supervisor::FinishRoll(int64_t now_ns, std::string result,
   r.duration = absl::Nanoseconds(now_ns - roll_->started_ns);
   r.finished_unix_ns = region::UnixNanos();
   ++counts_.rollouts[r.result];
-  counts_.rollout_seconds.push_back(absl::ToDoubleSeconds(r.duration));
+  double seconds = absl::ToDoubleSeconds(r.duration);
+  size_t bucket = 0;
+  while (bucket < kRolloutBounds.size() && seconds > kRolloutBounds[bucket]) ++bucket;
+  ++counts_.rollout_buckets[bucket];
+  counts_.rollout_seconds_sum += seconds;
+  ++counts_.rollout_count;
   nlohmann::json fields = {{"result", r.result},
                            {"reason", r.reason},
                            {"generation", r.generation},

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -74,11 +75,17 @@ struct RollResult {
   int64_t finished_unix_ns = 0;
 };
 
+inline constexpr std::array<double, 10> kRolloutBounds = {
+    0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
+
 // Counts the supervisor keeps for metrics.
 struct SupervisorCounts {
   std::map<std::string, uint64_t> restarts;  // by RetireReason name
   std::map<std::string, uint64_t> rollouts;  // by result
-  std::vector<double> rollout_seconds;       // each finished roll's length
+  // How long finished rolls took: buckets over kRolloutBounds (+Inf last).
+  std::array<uint64_t, kRolloutBounds.size() + 1> rollout_buckets{};
+  double rollout_seconds_sum = 0;
+  uint64_t rollout_count = 0;
 };
 
 class Supervisor {

@@ -1,0 +1,229 @@
+#include "metrics/collector.h"
+
+#include <limits>
+
+#include <prometheus/text_serializer.h>
+
+#include "metrics/process_stats.h"
+
+namespace corral::metrics {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  return f;
+}
+
+ClientMetric Value(MetricType type, double v,
+                   std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  if (type == MetricType::Counter) {
+    m.counter.value = v;
+  } else {
+    m.gauge.value = v;
+  }
+  return m;
+}
+
+template <size_t N, size_t M>
+ClientMetric Histogram(const std::array<double, N>& bounds,
+                       const std::array<uint64_t, M>& buckets, double sum,
+                       std::vector<ClientMetric::Label> labels) {
+  static_assert(M == N + 1);
+  ClientMetric m;
+  m.label = std::move(labels);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < M; ++i) {
+    cumulative += buckets[i];
+    ClientMetric::Bucket b;
+    b.cumulative_count = cumulative;
+    b.upper_bound = i < N ? bounds[i] : std::numeric_limits<double>::infinity();
+    m.histogram.bucket.push_back(b);
+  }
+  m.histogram.sample_count = cumulative;
+  m.histogram.sample_sum = sum;
+  return m;
+}
+
+}  // namespace
+
+Collector::Collector(std::string app, std::string version,
+                     const master::Supervisor& supervisor,
+                     const region::SharedRegion& region)
+    : app_(std::move(app)),
+      version_(std::move(version)),
+      supervisor_(supervisor),
+      region_(region) {}
+
+void Collector::RetireSlot(int slot) {
+  RequestTotals::AddSlot(region_.slot(slot), retired_.series());
+}
+
+std::vector<MetricFamily> Collector::Collect() const {
+  std::vector<MetricFamily> out;
+  const auto& workers = supervisor_.workers();
+
+  // Requests: retired totals plus every live worker's slot.
+  RequestTotals::Map series = retired_.series();
+  auto active = Family("http_server_active_requests",
+                       "Requests being served right now, summed over workers.",
+                       MetricType::Gauge);
+  auto per_worker = Family(
+      "corral_worker_active_requests",
+      "Requests being served right now by each live worker.",
+      MetricType::Gauge);
+  int64_t in_flight = 0;
+  for (const auto& [pid, w] : workers) {
+    const region::WorkerSlot& slot = region_.slot(w.slot);
+    RequestTotals::AddSlot(slot, series);
+    int64_t n = slot.in_flight.load(std::memory_order_relaxed);
+    in_flight += n;
+    per_worker.metric.push_back(Value(MetricType::Gauge, static_cast<double>(n),
+                                      {{"slot", std::to_string(w.slot)},
+                                       {"worker", std::to_string(w.index)}}));
+  }
+  active.metric.push_back(Value(MetricType::Gauge, static_cast<double>(in_flight)));
+  out.push_back(std::move(active));
+  out.push_back(std::move(per_worker));
+
+  auto total = Family("http_server_requests_total",
+                      "HTTP requests answered, by method, status code and "
+                      "route template.",
+                      MetricType::Counter);
+  auto duration = Family("http_server_request_duration_seconds",
+                         "Time from a request's first byte to its response, "
+                         "by method, status code and route template.",
+                         MetricType::Histogram);
+  for (const auto& [labels, t] : series) {
+    std::vector<ClientMetric::Label> l = {
+        {"method", labels.method},
+        {"route", labels.route},
+        {"status_code", std::to_string(labels.status)}};
+    total.metric.push_back(Value(MetricType::Counter, static_cast<double>(t.count), l));
+    duration.metric.push_back(Histogram(region::kDurationBounds, t.buckets,
+                                        static_cast<double>(t.duration_sum_ns) / 1e9,
+                                        l));
+  }
+  out.push_back(std::move(total));
+  out.push_back(std::move(duration));
+
+  // Worker lifecycle.
+  auto by_state = Family("corral_workers", "Worker processes by state.",
+                         MetricType::Gauge);
+  std::map<std::string, int> states = {{"starting", 0}, {"ready", 0}, {"draining", 0}};
+  for (const auto& [pid, w] : workers) {
+    ++states[std::string(master::WorkerPhaseName(w.phase))];
+  }
+  for (const auto& [state, n] : states) {
+    by_state.metric.push_back(Value(MetricType::Gauge, n, {{"state", state}}));
+  }
+  out.push_back(std::move(by_state));
+
+  const master::SupervisorCounts& counts = supervisor_.counts();
+  auto restarts = Family("corral_worker_restarts_total",
+                         "Workers replaced, by reason: crash, timeout (hung), "
+                         "start_failed, roll.",
+                         MetricType::Counter);
+  for (const char* reason : {"crash", "timeout", "start_failed", "roll"}) {
+    auto it = counts.restarts.find(reason);
+    restarts.metric.push_back(Value(MetricType::Counter,
+                                    it == counts.restarts.end() ? 0 : it->second,
+                                    {{"reason", reason}}));
+  }
+  out.push_back(std::move(restarts));
+
+  auto rollouts = Family("corral_rollouts_total",
+                         "Rolling restarts of the workers, by result.",
+                         MetricType::Counter);
+  for (const char* result : {"success", "failed", "superseded", "aborted"}) {
+    auto it = counts.rollouts.find(result);
+    rollouts.metric.push_back(Value(MetricType::Counter,
+                                    it == counts.rollouts.end() ? 0 : it->second,
+                                    {{"result", result}}));
+  }
+  out.push_back(std::move(rollouts));
+
+  auto roll_seconds = Family("corral_rollout_duration_seconds",
+                             "How long finished rolling restarts took.",
+                             MetricType::Histogram);
+  roll_seconds.metric.push_back(Histogram(master::kRolloutBounds,
+                                          counts.rollout_buckets,
+                                          counts.rollout_seconds_sum, {}));
+  out.push_back(std::move(roll_seconds));
+
+  auto draining = Family("corral_draining",
+                         "1 while the pod drains after SIGTERM, else 0.",
+                         MetricType::Gauge);
+  draining.metric.push_back(Value(
+      MetricType::Gauge,
+      supervisor_.state() == master::PoolState::kDraining ? 1 : 0));
+  out.push_back(std::move(draining));
+
+  auto generation = Family("corral_config_generation",
+                           "Config generation the workers are rolled to.",
+                           MetricType::Gauge);
+  generation.metric.push_back(
+      Value(MetricType::Gauge, static_cast<double>(supervisor_.generation())));
+  out.push_back(std::move(generation));
+
+  auto config_info = Family("corral_config_info",
+                            "The live config's generation and content hash.",
+                            MetricType::Gauge);
+  config_info.metric.push_back(
+      Value(MetricType::Gauge, 1,
+            {{"generation", std::to_string(config_generation_)},
+             {"hash", config_hash_.empty() ? "none" : config_hash_}}));
+  out.push_back(std::move(config_info));
+
+  auto reload_failures = Family(
+      "corral_config_reload_failures_total",
+      "Config changes rejected by validation; the last good config stays.",
+      MetricType::Counter);
+  reload_failures.metric.push_back(
+      Value(MetricType::Counter, static_cast<double>(config_reload_failures_)));
+  out.push_back(std::move(reload_failures));
+
+  auto build = Family("corral_build_info", "The app and corral version.",
+                      MetricType::Gauge);
+  build.metric.push_back(Value(MetricType::Gauge, 1,
+                               {{"app", app_},
+                                {"corral_version", CORRAL_VERSION},
+                                {"version", version_}}));
+  out.push_back(std::move(build));
+
+  if (auto p = ReadProcessStats()) {
+    auto add = [&](const char* name, const char* help, MetricType type, double v) {
+      auto f = Family(name, help, type);
+      f.metric.push_back(Value(type, v));
+      out.push_back(std::move(f));
+    };
+    add("process_cpu_seconds_total", "Master CPU time, user and system, in seconds.",
+        MetricType::Counter, p->cpu_seconds);
+    add("process_resident_memory_bytes", "Master resident memory in bytes.",
+        MetricType::Gauge, p->resident_bytes);
+    add("process_virtual_memory_bytes", "Master virtual memory in bytes.",
+        MetricType::Gauge, p->virtual_bytes);
+    add("process_open_fds", "Master open file descriptors.", MetricType::Gauge,
+        p->open_fds);
+    add("process_max_fds", "Master open file descriptor limit.",
+        MetricType::Gauge, p->max_fds);
+    add("process_start_time_seconds",
+        "Master start time since the unix epoch, in seconds.", MetricType::Gauge,
+        p->start_time_seconds);
+  }
+  return out;
+}
+
+std::string Collector::Scrape() const {
+  return prometheus::TextSerializer().Serialize(Collect());
+}
+
+}  // namespace corral::metrics

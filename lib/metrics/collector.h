@@ -1,0 +1,55 @@
+// The master's /metrics: a prometheus-cpp Collectable that reads the shared
+// region (never the workers themselves), the retired totals and the
+// supervisor's counts at scrape time.
+#ifndef CORRAL_METRICS_COLLECTOR_H_
+#define CORRAL_METRICS_COLLECTOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include "master/supervisor.h"
+#include "metrics/request_totals.h"
+#include "region/shared_region.h"
+
+namespace corral::metrics {
+
+// The content type of the Prometheus text format.
+inline constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+class Collector : public prometheus::Collectable {
+ public:
+  Collector(std::string app, std::string version,
+            const master::Supervisor& supervisor,
+            const region::SharedRegion& region);
+
+  // A worker left: keep its counters and buckets for good.
+  void RetireSlot(int slot);
+
+  // Config generation and content hash, for the info metric.
+  void SetConfig(int64_t generation, std::string hash) {
+    config_generation_ = generation;
+    config_hash_ = std::move(hash);
+  }
+  void CountConfigReloadFailure() { ++config_reload_failures_; }
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+  std::string Scrape() const;  // the text exposition
+
+ private:
+  std::string app_;
+  std::string version_;
+  const master::Supervisor& supervisor_;
+  const region::SharedRegion& region_;
+  RequestTotals retired_;
+  int64_t config_generation_ = 0;
+  std::string config_hash_;
+  uint64_t config_reload_failures_ = 0;
+};
+
+}  // namespace corral::metrics
+
+#endif  // CORRAL_METRICS_COLLECTOR_H_
