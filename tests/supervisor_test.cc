@@ -328,3 +328,24 @@ TEST_F(SupervisorTest, ForkFailureIsRetried) {
 
 }  // namespace
 }  // namespace corral::master
+
+namespace corral::master {
+namespace {
+
+TEST_F(SupervisorTest, FailedRollFallsBackToTheServingGeneration) {
+  StartAll(2);
+  sup_->RequestRoll(now_, "config generation 2", 2);
+  EXPECT_EQ(sup_->generation(), 2);
+  pid_t fresh = procs_.started.back().pid;
+  EXPECT_EQ(procs_.started.back().generation, 2);
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78), now_));
+  EXPECT_EQ(sup_->last_roll()->result, "failed");
+  EXPECT_EQ(sup_->generation(), 1) << "crash restarts use a config known to start";
+  // A serving worker crashes: its replacement runs generation 1.
+  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGSEGV), now_));
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.back().generation, 1);
+}
+
+}  // namespace
+}  // namespace corral::master

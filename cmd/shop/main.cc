@@ -21,6 +21,7 @@
 #include "shop/checkout.h"
 #include "shop/products_view.h"
 #include "shop/sale_settings.h"
+#include "shop/shop_config.h"
 
 namespace {
 
@@ -123,22 +124,36 @@ absl::Status Setup(corral::WorkerContext& ctx) {
   if (catalog.size() == 0) {
     return absl::FailedPreconditionError("the catalogue is empty");
   }
-  auto settings = std::make_shared<shop::SaleSettings>();
+  // The master validated this config already; a failure here means the
+  // worker cannot serve it, which keeps it from ever taking traffic.
+  auto shop_config = shop::ShopConfigFrom(ctx.config());
+  if (!shop_config.ok()) return shop_config.status();
+  auto settings = std::make_shared<shop::SaleSettings>(shop_config->sale);
   std::string worker_pid = std::to_string(getpid());
   std::string generation = std::to_string(ctx.generation());
-  auto stamp = [worker_pid, generation](Response r) {
+  std::string hash = ctx.config().hash;
+  // Which worker and which config generation answered: a client (or a test)
+  // can see a new config go live.
+  auto stamp = [worker_pid, generation, hash](Response r) {
     r.headers.emplace_back("X-Worker-Pid", worker_pid);
     r.headers.emplace_back("X-Config-Generation", generation);
+    r.headers.emplace_back("X-Config-Hash", hash);
     return r;
   };
   corral::http::Router& router = ctx.router();
   absl::Status s;
 
-  s.Update(router.Add("GET", "/", [stamp](const Request&, Respond respond) {
-    nlohmann::json j = {{"store", "corral-shop"},
-                        {"endpoints",
-                         {"GET /products?page=1&per_page=20",
-                          "GET /products/{id}", "POST /checkout"}}};
+  nlohmann::json index = {
+      {"store", "corral-shop"},
+      {"banner", shop_config->banner},
+      {"features", shop_config->features},
+      {"sale", {{"discount_percent", settings->discount_percent},
+                {"tax_rate_percent", settings->tax_rate_percent}}},
+      {"endpoints",
+       {"GET /products?page=1&per_page=20", "GET /products/{id}",
+        "POST /checkout"}}};
+  s.Update(router.Add("GET", "/", [stamp, index](const Request&, Respond respond) {
+    const nlohmann::json& j = index;
     respond(stamp(Response::Json(200, j.dump())));
   }));
 
@@ -207,6 +222,7 @@ int main(int argc, char** argv) {
   app.name = "corral-shop";
   app.version = CORRAL_VERSION;
   app.setup = Setup;
+  app.config = shop::ShopConfigSpec();
   app.defaults.max_body_bytes = 64 * 1024;
   return corral::Main(argc, argv, app);
 }

@@ -30,9 +30,10 @@ AdminServer::AdminServer(boost::asio::io_context& io,
   (void)router_.Add("GET", "/startupz",
                     ProbeHandler(supervisor, &master::Supervisor::Started));
   (void)router_.Add("GET", "/status",
-                    [&supervisor](const http::Request&, http::Respond respond) {
-                      respond(http::Response::Json(
-                          200, supervisor.StatusJson().dump(2) + "\n"));
+                    [this, &supervisor](const http::Request&, http::Respond respond) {
+                      nlohmann::json j = supervisor.StatusJson();
+                      if (extra_) j.update(extra_());
+                      respond(http::Response::Json(200, j.dump(2) + "\n"));
                     });
   listener_ = std::make_unique<http::Listener>(io, std::move(acceptor), router_,
                                                limits_, nullptr, &connections_);

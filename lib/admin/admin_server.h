@@ -25,12 +25,15 @@ class AdminServer {
 
   // Adds a route next to the probes (the metrics endpoint, say).
   void Add(std::string_view path, http::Handler handler);
+  // More top-level fields for /status (the config, say).
+  void SetStatusExtra(std::function<nlohmann::json()> f) { extra_ = std::move(f); }
   void Start() { listener_->Start(); }
   void Stop() { listener_->Stop(); }
   uint16_t port() const { return port_; }
 
  private:
   uint16_t port_ = 0;
+  std::function<nlohmann::json()> extra_;
   http::Router router_;
   http::SessionLimits limits_;
   http::ConnectionSet connections_;

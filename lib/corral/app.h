@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
+#include "config/config.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "http/router.h"
@@ -21,26 +22,30 @@ namespace corral {
 class WorkerContext {
  public:
   WorkerContext(boost::asio::io_context& io, http::Router& router,
-                const Options& options, int worker_index, int64_t generation)
+                const Options& options, const config::Config& config,
+                int worker_index)
       : io_(io),
         router_(router),
         options_(options),
-        worker_index_(worker_index),
-        generation_(generation) {}
+        config_(config),
+        worker_index_(worker_index) {}
 
   // The worker's one event loop: use it for timers and async I/O, never block.
   boost::asio::io_context& io() { return io_; }
   http::Router& router() { return router_; }
   const Options& options() const { return options_; }
+  // The config generation this worker serves; it never changes under a
+  // worker: a new generation means new workers.
+  const config::Config& config() const { return config_; }
   int worker_index() const { return worker_index_; }
-  int64_t generation() const { return generation_; }
+  int64_t generation() const { return config_.generation; }
 
  private:
   boost::asio::io_context& io_;
   http::Router& router_;
   const Options& options_;
+  const config::Config& config_;
   int worker_index_;
-  int64_t generation_;
 };
 
 struct App {
@@ -50,6 +55,8 @@ struct App {
   // error is the app failing its start-up check: that worker never takes
   // traffic, and a roll that needed it is aborted.
   std::function<absl::Status(WorkerContext&)> setup;
+  // The config keys the app reads from --config-dir, and its validation.
+  config::ConfigSpec config;
   // Defaults the app prefers; flags and environment still override them.
   Options defaults;
 };

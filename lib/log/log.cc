@@ -16,6 +16,7 @@ struct State {
   int worker = -1;
   int slot = -1;
   Level level = Level::kInfo;
+  int64_t generation = -1;
 };
 
 State& GetState() {
@@ -48,6 +49,8 @@ void Init(std::string_view role, int worker, int slot) {
 
 void SetLevel(Level level) { GetState().level = level; }
 
+void SetGeneration(int64_t generation) { GetState().generation = generation; }
+
 bool ParseLevel(std::string_view text, Level* level) {
   for (Level l : {Level::kDebug, Level::kInfo, Level::kWarn, Level::kError}) {
     if (text == LevelName(l)) {
@@ -69,6 +72,7 @@ void Write(Level level, std::string_view message, const nlohmann::json& fields) 
   line["role"] = s.role;
   if (s.worker >= 0) line["worker"] = s.worker;
   if (s.slot >= 0) line["slot"] = s.slot;
+  if (s.generation >= 0) line["generation"] = s.generation;
   line["msg"] = std::string(message);
   if (fields.is_object()) {
     for (const auto& [key, value] : fields.items()) line[key] = value;

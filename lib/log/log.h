@@ -3,6 +3,7 @@
 #ifndef CORRAL_LOG_LOG_H_
 #define CORRAL_LOG_LOG_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,8 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 // worker's index in the pool, -1 for the master.
 void Init(std::string_view role, int worker = -1, int slot = -1);
 void SetLevel(Level level);
+// Adds "generation" to every line of this process.
+void SetGeneration(int64_t generation);
 bool ParseLevel(std::string_view text, Level* level);
 
 void Write(Level level, std::string_view message,

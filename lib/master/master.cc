@@ -6,6 +6,8 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +19,9 @@
 #include "admin/admin_server.h"
 #include "cpu/cpu_count.h"
 #include "log/log.h"
+#include "config/config_dir.h"
+#include "config/config_watcher.h"
+#include "master/config_generations.h"
 #include "master/spawn.h"
 #include "metrics/collector.h"
 #include "master/supervisor.h"
@@ -63,15 +68,18 @@ absl::StatusOr<tcp::acceptor> Bind(asio::io_context& io, const Endpoint& e,
 // The real ProcessControl: fork+exec of our own binary.
 class Processes : public ProcessControl {
  public:
-  Processes(std::vector<std::string> argv, int listen_fd, int region_fd)
-      : exe_(SelfExePath()),
+  Processes(std::vector<std::string> argv, int listen_fd, int region_fd,
+            const ConfigGenerations& configs)
+      : configs_(configs),
+        exe_(SelfExePath()),
         argv_(std::move(argv)),
         listen_fd_(listen_fd),
         region_fd_(region_fd) {
     for (const auto& [key, value] : CurrentEnvironment()) {
       if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == worker::kRoleEnv ||
           key == worker::kGenerationEnv || key == worker::kListenFdEnv ||
-          key == worker::kRegionFdEnv) {
+          key == worker::kRegionFdEnv || key == worker::kConfigFdEnv ||
+          key == worker::kConfigHashEnv) {
         continue;
       }
       base_env_.push_back(absl::StrCat(key, "=", value));
@@ -90,14 +98,22 @@ class Processes : public ProcessControl {
     r.env.push_back(absl::StrCat(worker::kGenerationEnv, "=", generation));
     r.env.push_back(absl::StrCat(worker::kListenFdEnv, "=", kListenFd));
     r.env.push_back(absl::StrCat(worker::kRegionFdEnv, "=", kRegionFd));
+    r.env.push_back(absl::StrCat(worker::kConfigFdEnv, "=", kConfigFd));
+    r.env.push_back(absl::StrCat(worker::kConfigHashEnv, "=", configs_.HashFor(generation)));
     r.listen_fd = listen_fd_;
     r.region_fd = region_fd_;
+    r.config_fd = configs_.FdFor(generation);
+    if (r.config_fd < 0) {
+      return absl::InternalError(
+          absl::StrCat("no config snapshot for generation ", generation));
+    }
     return Spawn(r);
   }
 
   void Signal(pid_t pid, int sig) override { kill(pid, sig); }
 
  private:
+  const ConfigGenerations& configs_;
   std::string exe_;
   std::vector<std::string> argv_;
   std::vector<std::string> base_env_;
@@ -143,6 +159,35 @@ int RunMaster(const App& app, const Options& options,
     return 1;
   }
 
+  // The first config must be valid: there is no last good one to fall back on.
+  ConfigGenerations configs(app.config);
+  {
+    config::Snapshot initial;
+    if (!options.config_dir.empty()) {
+      auto snap = config::ReadSnapshot(options.config_dir);
+      if (!snap.ok()) {
+        log::Error("cannot start: config dir unreadable",
+                   {{"config_dir", options.config_dir},
+                    {"error", snap.status().ToString()}});
+        return 1;
+      }
+      initial = std::move(*snap);
+    }
+    auto first = configs.Offer(initial, options.config_dir.empty()
+                                            ? std::string("built-in defaults")
+                                            : options.config_dir);
+    if (first.kind == ConfigGenerations::Outcome::Kind::kRejected) {
+      log::Error("cannot start: config rejected",
+                 {{"config_dir", options.config_dir}, {"error", first.error}});
+      return 1;
+    }
+    log::Info("config loaded", {{"generation", first.generation},
+                                {"hash", first.hash},
+                                {"keys", first.keys},
+                                {"ignored_keys", first.ignored},
+                                {"config_dir", options.config_dir}});
+  }
+
   SupervisorConfig config;
   config.workers = workers;
   config.drain_delay = options.drain_delay;
@@ -150,11 +195,62 @@ int RunMaster(const App& app, const Options& options,
   config.worker_start_timeout = options.worker_start_timeout;
   config.worker_timeout = options.worker_timeout;
   config.crash_loop_limit = options.crash_loop_limit;
-  Processes processes(argv, listener->native_handle(), region->fd());
+  Processes processes(argv, listener->native_handle(), region->fd(), configs);
   Supervisor supervisor(config, processes, *region);
 
   admin::AdminServer admin(io, std::move(*admin_acceptor), supervisor);
   metrics::Collector collector(app.name, app.version, supervisor, *region);
+  collector.SetConfig(configs.generation(), configs.hash());
+  admin.SetStatusExtra([&configs]() {
+    return nlohmann::json{{"config", configs.StatusJson()}};
+  });
+
+  // A config change: validate, then roll; a bad one changes nothing.
+  auto reload = [&](std::string_view why) {
+    auto snap = config::ReadSnapshot(options.config_dir);
+    ConfigGenerations::Outcome out;
+    if (snap.ok()) {
+      out = configs.Offer(*snap, options.config_dir);
+    } else {
+      out.kind = ConfigGenerations::Outcome::Kind::kRejected;
+      out.error = snap.status().ToString();
+    }
+    switch (out.kind) {
+      case ConfigGenerations::Outcome::Kind::kUnchanged:
+        log::Info("config files changed but their content did not; no roll",
+                  {{"trigger", why}, {"generation", out.generation}});
+        break;
+      case ConfigGenerations::Outcome::Kind::kRejected:
+        collector.CountConfigReloadFailure();
+        log::Error("config change rejected; workers keep the last good config",
+                   {{"trigger", why},
+                    {"error", out.error},
+                    {"serving_generation", supervisor.generation()}});
+        break;
+      case ConfigGenerations::Outcome::Kind::kAccepted:
+        collector.SetConfig(out.generation, out.hash);
+        log::Info("config changed; rolling workers to the new generation",
+                  {{"trigger", why},
+                   {"generation", out.generation},
+                   {"hash", out.hash},
+                   {"keys", out.keys},
+                   {"ignored_keys", out.ignored}});
+        supervisor.RequestRoll(region::MonotonicNanos(),
+                               absl::StrCat("config generation ", out.generation),
+                               out.generation);
+        break;
+    }
+  };
+  std::unique_ptr<config::ConfigWatcher> watcher;
+  if (!options.config_dir.empty()) {
+    watcher = std::make_unique<config::ConfigWatcher>(
+        io, options.config_dir, std::chrono::milliseconds(250), reload);
+    if (absl::Status s = watcher->Start(); !s.ok()) {
+      log::Error("cannot start: config dir cannot be watched",
+                 {{"error", s.ToString()}});
+      return 1;
+    }
+  }
   supervisor.OnSlotRetired([&collector](int slot) { collector.RetireSlot(slot); });
   admin.Add("/metrics", [&collector](const http::Request&, http::Respond respond) {
     http::Response r = http::Response::Text(200, collector.Scrape());
@@ -221,6 +317,10 @@ int RunMaster(const App& app, const Options& options,
   std::function<void()> tick = [&]() {
     reap();  // a safety net: SIGCHLDs coalesce
     supervisor.Tick(region::MonotonicNanos());
+    std::set<int64_t> in_use = {supervisor.generation(),
+                                supervisor.stable_generation()};
+    for (const auto& [pid, w] : supervisor.workers()) in_use.insert(w.generation);
+    configs.Prune(in_use);
     finish_if_done();
     ticker.expires_after(kTick);
     ticker.async_wait([&](boost::system::error_code ec) {

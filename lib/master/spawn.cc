@@ -24,10 +24,14 @@ namespace {
   // Move the descriptors high first so the dup2s below cannot clobber them.
   int listen_fd = fcntl(r.listen_fd, F_DUPFD, 64);
   int region_fd = fcntl(r.region_fd, F_DUPFD, 64);
-  if (listen_fd < 0 || region_fd < 0) _exit(127);
-  if (dup2(listen_fd, kListenFd) < 0 || dup2(region_fd, kRegionFd) < 0) _exit(127);
-  if (syscall(SYS_close_range, kRegionFd + 1, ~0U, 0) != 0) {
-    for (int fd = kRegionFd + 1; fd < 65536; ++fd) close(fd);
+  int config_fd = fcntl(r.config_fd, F_DUPFD, 64);
+  if (listen_fd < 0 || region_fd < 0 || config_fd < 0) _exit(127);
+  if (dup2(listen_fd, kListenFd) < 0 || dup2(region_fd, kRegionFd) < 0 ||
+      dup2(config_fd, kConfigFd) < 0) {
+    _exit(127);
+  }
+  if (syscall(SYS_close_range, kConfigFd + 1, ~0U, 0) != 0) {
+    for (int fd = kConfigFd + 1; fd < 65536; ++fd) close(fd);
   }
   sigset_t none;
   sigemptyset(&none);

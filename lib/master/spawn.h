@@ -15,6 +15,7 @@ namespace corral::master {
 // The inherited descriptors' numbers in the worker.
 inline constexpr int kListenFd = 3;
 inline constexpr int kRegionFd = 4;
+inline constexpr int kConfigFd = 5;
 
 struct SpawnRequest {
   std::string exe;                // absolute path of the binary
@@ -22,6 +23,7 @@ struct SpawnRequest {
   std::vector<std::string> env;   // complete environment, "KEY=value"
   int listen_fd = -1;             // becomes kListenFd
   int region_fd = -1;             // becomes kRegionFd
+  int config_fd = -1;             // becomes kConfigFd
 };
 
 // The child gets its own process group (a terminal's Ctrl-C reaches only the

@@ -169,6 +169,7 @@ void Supervisor::ReadyWorker(WorkerInfo& w, int64_t now_ns) {
       std::all_of(seats_.begin(), seats_.end(),
                   [](const Seat& s) { return s.serving != 0; })) {
     started_ = true;
+    stable_generation_ = generation_;
     log::Info("all workers ready; serving", {{"workers", config_.workers}});
   }
   UpdateServingState();
@@ -398,7 +399,12 @@ void Supervisor::FinishRoll(int64_t now_ns, std::string result,
                            {"generation", r.generation},
                            {"seconds", absl::ToDoubleSeconds(r.duration)}};
   if (!r.error.empty()) fields["error"] = r.error;
+  if (r.result == "success") stable_generation_ = r.generation;
   if (r.result == "failed") {
+    if (generation_ != stable_generation_) {
+      fields["serving_generation"] = stable_generation_;
+      generation_ = stable_generation_;
+    }
     log::Error("roll aborted; the remaining old workers keep serving", fields);
   } else {
     log::Info("roll finished", fields);

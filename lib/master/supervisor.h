@@ -117,6 +117,7 @@ class Supervisor {
 
   PoolState state() const { return state_; }
   int64_t generation() const { return generation_; }
+  int64_t stable_generation() const { return stable_generation_; }
   const std::map<pid_t, WorkerInfo>& workers() const { return workers_; }
   const std::optional<RollResult>& last_roll() const { return last_roll_; }
   const SupervisorCounts& counts() const { return counts_; }
@@ -160,6 +161,9 @@ class Supervisor {
   std::vector<Seat> seats_;
   std::vector<bool> slot_used_;
   int64_t generation_ = 1;
+  // The generation the serving workers run: a failed roll falls back to it,
+  // so a crashed worker restarts with a config known to start.
+  int64_t stable_generation_ = 1;
   int64_t epoch_ = 0;
   bool started_ = false;
   std::optional<Roll> roll_;

@@ -2,6 +2,10 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <memory>
@@ -48,6 +52,32 @@ class SlotObserver : public http::SessionObserver {
   region::SlotRecorder* recorder_;
 };
 
+// The snapshot the master validated for this worker's generation, read from
+// the sealed copy it inherited (never from the directory, which may have moved
+// on to a newer generation since).
+absl::StatusOr<config::Config> LoadConfig(const config::ConfigSpec& spec,
+                                          const WorkerEnv& env) {
+  std::string text;
+  char buf[16384];
+  for (off_t off = 0;;) {
+    ssize_t n = pread(env.config_fd, buf, sizeof(buf), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("reading the config snapshot: ", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  auto snapshot = config::SnapshotFromJson(text);
+  if (!snapshot.ok()) return snapshot.status();
+  auto c = config::Config::Parse(spec, *snapshot);
+  if (!c.ok()) return c.status();
+  c->generation = env.generation;
+  return c;
+}
+
 absl::StatusOr<tcp::acceptor> AdoptListener(asio::io_context& io, int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
@@ -82,14 +112,16 @@ absl::StatusOr<WorkerEnv> ParseWorkerEnv(
   for (absl::Status s :
        {get(kIndexEnv, &w.index), get(kSlotEnv, &w.slot),
         get(kGenerationEnv, &w.generation), get(kListenFdEnv, &w.listen_fd),
-        get(kRegionFdEnv, &w.region_fd)}) {
+        get(kRegionFdEnv, &w.region_fd), get(kConfigFdEnv, &w.config_fd)}) {
     if (!s.ok()) return s;
   }
+  if (auto it = env.find(kConfigHashEnv); it != env.end()) w.config_hash = it->second;
   return w;
 }
 
 int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
   log::Init("worker", env.index, env.slot);
+  log::SetGeneration(env.generation);
   // Terminal signals are the master's to handle; it tells us with SIGTERM.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
@@ -118,8 +150,14 @@ int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
     return 1;
   }
 
+  auto config = LoadConfig(app.config, env);
+  if (!config.ok()) {
+    log::Error("worker cannot use its config; this worker will not serve",
+               {{"error", config.status().ToString()}});
+    return kExitStartFailed;
+  }
   http::Router router;
-  WorkerContext context(io, router, options, env.index, env.generation);
+  WorkerContext context(io, router, options, *config, env.index);
   if (app.setup) {
     absl::Status s = app.setup(context);
     if (!s.ok()) {
@@ -175,7 +213,7 @@ int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
 
   listener.Start();
   recorder.SetState(region::SlotState::kReady);
-  log::Info("worker started serving", {{"generation", env.generation},
+  log::Info("worker started serving", {{"config_hash", env.config_hash},
                              {"routes", router.Templates().size()}});
   io.run();
   log::Info("worker drained, exiting",

@@ -20,6 +20,8 @@ struct WorkerEnv {
   int64_t generation = 0;
   int listen_fd = 3;
   int region_fd = 4;
+  int config_fd = 5;
+  std::string config_hash;
 };
 
 // Environment variable names shared by master and worker.
@@ -29,6 +31,8 @@ inline constexpr char kSlotEnv[] = "CORRAL_WORKER_SLOT";
 inline constexpr char kGenerationEnv[] = "CORRAL_GENERATION";
 inline constexpr char kListenFdEnv[] = "CORRAL_LISTEN_FD";
 inline constexpr char kRegionFdEnv[] = "CORRAL_REGION_FD";
+inline constexpr char kConfigFdEnv[] = "CORRAL_CONFIG_FD";
+inline constexpr char kConfigHashEnv[] = "CORRAL_CONFIG_HASH";
 
 absl::StatusOr<WorkerEnv> ParseWorkerEnv(
     const std::map<std::string, std::string>& env);

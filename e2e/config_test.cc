@@ -1,0 +1,290 @@
+// The ConfigMap workflow: the kubelet's atomic updates roll the workers to a
+// validated new generation under load; broken edits change nothing.
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "atomic_writer.h"
+#include "config/config.h"
+#include "harness.h"
+#include "load_client.h"
+
+namespace corral::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char kCart[] = R"({"items":[{"id":1,"quantity":1}]})";
+
+std::string TempDir(const std::string& name) {
+  std::string dir = fs::temp_directory_path() /
+                    ("corral-" + name + "-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+int64_t CheckoutTotal(const CorralProcess& p, std::string* generation = nullptr) {
+  HttpResult r = HttpPost(p.port(), "/checkout", kCart);
+  EXPECT_EQ(r.status, 200) << r.body << r.error;
+  if (generation) *generation = r.headers["X-Config-Generation"];
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? -1 : j.value("total_cents", int64_t{-1});
+}
+
+nlohmann::json Status(const CorralProcess& p) {
+  return nlohmann::json::parse(HttpGet(p.admin_port(), "/status").body);
+}
+
+// Every live worker serves `generation` and nothing else is starting.
+bool AllWorkersOn(const CorralProcess& p, int64_t generation) {
+  auto s = Status(p);
+  if (s["state"] != "serving") return false;
+  int ready = 0;
+  for (const auto& w : s["workers"]) {
+    if (w["state"] == "ready") {
+      if (w["generation"] != generation) return false;
+      ++ready;
+    }
+  }
+  return ready == s["workers_wanted"].get<int>();
+}
+
+double Metric(const CorralProcess& p, const std::string& series) {
+  std::string text = HttpGet(p.admin_port(), "/metrics").body;
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+LoadOptions MixedLoad(uint16_t port) {
+  LoadOptions o;
+  o.port = port;
+  o.connections = 100;
+  o.next = [](uint64_t n) -> RequestSpec {
+    if (n % 4 == 3) return {"POST", "/checkout", kCart};
+    return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
+  };
+  return o;
+}
+
+TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
+  std::string dir = TempDir("cfg-a");
+  AtomicWriter writer(dir);
+  writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  std::string gen;
+  int64_t full_price = CheckoutTotal(*p, &gen);
+  EXPECT_EQ(gen, "1");
+
+  LoadClient load(MixedLoad(p->port()));
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(1000, 30s));
+  writer.Write({{"sale.json", R"({"discount_percent": 20})"}});
+  ASSERT_TRUE(p->WaitForLog("config changed; rolling workers to the new generation", 1, 10s))
+      << p->Logs();
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+  uint64_t at_roll = load.Counts().completed();
+  ASSERT_TRUE(load.WaitForCompleted(at_roll + 1000, 30s));
+  load.Stop();
+  LoadCounts c = load.Counts();
+  EXPECT_EQ(c.failed(), 0u) << c.ToString();
+  EXPECT_EQ(c.sent, c.ok) << c.ToString();
+
+  // Every new connection now lands on generation 2, with the new price.
+  std::set<std::string> pids;
+  for (int i = 0; i < 20; ++i) {
+    HttpResult r = HttpPost(p->port(), "/checkout", kCart);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["X-Config-Generation"], "2");
+    EXPECT_EQ(r.headers["X-Config-Hash"],
+              config::HashSnapshot({{"sale.json", R"({"discount_percent": 20})"}}));
+    pids.insert(r.headers["X-Worker-Pid"]);
+  }
+  int64_t sale_price = CheckoutTotal(*p);
+  EXPECT_LT(sale_price, full_price);
+  EXPECT_NEAR(static_cast<double>(sale_price), full_price * 0.8, 2.0);
+  EXPECT_EQ(Metric(*p, "corral_config_generation"), 2);
+  auto status = Status(*p);
+  EXPECT_EQ(status["config"]["generation"], 2);
+  EXPECT_EQ(status["last_roll"]["result"], "success");
+  EXPECT_EQ(p->ProbeStatus("/readyz"), 200);
+  // Worker logs carry their generation.
+  bool worker_logged_gen2 = false;
+  for (const auto& line : p->LogsWithMsg("worker started serving")) {
+    worker_logged_gen2 |= line["role"] == "worker" && line["generation"] == 2;
+  }
+  EXPECT_TRUE(worker_logged_gen2);
+  fs::remove_all(dir);
+}
+
+TEST(ConfigTest, BrokenEditsChangeNothingButCount) {
+  std::string dir = TempDir("cfg-b");
+  AtomicWriter writer(dir);
+  writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  int64_t price = CheckoutTotal(*p);
+  std::vector<pid_t> workers = p->ChildPids();
+
+  writer.Write({{"sale.json", R"({"discount_percent": 10,)"}});  // bad JSON
+  ASSERT_TRUE(p->WaitForLog("config change rejected; workers keep the last good config", 1, 10s));
+  writer.Write({{"sale.json", R"({"discount_percent": -5})"}});  // bad value
+  ASSERT_TRUE(p->WaitForLog("config change rejected; workers keep the last good config", 2, 10s));
+  auto rejected = p->LogsWithMsg("config change rejected; workers keep the last good config");
+  EXPECT_NE(rejected[0]["error"].get<std::string>().find("not valid JSON"), std::string::npos)
+      << rejected[0].dump();
+  EXPECT_NE(rejected[1]["error"].get<std::string>().find("discount_percent"), std::string::npos)
+      << rejected[1].dump();
+
+  EXPECT_EQ(Metric(*p, "corral_config_reload_failures_total"), 2);
+  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty()) << "no roll";
+  std::string gen;
+  EXPECT_EQ(CheckoutTotal(*p, &gen), price);
+  EXPECT_EQ(gen, "1");
+  auto after = p->ChildPids();
+  std::sort(workers.begin(), workers.end());
+  std::sort(after.begin(), after.end());
+  EXPECT_EQ(workers, after);
+  auto status = Status(*p);
+  EXPECT_EQ(status["config"]["generation"], 1);
+  EXPECT_EQ(status["config"]["rejected_total"], 2);
+  EXPECT_NE(status["config"]["last_rejection"]["error"].get<std::string>().find("discount_percent"),
+            std::string::npos);
+
+  // Writing back the live content is no change: no roll either.
+  writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
+  ASSERT_TRUE(p->WaitForLog("config files changed but their content did not; no roll", 1, 10s));
+  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty());
+  fs::remove_all(dir);
+}
+
+TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
+  std::string dir = TempDir("cfg-c");
+  AtomicWriter writer(dir);
+  writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  LoadClient load(MixedLoad(p->port()));
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(500, 30s));
+  std::map<std::string, std::string> last;
+  // Five writes back to back: they may share a debounce window or land
+  // mid-roll; either way the end state is the last one.
+  for (int i = 1; i <= 5; ++i) {
+    last = {{"sale.json", "{\"discount_percent\": " + std::to_string(i) + "}"}};
+    writer.Write(last);
+  }
+  int64_t final_generation = 0;
+  ASSERT_TRUE(PollUntil(
+      [&]() {
+        auto s = Status(*p);
+        final_generation = s["config"]["generation"].get<int64_t>();
+        return s["config"]["hash"] == config::HashSnapshot(last) &&
+               AllWorkersOn(*p, final_generation);
+      },
+      60s))
+      << p->Logs();
+  // Five more, each accepted before the next: later ones land mid-roll and
+  // restart it at the newest generation.
+  size_t changes = p->LogsWithMsg("config changed; rolling workers to the new generation").size();
+  for (int i = 1; i <= 5; ++i) {
+    last = {{"sale.json", "{\"discount_percent\": " + std::to_string(10 + i) + "}"}};
+    writer.Write(last);
+    ASSERT_TRUE(p->WaitForLog("config changed; rolling workers to the new generation",
+                              changes + i, 10s))
+        << p->Logs();
+  }
+  final_generation += 5;
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, final_generation); }, 60s))
+      << p->Logs();
+  load.Stop();
+  LoadCounts c = load.Counts();
+  EXPECT_EQ(c.failed(), 0u) << c.ToString();
+
+  HttpResult r = HttpPost(p->port(), "/checkout", kCart);
+  EXPECT_EQ(r.headers["X-Config-Generation"], std::to_string(final_generation));
+  EXPECT_EQ(r.headers["X-Config-Hash"], config::HashSnapshot(last));
+  // Rolls never overlap: each start is preceded by the end of the previous.
+  int open = 0;
+  for (const auto& line : p->LogLines()) {
+    std::string msg = line.value("msg", "");
+    if (msg == "rolling workers one at a time") {
+      EXPECT_EQ(open, 0) << "two rolls at once";
+      open = 1;
+    } else if (msg == "roll finished" ||
+               msg == "roll aborted; the remaining old workers keep serving") {
+      open = 0;
+    }
+  }
+  auto finished = p->LogsWithMsg("roll finished");
+  ASSERT_FALSE(finished.empty());
+  EXPECT_EQ(finished.back()["result"], "success");
+  EXPECT_EQ(finished.back()["generation"], final_generation);
+  fs::remove_all(dir);
+}
+
+TEST(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
+  std::string dir = TempDir("cfg-d");
+  AtomicWriter writer(dir);
+  writer.Write({{"sale.json", "{}"}, {"banner", "Doorbusters at midnight\n"}});
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
+  EXPECT_EQ(index["banner"], "Doorbusters at midnight");
+  EXPECT_TRUE(index["features"].empty());
+
+  writer.Write({{"sale.json", "{}"}, {"features.json", R"({"express_checkout": true})"}});
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+  index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
+  EXPECT_EQ(index["banner"], "") << "the removed key is gone";
+  EXPECT_EQ(index["features"]["express_checkout"], true) << "the new key is seen";
+  auto changed = p->LogsWithMsg("config changed; rolling workers to the new generation");
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0]["keys"], nlohmann::json({"features.json", "sale.json"}));
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "banner"));
+  fs::remove_all(dir);
+}
+
+TEST(ConfigTest, PlainDirectoryEditedInPlaceAndReplaced) {
+  std::string dir = TempDir("cfg-e");
+  std::ofstream(dir + "/sale.json") << R"({"discount_percent": 0})";
+  auto p = CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  std::ofstream(dir + "/sale.json", std::ios::trunc) << R"({"discount_percent": 50})";
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+
+  // The directory itself is replaced: the watch re-arms and sees the content.
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir + "/sale.json") << R"({"discount_percent": 25})";
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 3); }, 30s)) << p->Logs();
+  std::string gen;
+  CheckoutTotal(*p, &gen);
+  EXPECT_EQ(gen, "3");
+  fs::remove_all(dir);
+}
+
+TEST(ConfigTest, InvalidConfigAtStartIsAClearError) {
+  std::string dir = TempDir("cfg-f");
+  std::ofstream(dir + "/sale.json") << R"({"discount_pct": 10})";
+  auto p = CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+  std::optional<int> code = p->WaitExit(20s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1);
+  auto err = p->LogsWithMsg("cannot start: config rejected");
+  ASSERT_EQ(err.size(), 1u) << p->Logs();
+  EXPECT_NE(err[0]["error"].get<std::string>().find("unknown field \"discount_pct\""),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace corral::e2e

@@ -1,0 +1,115 @@
+#include "master/config_generations.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "absl/time/time.h"
+#include "region/shared_region.h"
+
+namespace corral::master {
+namespace {
+
+// A sealed memfd: workers can read it but nobody can change it any more.
+int SealedCopy(const std::string& text) {
+  int fd = memfd_create("corral-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) {
+      close(fd);
+      return -1;
+    }
+    off += static_cast<size_t>(n);
+  }
+  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  return fd;
+}
+
+std::string Iso(int64_t unix_ns) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixNanos(unix_ns),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+ConfigGenerations::~ConfigGenerations() {
+  for (const auto& [g, fd] : fds_) close(fd);
+}
+
+ConfigGenerations::Outcome ConfigGenerations::Offer(
+    const config::Snapshot& snapshot, const std::string& source) {
+  Outcome out;
+  auto parsed = config::Config::Parse(spec_, snapshot);
+  if (!parsed.ok()) {
+    ++rejected_;
+    last_error_ = std::string(parsed.status().message());
+    last_error_unix_ns_ = region::UnixNanos();
+    out.kind = Outcome::Kind::kRejected;
+    out.error = last_error_;
+  } else if (generation_ > 0 && parsed->hash == hash_) {
+    out.kind = Outcome::Kind::kUnchanged;
+  } else {
+    int fd = SealedCopy(config::SnapshotToJson(snapshot));
+    if (fd < 0) {
+      ++rejected_;
+      last_error_ = "cannot keep a copy of the config (memfd)";
+      last_error_unix_ns_ = region::UnixNanos();
+      out.kind = Outcome::Kind::kRejected;
+      out.error = last_error_;
+    } else {
+      ++generation_;
+      hash_ = parsed->hash;
+      fds_[generation_] = fd;
+      hashes_[generation_] = hash_;
+      changed_unix_ns_ = region::UnixNanos();
+      source_ = source;
+      out.kind = Outcome::Kind::kAccepted;
+      out.keys = parsed->present();
+      out.ignored = parsed->ignored();
+    }
+  }
+  out.generation = generation_;
+  out.hash = hash_;
+  return out;
+}
+
+int ConfigGenerations::FdFor(int64_t generation) const {
+  auto it = fds_.find(generation);
+  return it == fds_.end() ? -1 : it->second;
+}
+
+std::string ConfigGenerations::HashFor(int64_t generation) const {
+  auto it = hashes_.find(generation);
+  return it == hashes_.end() ? std::string() : it->second;
+}
+
+void ConfigGenerations::Prune(const std::set<int64_t>& in_use) {
+  for (auto it = fds_.begin(); it != fds_.end();) {
+    if (it->first != generation_ && !in_use.count(it->first)) {
+      close(it->second);
+      hashes_.erase(it->first);
+      it = fds_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+nlohmann::json ConfigGenerations::StatusJson() const {
+  nlohmann::json j = {{"generation", generation_},
+                      {"hash", hash_},
+                      {"source", source_},
+                      {"changed_at", Iso(changed_unix_ns_)},
+                      {"rejected_total", rejected_}};
+  if (!last_error_.empty()) {
+    j["last_rejection"] = {{"error", last_error_},
+                           {"at", Iso(last_error_unix_ns_)}};
+  } else {
+    j["last_rejection"] = nullptr;
+  }
+  return j;
+}
+
+}  // namespace corral::master
