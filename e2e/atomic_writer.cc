@@ -22,7 +22,8 @@ void AtomicWriter::Write(const std::map<std::string, std::string>& payload) {
   // 1. The new generation's directory, named like the kubelet names it.
   char stamp[64];
   std::time_t now = std::time(nullptr);
-  std::strftime(stamp, sizeof(stamp), "..%Y_%m_%d_%H_%M_%S.", std::gmtime(&now));
+  std::strftime(stamp, sizeof(stamp), "..%Y_%m_%d_%H_%M_%S.",
+                std::gmtime(&now));
   std::string ts_name = stamp + std::to_string(getpid()) + "_" +
                         std::to_string(++counter_) + "_" +
                         std::to_string(std::random_device()() % 100000);
@@ -56,7 +57,8 @@ void AtomicWriter::Write(const std::map<std::string, std::string>& payload) {
   // 4. Links for keys that are new, 5. removal of deleted keys' links.
   for (const auto& [key, content] : payload) {
     fs::path link = fs::path(dir_) / key;
-    if (!fs::is_symlink(link)) fs::create_symlink(fs::path("..data") / key, link);
+    if (!fs::is_symlink(link))
+      fs::create_symlink(fs::path("..data") / key, link);
   }
   for (const std::string& key : old_keys) {
     if (!payload.count(key)) fs::remove(fs::path(dir_) / key);

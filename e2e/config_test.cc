@@ -1,5 +1,8 @@
 // The ConfigMap workflow: the kubelet's atomic updates roll the workers to a
 // validated new generation under load; broken edits change nothing.
+#include "config/config.h"
+
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,10 +11,7 @@
 #include <map>
 #include <set>
 
-#include <gtest/gtest.h>
-
 #include "atomic_writer.h"
-#include "config/config.h"
 #include "harness.h"
 #include "load_client.h"
 
@@ -30,7 +30,8 @@ std::string TempDir(const std::string& name) {
   return dir;
 }
 
-int64_t CheckoutTotal(const CorralProcess& p, std::string* generation = nullptr) {
+int64_t CheckoutTotal(const CorralProcess& p,
+                      std::string* generation = nullptr) {
   HttpResult r = HttpPost(p.port(), "/checkout", kCart);
   EXPECT_EQ(r.status, 200) << r.body << r.error;
   if (generation) *generation = r.headers["X-Config-Generation"];
@@ -78,7 +79,8 @@ TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
   std::string dir = TempDir("cfg-a");
   AtomicWriter writer(dir);
   writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
-  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   std::string gen;
   int64_t full_price = CheckoutTotal(*p, &gen);
@@ -88,9 +90,11 @@ TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(1000, 30s));
   writer.Write({{"sale.json", R"({"discount_percent": 20})"}});
-  ASSERT_TRUE(p->WaitForLog("config changed; rolling workers to the new generation", 1, 10s))
+  ASSERT_TRUE(p->WaitForLog(
+      "config changed; rolling workers to the new generation", 1, 10s))
       << p->Logs();
-  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
+      << p->Logs();
   uint64_t at_roll = load.Counts().completed();
   ASSERT_TRUE(load.WaitForCompleted(at_roll + 1000, 30s));
   load.Stop();
@@ -104,8 +108,9 @@ TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
     HttpResult r = HttpPost(p->port(), "/checkout", kCart);
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.headers["X-Config-Generation"], "2");
-    EXPECT_EQ(r.headers["X-Config-Hash"],
-              config::HashSnapshot({{"sale.json", R"({"discount_percent": 20})"}}));
+    EXPECT_EQ(
+        r.headers["X-Config-Hash"],
+        config::HashSnapshot({{"sale.json", R"({"discount_percent": 20})"}}));
     pids.insert(r.headers["X-Worker-Pid"]);
   }
   int64_t sale_price = CheckoutTotal(*p);
@@ -129,23 +134,30 @@ TEST(ConfigTest, BrokenEditsChangeNothingButCount) {
   std::string dir = TempDir("cfg-b");
   AtomicWriter writer(dir);
   writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
-  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   int64_t price = CheckoutTotal(*p);
   std::vector<pid_t> workers = p->ChildPids();
 
   writer.Write({{"sale.json", R"({"discount_percent": 10,)"}});  // bad JSON
-  ASSERT_TRUE(p->WaitForLog("config change rejected; workers keep the last good config", 1, 10s));
+  ASSERT_TRUE(p->WaitForLog(
+      "config change rejected; workers keep the last good config", 1, 10s));
   writer.Write({{"sale.json", R"({"discount_percent": -5})"}});  // bad value
-  ASSERT_TRUE(p->WaitForLog("config change rejected; workers keep the last good config", 2, 10s));
-  auto rejected = p->LogsWithMsg("config change rejected; workers keep the last good config");
-  EXPECT_NE(rejected[0]["error"].get<std::string>().find("not valid JSON"), std::string::npos)
+  ASSERT_TRUE(p->WaitForLog(
+      "config change rejected; workers keep the last good config", 2, 10s));
+  auto rejected = p->LogsWithMsg(
+      "config change rejected; workers keep the last good config");
+  EXPECT_NE(rejected[0]["error"].get<std::string>().find("not valid JSON"),
+            std::string::npos)
       << rejected[0].dump();
-  EXPECT_NE(rejected[1]["error"].get<std::string>().find("discount_percent"), std::string::npos)
+  EXPECT_NE(rejected[1]["error"].get<std::string>().find("discount_percent"),
+            std::string::npos)
       << rejected[1].dump();
 
   EXPECT_EQ(Metric(*p, "corral_config_reload_failures_total"), 2);
-  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty()) << "no roll";
+  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty())
+      << "no roll";
   std::string gen;
   EXPECT_EQ(CheckoutTotal(*p, &gen), price);
   EXPECT_EQ(gen, "1");
@@ -156,12 +168,14 @@ TEST(ConfigTest, BrokenEditsChangeNothingButCount) {
   auto status = Status(*p);
   EXPECT_EQ(status["config"]["generation"], 1);
   EXPECT_EQ(status["config"]["rejected_total"], 2);
-  EXPECT_NE(status["config"]["last_rejection"]["error"].get<std::string>().find("discount_percent"),
+  EXPECT_NE(status["config"]["last_rejection"]["error"].get<std::string>().find(
+                "discount_percent"),
             std::string::npos);
 
   // Writing back the live content is no change: no roll either.
   writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
-  ASSERT_TRUE(p->WaitForLog("config files changed but their content did not; no roll", 1, 10s));
+  ASSERT_TRUE(p->WaitForLog(
+      "config files changed but their content did not; no roll", 1, 10s));
   EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty());
   fs::remove_all(dir);
 }
@@ -170,7 +184,8 @@ TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
   std::string dir = TempDir("cfg-c");
   AtomicWriter writer(dir);
   writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
-  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   LoadClient load(MixedLoad(p->port()));
   load.Start();
@@ -194,16 +209,21 @@ TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
       << p->Logs();
   // Five more, each accepted before the next: later ones land mid-roll and
   // restart it at the newest generation.
-  size_t changes = p->LogsWithMsg("config changed; rolling workers to the new generation").size();
+  size_t changes =
+      p->LogsWithMsg("config changed; rolling workers to the new generation")
+          .size();
   for (int i = 1; i <= 5; ++i) {
-    last = {{"sale.json", "{\"discount_percent\": " + std::to_string(10 + i) + "}"}};
+    last = {{"sale.json",
+             "{\"discount_percent\": " + std::to_string(10 + i) + "}"}};
     writer.Write(last);
-    ASSERT_TRUE(p->WaitForLog("config changed; rolling workers to the new generation",
-                              changes + i, 10s))
+    ASSERT_TRUE(
+        p->WaitForLog("config changed; rolling workers to the new generation",
+                      changes + i, 10s))
         << p->Logs();
   }
   final_generation += 5;
-  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, final_generation); }, 60s))
+  ASSERT_TRUE(
+      PollUntil([&]() { return AllWorkersOn(*p, final_generation); }, 60s))
       << p->Logs();
   load.Stop();
   LoadCounts c = load.Counts();
@@ -235,18 +255,23 @@ TEST(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
   std::string dir = TempDir("cfg-d");
   AtomicWriter writer(dir);
   writer.Write({{"sale.json", "{}"}, {"banner", "Doorbusters at midnight\n"}});
-  auto p = CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   auto index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
   EXPECT_EQ(index["banner"], "Doorbusters at midnight");
   EXPECT_TRUE(index["features"].empty());
 
-  writer.Write({{"sale.json", "{}"}, {"features.json", R"({"express_checkout": true})"}});
-  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+  writer.Write({{"sale.json", "{}"},
+                {"features.json", R"({"express_checkout": true})"}});
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
+      << p->Logs();
   index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
   EXPECT_EQ(index["banner"], "") << "the removed key is gone";
-  EXPECT_EQ(index["features"]["express_checkout"], true) << "the new key is seen";
-  auto changed = p->LogsWithMsg("config changed; rolling workers to the new generation");
+  EXPECT_EQ(index["features"]["express_checkout"], true)
+      << "the new key is seen";
+  auto changed =
+      p->LogsWithMsg("config changed; rolling workers to the new generation");
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0]["keys"], nlohmann::json({"features.json", "sale.json"}));
   EXPECT_FALSE(fs::exists(fs::path(dir) / "banner"));
@@ -256,16 +281,20 @@ TEST(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
 TEST(ConfigTest, PlainDirectoryEditedInPlaceAndReplaced) {
   std::string dir = TempDir("cfg-e");
   std::ofstream(dir + "/sale.json") << R"({"discount_percent": 0})";
-  auto p = CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
-  std::ofstream(dir + "/sale.json", std::ios::trunc) << R"({"discount_percent": 50})";
-  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s)) << p->Logs();
+  std::ofstream(dir + "/sale.json", std::ios::trunc)
+      << R"({"discount_percent": 50})";
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
+      << p->Logs();
 
   // The directory itself is replaced: the watch re-arms and sees the content.
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir + "/sale.json") << R"({"discount_percent": 25})";
-  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 3); }, 30s)) << p->Logs();
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 3); }, 30s))
+      << p->Logs();
   std::string gen;
   CheckoutTotal(*p, &gen);
   EXPECT_EQ(gen, "3");
@@ -275,14 +304,16 @@ TEST(ConfigTest, PlainDirectoryEditedInPlaceAndReplaced) {
 TEST(ConfigTest, InvalidConfigAtStartIsAClearError) {
   std::string dir = TempDir("cfg-f");
   std::ofstream(dir + "/sale.json") << R"({"discount_pct": 10})";
-  auto p = CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
   std::optional<int> code = p->WaitExit(20s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 1);
   auto err = p->LogsWithMsg("cannot start: config rejected");
   ASSERT_EQ(err.size(), 1u) << p->Logs();
-  EXPECT_NE(err[0]["error"].get<std::string>().find("unknown field \"discount_pct\""),
-            std::string::npos);
+  EXPECT_NE(
+      err[0]["error"].get<std::string>().find("unknown field \"discount_pct\""),
+      std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -2,6 +2,7 @@
 // namespace: worker count, every worker serving, crash replacement, reaping,
 // probes, errors, flags and the healthcheck subcommand.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,8 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "harness.h"
 
@@ -98,7 +97,8 @@ TEST(CoreTest, AutoWorkerCountFollowsTheCpusAndSaysHow) {
   EXPECT_GE(expected, 1);
   EXPECT_LE(expected, static_cast<int>(std::thread::hardware_concurrency()));
   EXPECT_EQ(count[0]["workers"], expected);
-  EXPECT_NE(count[0]["how"].get<std::string>().find("affinity"), std::string::npos);
+  EXPECT_NE(count[0]["how"].get<std::string>().find("affinity"),
+            std::string::npos);
   EXPECT_EQ(p->ChildPids().size(), static_cast<size_t>(expected));
 }
 
@@ -192,7 +192,8 @@ TEST(CoreTest, CrashLoopFailsLivenessAndReadiness) {
       << p->Logs();
   EXPECT_EQ(p->ProbeStatus("/readyz"), 503);
   EXPECT_EQ(p->ProbeStatus("/startupz"), 503);
-  auto failed = p->LogsWithMsg("app start-up check failed; this worker will not serve");
+  auto failed =
+      p->LogsWithMsg("app start-up check failed; this worker will not serve");
   EXPECT_GE(failed.size(), 2u);
   // The fault clears: the next restart comes up and the pod recovers.
   std::filesystem::remove(dir + "/fail-start");
@@ -215,7 +216,8 @@ TEST(CoreTest, ErrorsAreJsonWithTheRightStatus) {
       {"no route", HttpGet(p->port(), "/nowhere"), 404},
       {"malformed json", HttpPost(p->port(), "/checkout", "{not json"), 400},
       {"unknown product in cart",
-       HttpPost(p->port(), "/checkout", R"({"items":[{"id":999999,"quantity":1}]})"),
+       HttpPost(p->port(), "/checkout",
+                R"({"items":[{"id":999999,"quantity":1}]})"),
        404},
       {"oversize body",
        HttpPost(p->port(), "/checkout", std::string(200 * 1024, 'x')), 413},
@@ -237,8 +239,9 @@ TEST(CoreTest, ErrorsAreJsonWithTheRightStatus) {
 TEST(CoreTest, CheckoutWaitsOnPaymentWithoutBlockingTheLoop) {
   auto p = CorralProcess::Start({.args = {"--workers=1"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
-  HttpResult r = HttpPost(p->port(), "/checkout",
-                          R"({"items":[{"id":1,"quantity":2},{"id":5,"quantity":1}]})");
+  HttpResult r =
+      HttpPost(p->port(), "/checkout",
+               R"({"items":[{"id":1,"quantity":2},{"id":5,"quantity":1}]})");
   ASSERT_EQ(r.status, 200) << r.body;
   auto j = nlohmann::json::parse(r.body);
   EXPECT_EQ(j["payment"], "approved");
@@ -248,14 +251,15 @@ TEST(CoreTest, CheckoutWaitsOnPaymentWithoutBlockingTheLoop) {
 
 TEST(CoreTest, HelpAndBadFlags) {
   int code = -1;
-  std::string help = RunCapture(std::string(CORRAL_SHOP_BIN) + " --help", &code);
+  std::string help =
+      RunCapture(std::string(CORRAL_SHOP_BIN) + " --help", &code);
   EXPECT_EQ(code, 0);
   for (const char* s : {"--listen", "--admin", "--workers", "--drain-delay",
                         "CORRAL_WORKERS", "healthcheck"}) {
     EXPECT_NE(help.find(s), std::string::npos) << s;
   }
-  std::string err = RunCapture(
-      std::string(CORRAL_SHOP_BIN) + " --workers=lots 2>&1", &code);
+  std::string err =
+      RunCapture(std::string(CORRAL_SHOP_BIN) + " --workers=lots 2>&1", &code);
   EXPECT_EQ(code, 2);
   EXPECT_NE(err.find("--workers"), std::string::npos) << err;
 }
@@ -264,13 +268,15 @@ TEST(CoreTest, PortInUseIsAClearError) {
   auto first = CorralProcess::Start({.args = {"--workers=1"}});
   ASSERT_TRUE(first->WaitReady()) << first->Logs();
   int code = -1;
-  std::string out = RunCapture(
-      std::string(CORRAL_SHOP_BIN) + " --listen=127.0.0.1:" +
-          std::to_string(first->port()) + " --admin=127.0.0.1:0 2>&1",
-      &code);
+  std::string out =
+      RunCapture(std::string(CORRAL_SHOP_BIN) +
+                     " --listen=127.0.0.1:" + std::to_string(first->port()) +
+                     " --admin=127.0.0.1:0 2>&1",
+                 &code);
   EXPECT_EQ(code, 1);
-  EXPECT_NE(out.find("cannot listen on 127.0.0.1:" + std::to_string(first->port())),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("cannot listen on 127.0.0.1:" + std::to_string(first->port())),
+      std::string::npos)
       << out;
 }
 

@@ -1,13 +1,12 @@
 // Zero dropped requests: SIGTERM drains and SIGHUP rolls under real load, with
 // the kubelet's side played by the test (probes, endpoint removal, deadlines).
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "harness.h"
 #include "load_client.h"
@@ -35,7 +34,7 @@ LoadOptions ShopLoad(uint16_t port, int connections) {
 
 int64_t InFlight(const CorralProcess& p) {
   auto status = nlohmann::json::parse(HttpGet(p.admin_port(), "/status").body,
-                                       nullptr, false);
+                                      nullptr, false);
   if (status.is_discarded()) return -1;
   int64_t sum = 0;
   for (const auto& w : status["workers"]) sum += w["in_flight"].get<int64_t>();
@@ -51,8 +50,8 @@ TEST(DrainTest, TwentyRollsUnderLoadLoseNothing) {
   std::set<int> worker_pids_seen;
   for (int i = 1; i <= 20; ++i) {
     p->Signal(SIGHUP);
-    ASSERT_TRUE(p->WaitForLog("roll finished", i, 60s))
-        << "roll " << i << "\n" << p->Logs();
+    ASSERT_TRUE(p->WaitForLog("roll finished", i, 60s)) << "roll " << i << "\n"
+                                                        << p->Logs();
     // The pod stays in service throughout a roll.
     EXPECT_EQ(p->ProbeStatus("/readyz"), 200);
   }
@@ -66,7 +65,9 @@ TEST(DrainTest, TwentyRollsUnderLoadLoseNothing) {
   for (const auto& line : p->LogsWithMsg("roll finished")) {
     EXPECT_EQ(line["result"], "success") << line.dump();
   }
-  EXPECT_TRUE(p->LogsWithMsg("roll aborted; the remaining old workers keep serving").empty());
+  EXPECT_TRUE(
+      p->LogsWithMsg("roll aborted; the remaining old workers keep serving")
+          .empty());
   // Every roll replaced both workers: 2 initial + 40 replacements started.
   EXPECT_EQ(p->LogsWithMsg("worker started").size(), 42u);
 }
@@ -75,7 +76,8 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
   constexpr int kDelayMs = 2000;
   constexpr int kSlowMs = 3000;
   auto p = CorralProcess::Start(
-      {.args = {"--workers=2", "--drain-delay=" + std::to_string(kDelayMs) + "ms",
+      {.args = {"--workers=2",
+                "--drain-delay=" + std::to_string(kDelayMs) + "ms",
                 "--drain-timeout=20s"},
        .env = {{"SHOP_FAULTS", "1"}}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
@@ -87,7 +89,8 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
   std::vector<std::future<HttpResult>> slow;
   for (int i = 0; i < 4; ++i) {
     slow.push_back(std::async(std::launch::async, [&]() {
-      return HttpPost(p->port(), "/fault/slow?ms=" + std::to_string(kSlowMs), "{}");
+      return HttpPost(p->port(), "/fault/slow?ms=" + std::to_string(kSlowMs),
+                      "{}");
     }));
   }
   ASSERT_TRUE(PollUntil([&]() { return InFlight(*p) >= 4; }, 10s));
@@ -97,13 +100,14 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
   // connections, existing ones keep flowing until the server closes them.
   load.SetReconnect(false);
   p->Signal(SIGTERM);
-  EXPECT_TRUE(PollUntil([&]() { return p->ProbeStatus("/readyz") == 503; }, 5s));
+  EXPECT_TRUE(
+      PollUntil([&]() { return p->ProbeStatus("/readyz") == 503; }, 5s));
   EXPECT_EQ(p->ProbeStatus("/livez"), 200) << "a drain is no liveness failure";
 
   // The kubelet's deadline: delay + the longest request + 1 s.
   auto deadline = std::chrono::milliseconds(kDelayMs + kSlowMs + 1000);
-  std::optional<int> code = p->WaitExit(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
+  std::optional<int> code =
+      p->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(
           sigterm_at + deadline - std::chrono::steady_clock::now()));
   ASSERT_TRUE(code.has_value()) << "not done by the deadline\n" << p->Logs();
   EXPECT_EQ(*code, 0) << p->Logs();
@@ -116,22 +120,29 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
   EXPECT_EQ(c.failed(), 0u) << c.ToString();
   EXPECT_EQ(c.sent, c.ok) << c.ToString();
   // Traffic was served during the delay, after SIGTERM.
-  EXPECT_TRUE(p->WaitForLog("drain delay over: workers stop accepting and "
-                            "finish in-flight requests", 1, 1s));
+  EXPECT_TRUE(
+      p->WaitForLog("drain delay over: workers stop accepting and "
+                    "finish in-flight requests",
+                    1, 1s));
   EXPECT_EQ(p->LogsWithMsg("worker drained, exiting").size(), 2u);
 }
 
 TEST(DrainTest, SecondSignalSkipsTheDelay) {
-  auto p = CorralProcess::Start({.args = {"--workers=1", "--drain-delay=300s"}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1", "--drain-delay=300s"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   p->Signal(SIGINT);
-  ASSERT_TRUE(PollUntil([&]() { return p->ProbeStatus("/readyz") == 503; }, 5s));
+  ASSERT_TRUE(
+      PollUntil([&]() { return p->ProbeStatus("/readyz") == 503; }, 5s));
   EXPECT_EQ(HttpGet(p->port(), "/products/1").status, 200) << "still serving";
   p->Signal(SIGTERM);
   std::optional<int> code = p->WaitExit(60s);
   ASSERT_TRUE(code.has_value()) << p->Logs();
   EXPECT_EQ(*code, 0);
-  EXPECT_EQ(p->LogsWithMsg("second shutdown signal: skipping the rest of the drain delay").size(), 1u);
+  EXPECT_EQ(p->LogsWithMsg(
+                 "second shutdown signal: skipping the rest of the drain delay")
+                .size(),
+            1u);
 }
 
 TEST(DrainTest, StragglerIsKilledAtTheDrainTimeoutAndExitCodeSaysSo) {
@@ -147,14 +158,15 @@ TEST(DrainTest, StragglerIsKilledAtTheDrainTimeoutAndExitCodeSaysSo) {
   std::optional<int> code = p->WaitExit(30s);
   ASSERT_TRUE(code.has_value()) << p->Logs();
   EXPECT_EQ(*code, 1);
-  EXPECT_EQ(p->LogsWithMsg("worker still busy at --drain-timeout; killed").size(), 1u);
+  EXPECT_EQ(
+      p->LogsWithMsg("worker still busy at --drain-timeout; killed").size(),
+      1u);
   EXPECT_EQ(slow.get().status, 0) << "the killed request got no answer";
 }
 
 TEST(DrainTest, HungWorkerIsReplacedAndTheOthersKeepServing) {
-  auto p = CorralProcess::Start(
-      {.args = {"--workers=2", "--worker-timeout=2s"},
-       .env = {{"SHOP_FAULTS", "1"}}});
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--worker-timeout=2s"},
+                                 .env = {{"SHOP_FAULTS", "1"}}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   auto hung = std::async(std::launch::async, [&]() {
     return HttpPost(p->port(), "/fault/hang", "{}");
@@ -162,11 +174,14 @@ TEST(DrainTest, HungWorkerIsReplacedAndTheOthersKeepServing) {
   ASSERT_TRUE(PollUntil([&]() { return InFlight(*p) >= 1; }, 10s));
   // While one loop spins, the other worker takes every new connection.
   for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(HttpGet(p->port(), "/products/" + std::to_string(i + 1)).status, 200);
+    EXPECT_EQ(HttpGet(p->port(), "/products/" + std::to_string(i + 1)).status,
+              200);
   }
-  ASSERT_TRUE(p->WaitForLog("worker stopped making progress (no heartbeat)", 1, 30s))
+  ASSERT_TRUE(
+      p->WaitForLog("worker stopped making progress (no heartbeat)", 1, 30s))
       << p->Logs();
-  auto line = p->LogsWithMsg("worker stopped making progress (no heartbeat)")[0];
+  auto line =
+      p->LogsWithMsg("worker stopped making progress (no heartbeat)")[0];
   EXPECT_EQ(line["serving_path"], "/fault/hang");
   EXPECT_EQ(hung.get().status, 0);
   ASSERT_TRUE(p->WaitForLog("worker ready", 3, 30s)) << p->Logs();
@@ -192,7 +207,8 @@ TEST(DrainTest, ReplacementThatCannotStartLeavesOldWorkersServing) {
 
   std::ofstream(dir + "/fail-start") << "1";
   p->Signal(SIGHUP);
-  ASSERT_TRUE(p->WaitForLog("roll aborted; the remaining old workers keep serving", 1, 30s))
+  ASSERT_TRUE(p->WaitForLog(
+      "roll aborted; the remaining old workers keep serving", 1, 30s))
       << p->Logs();
   uint64_t at_abort = load.Counts().completed();
   ASSERT_TRUE(load.WaitForCompleted(at_abort + 1000, 30s));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,8 +13,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <httplib.h>
 
 extern char** environ;
 
@@ -99,7 +98,8 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
 
   std::vector<std::string> argv;
   if (options.pid_namespace) {
-    argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child"};
+    argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
+            "--kill-child"};
   }
   argv.push_back(CORRAL_SHOP_BIN);
   argv.push_back("--listen=127.0.0.1:" + std::to_string(p->port_));
@@ -197,8 +197,8 @@ std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
         int status = 0;
         pid_t r = waitpid(launcher_pid_, &status, WNOHANG);
         if (r != launcher_pid_) return false;
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                       : 128 + WTERMSIG(status);
+        exit_code_ =
+            WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         return true;
       },
       deadline);
@@ -218,7 +218,8 @@ std::vector<nlohmann::json> CorralProcess::LogLines() const {
   return out;
 }
 
-std::vector<nlohmann::json> CorralProcess::LogsWithMsg(const std::string& msg) const {
+std::vector<nlohmann::json> CorralProcess::LogsWithMsg(
+    const std::string& msg) const {
   std::vector<nlohmann::json> out;
   for (auto& j : LogLines()) {
     if (j.value("msg", "") == msg) out.push_back(j);
@@ -228,7 +229,8 @@ std::vector<nlohmann::json> CorralProcess::LogsWithMsg(const std::string& msg) c
 
 bool CorralProcess::WaitForLog(const std::string& msg, size_t count,
                                std::chrono::milliseconds deadline) {
-  return PollUntil([&]() { return LogsWithMsg(msg).size() >= count; }, deadline);
+  return PollUntil([&]() { return LogsWithMsg(msg).size() >= count; },
+                   deadline);
 }
 
 }  // namespace corral::e2e

@@ -10,11 +10,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace corral::e2e {
 
@@ -38,8 +37,8 @@ HttpResult HttpPost(uint16_t port, const std::string& path,
                     const std::string& content_type = "application/json");
 
 struct ProcessOptions {
-  std::vector<std::string> args;             // besides --listen/--admin
-  std::map<std::string, std::string> env;    // added to the environment
+  std::vector<std::string> args;           // besides --listen/--admin
+  std::map<std::string, std::string> env;  // added to the environment
   bool pid_namespace = true;
 };
 

@@ -1,5 +1,7 @@
 // Metrics are exact across processes: checked against live scrapes, a crash,
 // rolls, promtool and a real Prometheus server.
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,9 +12,6 @@
 #include <future>
 #include <map>
 #include <sstream>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include "harness.h"
 
@@ -35,7 +34,8 @@ std::map<std::string, double> ParseExposition(const std::string& text) {
 std::map<std::string, double> Scrape(const CorralProcess& p) {
   HttpResult r = HttpGet(p.admin_port(), "/metrics");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r.headers["Content-Type"],
+            "text/plain; version=0.0.4; charset=utf-8");
   return ParseExposition(r.body);
 }
 
@@ -51,7 +51,9 @@ double Sum(const std::map<std::string, double>& m, const std::string& name) {
 int SendProductGets(const CorralProcess& p, int n) {
   int ok = 0;
   for (int i = 0; i < n; ++i) {
-    ok += HttpGet(p.port(), "/products/" + std::to_string(1 + i % 500)).status == 200;
+    ok +=
+        HttpGet(p.port(), "/products/" + std::to_string(1 + i % 500)).status ==
+        200;
   }
   return ok;
 }
@@ -93,7 +95,8 @@ TEST(MetricsTest, ActiveRequestsCountsWhatIsReallyInFlight) {
   for (auto& f : slow) EXPECT_EQ(f.get().status, 200);
   m = Scrape(*p);
   EXPECT_EQ(m["http_server_active_requests"], 0);
-  EXPECT_EQ(m["http_server_requests_total{method=\"POST\",route=\"/fault/slow\",status_code=\"200\"}"],
+  EXPECT_EQ(m["http_server_requests_total{method=\"POST\",route=\"/fault/"
+              "slow\",status_code=\"200\"}"],
             kSlow);
 }
 
@@ -101,7 +104,8 @@ TEST(MetricsTest, CountersSurviveCrashesAndRollsExactly) {
   auto p = CorralProcess::Start({.args = {"--workers=2"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   const std::string ok_series =
-      "http_server_requests_total{method=\"GET\",route=\"/products/{id}\",status_code=\"200\"}";
+      "http_server_requests_total{method=\"GET\",route=\"/products/"
+      "{id}\",status_code=\"200\"}";
   ASSERT_EQ(SendProductGets(*p, 200), 200);
   auto before = Scrape(*p);
   EXPECT_EQ(before[ok_series], 200);
@@ -109,7 +113,8 @@ TEST(MetricsTest, CountersSurviveCrashesAndRollsExactly) {
   // A worker dies: what it counted stays.
   kill(p->ChildPids().front(), SIGKILL);
   ASSERT_TRUE(p->WaitForLog("worker died unexpectedly", 1, 10s));
-  ASSERT_TRUE(PollUntil([&]() { return p->ProbeStatus("/readyz") == 200; }, 20s));
+  ASSERT_TRUE(
+      PollUntil([&]() { return p->ProbeStatus("/readyz") == 200; }, 20s));
   auto after_crash = Scrape(*p);
   EXPECT_EQ(after_crash[ok_series], 200);
   for (const auto& [series, v] : before) {
@@ -126,13 +131,19 @@ TEST(MetricsTest, CountersSurviveCrashesAndRollsExactly) {
     ASSERT_EQ(SendProductGets(*p, 20), 20);
   }
   // Retired workers have exited by the time their successors' drains end.
-  ASSERT_TRUE(PollUntil([&]() { return Scrape(*p)["corral_workers{state=\"draining\"}"] == 0; }, 30s));
+  ASSERT_TRUE(PollUntil(
+      [&]() { return Scrape(*p)["corral_workers{state=\"draining\"}"] == 0; },
+      30s));
   auto after_rolls = Scrape(*p);
   EXPECT_EQ(after_rolls[ok_series], 200 + 100 + 5 * 20);
-  EXPECT_EQ(after_rolls["http_server_request_duration_seconds_count{method=\"GET\",route=\"/products/{id}\",status_code=\"200\"}"],
-            400);
-  EXPECT_EQ(after_rolls["http_server_request_duration_seconds_bucket{method=\"GET\",route=\"/products/{id}\",status_code=\"200\",le=\"+Inf\"}"],
-            400);
+  EXPECT_EQ(
+      after_rolls["http_server_request_duration_seconds_count{method=\"GET\","
+                  "route=\"/products/{id}\",status_code=\"200\"}"],
+      400);
+  EXPECT_EQ(
+      after_rolls["http_server_request_duration_seconds_bucket{method=\"GET\","
+                  "route=\"/products/{id}\",status_code=\"200\",le=\"+Inf\"}"],
+      400);
   for (const auto& [series, v] : after_crash) {
     if (series.rfind("http_server_request", 0) == 0) {
       EXPECT_GE(after_rolls[series], v) << series;
@@ -149,8 +160,9 @@ TEST(MetricsTest, CountersSurviveCrashesAndRollsExactly) {
   EXPECT_EQ(status["last_roll"]["result"], "success");
   ASSERT_EQ(status["workers"].size(), 2u);
   for (const auto& w : status["workers"]) {
-    for (const char* key : {"slot", "pid", "state", "started_at", "requests_served",
-                            "in_flight", "heartbeat_age_seconds", "generation"}) {
+    for (const char* key :
+         {"slot", "pid", "state", "started_at", "requests_served", "in_flight",
+          "heartbeat_age_seconds", "generation"}) {
       EXPECT_TRUE(w.contains(key)) << key;
     }
   }
@@ -192,9 +204,11 @@ TEST(MetricsTest, RealPrometheusSeesEveryRequest) {
     std::string log = dir + "/prometheus.log";
     freopen(log.c_str(), "w", stdout);
     freopen(log.c_str(), "a", stderr);
-    execlp("prometheus", "prometheus", ("--config.file=" + dir + "/prom.yml").c_str(),
-           ("--web.listen-address=127.0.0.1:" + std::to_string(prom_port)).c_str(),
-           ("--storage.tsdb.path=" + dir + "/data").c_str(), nullptr);
+    execlp(
+        "prometheus", "prometheus",
+        ("--config.file=" + dir + "/prom.yml").c_str(),
+        ("--web.listen-address=127.0.0.1:" + std::to_string(prom_port)).c_str(),
+        ("--storage.tsdb.path=" + dir + "/data").c_str(), nullptr);
     _exit(127);
   }
   double seen = -1;
@@ -221,7 +235,8 @@ TEST(MetricsTest, RealPrometheusSeesEveryRequest) {
     prom_log = ss.str();
   }
   std::filesystem::remove_all(dir);
-  EXPECT_TRUE(found) << "Prometheus saw " << seen << "\n" << prom_log.substr(0, 3000);
+  EXPECT_TRUE(found) << "Prometheus saw " << seen << "\n"
+                     << prom_log.substr(0, 3000);
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
 #include "config/config.h"
 
+#include <gtest/gtest.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 #include "config/config_dir.h"
 #include "config/config_watcher.h"
@@ -34,7 +33,8 @@ ConfigSpec Spec() {
 }
 
 TEST(ConfigParseTest, DefaultsAndTypes) {
-  auto c = Config::Parse(Spec(), {{"limit", "42\n"}, {"on", "true"}, {"extra", "x"}});
+  auto c = Config::Parse(Spec(),
+                         {{"limit", "42\n"}, {"on", "true"}, {"extra", "x"}});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->Get("limit"), 42);
   EXPECT_EQ(c->Get("ratio"), 0.5);
@@ -53,7 +53,8 @@ TEST(ConfigParseTest, EveryProblemIsNamed) {
   EXPECT_NE(m.find("doc.json: expected JSON"), std::string::npos) << m;
   auto v = Config::Parse(Spec(), {{"limit", "-1"}});
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("limit must not be negative"), std::string::npos);
+  EXPECT_NE(v.status().message().find("limit must not be negative"),
+            std::string::npos);
 }
 
 TEST(ConfigParseTest, HashIsStableAndContentSensitive) {
@@ -110,7 +111,8 @@ TEST(ConfigWatcherTest, RelevantEvents) {
   EXPECT_TRUE(IsRelevantEvent("..data", IN_MOVED_TO));
   EXPECT_FALSE(IsRelevantEvent("..data_tmp", IN_CREATE));
   EXPECT_FALSE(IsRelevantEvent("..data_tmp", IN_MOVED_FROM));
-  EXPECT_FALSE(IsRelevantEvent("..2026_01_01_00_00_00.1", IN_CREATE | IN_ISDIR));
+  EXPECT_FALSE(
+      IsRelevantEvent("..2026_01_01_00_00_00.1", IN_CREATE | IN_ISDIR));
   EXPECT_TRUE(IsRelevantEvent("sale.json", IN_CLOSE_WRITE));
   EXPECT_TRUE(IsRelevantEvent("sale.json", IN_MOVED_TO));
   EXPECT_TRUE(IsRelevantEvent("sale.json", IN_DELETE));
@@ -118,28 +120,33 @@ TEST(ConfigWatcherTest, RelevantEvents) {
 }
 
 TEST(ShopConfigTest, StrictSaleSettings) {
-  auto ok = shop::SaleSettingsFromJson(
-      nlohmann::json::parse(R"({"discount_percent": 20, "payment_latency_ms": 5})"));
+  auto ok = shop::SaleSettingsFromJson(nlohmann::json::parse(
+      R"({"discount_percent": 20, "payment_latency_ms": 5})"));
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->discount_percent, 20);
   EXPECT_EQ(ok->payment_latency_ms, 5);
   EXPECT_EQ(ok->tax_rate_percent, shop::SaleSettings().tax_rate_percent);
-  for (const char* bad : {R"({"discount_percent": -1})", R"({"discount_percent": "10"})",
-                          R"({"discount_pct": 10})", R"([1])",
-                          R"({"payment_latency_ms": 1.5})"}) {
-    EXPECT_FALSE(shop::SaleSettingsFromJson(nlohmann::json::parse(bad)).ok()) << bad;
+  for (const char* bad :
+       {R"({"discount_percent": -1})", R"({"discount_percent": "10"})",
+        R"({"discount_pct": 10})", R"([1])",
+        R"({"payment_latency_ms": 1.5})"}) {
+    EXPECT_FALSE(shop::SaleSettingsFromJson(nlohmann::json::parse(bad)).ok())
+        << bad;
   }
 }
 
 TEST(ShopConfigTest, WholeConfig) {
-  auto c = Config::Parse(shop::ShopConfigSpec(),
-                         {{"banner", "Sale!\n"}, {"features.json", R"({"x": true})"}});
+  auto c = Config::Parse(
+      shop::ShopConfigSpec(),
+      {{"banner", "Sale!\n"}, {"features.json", R"({"x": true})"}});
   ASSERT_TRUE(c.ok()) << c.status();
   auto s = shop::ShopConfigFrom(*c);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->banner, "Sale!");
   EXPECT_EQ(s->features.at("x"), true);
-  EXPECT_FALSE(Config::Parse(shop::ShopConfigSpec(), {{"features.json", R"({"x": 1})"}}).ok());
+  EXPECT_FALSE(
+      Config::Parse(shop::ShopConfigSpec(), {{"features.json", R"({"x": 1})"}})
+          .ok());
 }
 
 }  // namespace

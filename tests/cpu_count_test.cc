@@ -1,9 +1,9 @@
 #include "cpu/cpu_count.h"
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace corral::cpu {
 namespace {

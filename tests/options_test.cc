@@ -17,9 +17,8 @@ TEST(OptionsTest, Defaults) {
 }
 
 TEST(OptionsTest, FlagsBothForms) {
-  auto p = ParseOptions({"--workers=3", "--listen", "127.0.0.1:9000",
-                         "--drain-delay=250ms"},
-                        {});
+  auto p = ParseOptions(
+      {"--workers=3", "--listen", "127.0.0.1:9000", "--drain-delay=250ms"}, {});
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->options.workers, 3);
   EXPECT_EQ(p->options.listen.host, "127.0.0.1");
@@ -47,7 +46,8 @@ TEST(OptionsTest, AutoWorkers) {
 TEST(OptionsTest, ClearErrors) {
   auto bad_workers = ParseOptions({"--workers=zero"}, {});
   ASSERT_FALSE(bad_workers.ok());
-  EXPECT_NE(bad_workers.status().message().find("--workers"), std::string::npos);
+  EXPECT_NE(bad_workers.status().message().find("--workers"),
+            std::string::npos);
 
   auto unknown = ParseOptions({"--wrokers=2"}, {});
   ASSERT_FALSE(unknown.ok());
@@ -56,7 +56,8 @@ TEST(OptionsTest, ClearErrors) {
 
   auto env = ParseOptions({}, {{"CORRAL_DRAIN_DELAY", "soon"}});
   ASSERT_FALSE(env.ok());
-  EXPECT_NE(env.status().message().find("CORRAL_DRAIN_DELAY"), std::string::npos);
+  EXPECT_NE(env.status().message().find("CORRAL_DRAIN_DELAY"),
+            std::string::npos);
 
   EXPECT_FALSE(ParseOptions({"--listen=nowhere"}, {}).ok());
   EXPECT_FALSE(ParseOptions({"--listen=1.2.3.4:70000"}, {}).ok());

@@ -20,7 +20,7 @@ TEST_F(RequestTotalsTest, FoldsSeriesWithRouteNamesAndBuckets) {
   region::SlotRecorder rec(&region_.slot(0));
   rec.PublishRoutes({"/products/{id}", "/checkout"}, "unmatched");
   rec.RequestStarted("/products/1");
-  rec.RequestFinished("GET", "/products/{id}", 200, 3 * kMs);   // <= 5 ms
+  rec.RequestFinished("GET", "/products/{id}", 200, 3 * kMs);  // <= 5 ms
   rec.RequestStarted("/products/2");
   rec.RequestFinished("GET", "/products/{id}", 200, 60 * kMs);  // <= 75 ms
   rec.RequestStarted("/checkout");
@@ -78,7 +78,8 @@ TEST_F(RequestTotalsTest, TooManySeriesLandInOneOverflowSeries) {
   RequestTotals::AddSlot(region_.slot(1), m);
   uint64_t total = 0;
   for (const auto& [labels, t] : m) total += t.count;
-  EXPECT_EQ(total, static_cast<uint64_t>(2 * region::kMaxSeries)) << "none lost";
+  EXPECT_EQ(total, static_cast<uint64_t>(2 * region::kMaxSeries))
+      << "none lost";
   EXPECT_LE(m.size(), static_cast<size_t>(region::kMaxSeries));
 }
 

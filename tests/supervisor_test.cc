@@ -1,10 +1,9 @@
 #include "master/supervisor.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 namespace corral::master {
 namespace {
@@ -60,10 +59,12 @@ class SupervisorTest : public ::testing::Test {
   void MarkReady(pid_t pid) {
     const WorkerInfo& w = sup_->workers().at(pid);
     region_.slot(w.slot).heartbeat_ns = now_;
-    region_.slot(w.slot).state = static_cast<uint32_t>(region::SlotState::kReady);
+    region_.slot(w.slot).state =
+        static_cast<uint32_t>(region::SlotState::kReady);
   }
   void Beat() {
-    for (const auto& [pid, w] : sup_->workers()) region_.slot(w.slot).heartbeat_ns = now_;
+    for (const auto& [pid, w] : sup_->workers())
+      region_.slot(w.slot).heartbeat_ns = now_;
   }
   void Advance(int64_t ns) {
     now_ += ns;
@@ -159,7 +160,8 @@ TEST_F(SupervisorTest, CrashLoopFailsLivenessAndRecoveryResetsIt) {
   ASSERT_TRUE(sup_->OnChildExit(pid, Killed(SIGSEGV), now_));
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.back().index, 0);
-  EXPECT_NE(procs_.started.back().pid, pid) << "restarted at once: count was reset";
+  EXPECT_NE(procs_.started.back().pid, pid)
+      << "restarted at once: count was reset";
 }
 
 TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
@@ -184,7 +186,8 @@ TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
   ASSERT_TRUE(sup_->last_roll().has_value());
   EXPECT_EQ(sup_->last_roll()->result, "success");
   EXPECT_EQ(sup_->counts().restarts.at("roll"), 3u);
-  for (const auto& [pid, w] : sup_->workers()) EXPECT_FALSE(old_pids.count(pid));
+  for (const auto& [pid, w] : sup_->workers())
+    EXPECT_FALSE(old_pids.count(pid));
   std::string why;
   EXPECT_TRUE(sup_->Ready(&why));
 }
@@ -340,7 +343,8 @@ TEST_F(SupervisorTest, FailedRollFallsBackToTheServingGeneration) {
   EXPECT_EQ(procs_.started.back().generation, 2);
   ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78), now_));
   EXPECT_EQ(sup_->last_roll()->result, "failed");
-  EXPECT_EQ(sup_->generation(), 1) << "crash restarts use a config known to start";
+  EXPECT_EQ(sup_->generation(), 1)
+      << "crash restarts use a config known to start";
   // A serving worker crashes: its replacement runs generation 1.
   ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGSEGV), now_));
   Advance(1 * kMs);

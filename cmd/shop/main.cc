@@ -4,12 +4,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-
-#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/ascii.h"
@@ -58,11 +57,11 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
   const char* dir = std::getenv("SHOP_FAULTS_DIR");
   if (dir != nullptr &&
       std::filesystem::exists(std::filesystem::path(dir) / "fail-start")) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("fault injection: ", std::string(dir), "/fail-start exists"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "fault injection: ", std::string(dir), "/fail-start exists"));
   }
-  absl::Status s = ctx.router().Add(
-      "POST", "/fault/hang", [](const Request&, Respond) {
+  absl::Status s =
+      ctx.router().Add("POST", "/fault/hang", [](const Request&, Respond) {
         // A handler stuck in a CPU loop: the heartbeat stops.
         volatile uint64_t spin = 0;
         for (;;) spin = spin + 1;
@@ -82,7 +81,8 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
         auto timer = std::make_shared<boost::asio::steady_timer>(
             io, std::chrono::milliseconds(ms));
         timer->async_wait([timer, respond, ms](boost::system::error_code) {
-          respond(Response::Json(200, nlohmann::json({{"slept_ms", ms}}).dump()));
+          respond(
+              Response::Json(200, nlohmann::json({{"slept_ms", ms}}).dump()));
         });
       });
   if (!s.ok()) return s;
@@ -143,19 +143,20 @@ absl::Status Setup(corral::WorkerContext& ctx) {
   corral::http::Router& router = ctx.router();
   absl::Status s;
 
-  nlohmann::json index = {
-      {"store", "corral-shop"},
-      {"banner", shop_config->banner},
-      {"features", shop_config->features},
-      {"sale", {{"discount_percent", settings->discount_percent},
-                {"tax_rate_percent", settings->tax_rate_percent}}},
-      {"endpoints",
-       {"GET /products?page=1&per_page=20", "GET /products/{id}",
-        "POST /checkout"}}};
-  s.Update(router.Add("GET", "/", [stamp, index](const Request&, Respond respond) {
-    const nlohmann::json& j = index;
-    respond(stamp(Response::Json(200, j.dump())));
-  }));
+  nlohmann::json index = {{"store", "corral-shop"},
+                          {"banner", shop_config->banner},
+                          {"features", shop_config->features},
+                          {"sale",
+                           {{"discount_percent", settings->discount_percent},
+                            {"tax_rate_percent", settings->tax_rate_percent}}},
+                          {"endpoints",
+                           {"GET /products?page=1&per_page=20",
+                            "GET /products/{id}", "POST /checkout"}}};
+  s.Update(
+      router.Add("GET", "/", [stamp, index](const Request&, Respond respond) {
+        const nlohmann::json& j = index;
+        respond(stamp(Response::Json(200, j.dump())));
+      }));
 
   s.Update(router.Add("GET", "/products",
                       [&catalog, stamp](const Request& req, Respond respond) {
@@ -171,12 +172,14 @@ absl::Status Setup(corral::WorkerContext& ctx) {
         std::string_view raw = req.Param("id").value_or("");
         if (!absl::SimpleAtoi(absl::string_view(raw.data(), raw.size()), &id) ||
             id <= 0) {
-          respond(stamp(Response::Error(400, "product id must be a positive integer")));
+          respond(stamp(
+              Response::Error(400, "product id must be a positive integer")));
           return;
         }
         const shop::Product* p = catalog.Find(id);
         if (p == nullptr) {
-          respond(stamp(Response::Error(404, absl::StrCat("unknown product ", id))));
+          respond(stamp(
+              Response::Error(404, absl::StrCat("unknown product ", id))));
           return;
         }
         respond(stamp(Response::Json(200, shop::ProductToJson(*p))));
@@ -187,10 +190,11 @@ absl::Status Setup(corral::WorkerContext& ctx) {
       "POST", "/checkout",
       [&catalog, &io, settings, stamp](const Request& req, Respond respond) {
         std::string_view type = req.Header("Content-Type");
-        if (!type.empty() &&
-            !absl::StartsWithIgnoreCase(absl::string_view(type.data(), type.size()),
-                                        "application/json")) {
-          respond(stamp(Response::Error(415, "checkout takes application/json")));
+        if (!type.empty() && !absl::StartsWithIgnoreCase(
+                                 absl::string_view(type.data(), type.size()),
+                                 "application/json")) {
+          respond(
+              stamp(Response::Error(415, "checkout takes application/json")));
           return;
         }
         auto quote = shop::PriceCart(catalog, req.body, *settings);
@@ -203,8 +207,8 @@ absl::Status Setup(corral::WorkerContext& ctx) {
         auto timer = std::make_shared<boost::asio::steady_timer>(
             io, std::chrono::milliseconds(settings->payment_latency_ms));
         std::string body = shop::QuoteToJson(*quote);
-        timer->async_wait([timer, body = std::move(body), respond, stamp](
-                              boost::system::error_code) {
+        timer->async_wait([timer, body = std::move(body), respond,
+                           stamp](boost::system::error_code) {
           auto j = nlohmann::json::parse(body, nullptr, false);
           j["payment"] = "approved";
           respond(stamp(Response::Json(200, j.dump())));

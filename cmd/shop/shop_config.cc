@@ -79,7 +79,8 @@ absl::StatusOr<SaleSettings> SaleSettingsFromJson(const nlohmann::json& j) {
   }
   absl::Status valid = ValidateSaleSettings(s);
   if (!valid.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("sale.json: ", valid.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sale.json: ", valid.message()));
   }
   return s;
 }
@@ -89,8 +90,10 @@ absl::StatusOr<ShopConfig> ShopConfigFrom(const corral::config::Config& c) {
   auto sale = SaleSettingsFromJson(c.Get("sale.json"));
   if (!sale.ok()) return sale.status();
   out.sale = *sale;
-  out.banner = c.Get("banner").is_string() ? c.Get("banner").get<std::string>() : "";
-  while (!out.banner.empty() && (out.banner.back() == '\n' || out.banner.back() == '\r')) {
+  out.banner =
+      c.Get("banner").is_string() ? c.Get("banner").get<std::string>() : "";
+  while (!out.banner.empty() &&
+         (out.banner.back() == '\n' || out.banner.back() == '\r')) {
     out.banner.pop_back();
   }
   const nlohmann::json& features = c.Get("features.json");

@@ -7,9 +7,8 @@
 #define SHOP_SHOP_CONFIG_H_
 
 #include <map>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "config/config.h"

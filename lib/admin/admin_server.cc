@@ -29,12 +29,13 @@ AdminServer::AdminServer(boost::asio::io_context& io,
                     ProbeHandler(supervisor, &master::Supervisor::Ready));
   (void)router_.Add("GET", "/startupz",
                     ProbeHandler(supervisor, &master::Supervisor::Started));
-  (void)router_.Add("GET", "/status",
-                    [this, &supervisor](const http::Request&, http::Respond respond) {
-                      nlohmann::json j = supervisor.StatusJson();
-                      if (extra_) j.update(extra_());
-                      respond(http::Response::Json(200, j.dump(2) + "\n"));
-                    });
+  (void)router_.Add(
+      "GET", "/status",
+      [this, &supervisor](const http::Request&, http::Respond respond) {
+        nlohmann::json j = supervisor.StatusJson();
+        if (extra_) j.update(extra_());
+        respond(http::Response::Json(200, j.dump(2) + "\n"));
+      });
   listener_ = std::make_unique<http::Listener>(io, std::move(acceptor), router_,
                                                limits_, nullptr, &connections_);
 }

@@ -4,12 +4,11 @@
 #ifndef CORRAL_ADMIN_ADMIN_SERVER_H_
 #define CORRAL_ADMIN_ADMIN_SERVER_H_
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "http/listener.h"
 #include "http/router.h"
@@ -20,13 +19,16 @@ namespace corral::admin {
 
 class AdminServer {
  public:
-  AdminServer(boost::asio::io_context& io, boost::asio::ip::tcp::acceptor acceptor,
+  AdminServer(boost::asio::io_context& io,
+              boost::asio::ip::tcp::acceptor acceptor,
               const master::Supervisor& supervisor);
 
   // Adds a route next to the probes (the metrics endpoint, say).
   void Add(std::string_view path, http::Handler handler);
   // More top-level fields for /status (the config, say).
-  void SetStatusExtra(std::function<nlohmann::json()> f) { extra_ = std::move(f); }
+  void SetStatusExtra(std::function<nlohmann::json()> f) {
+    extra_ = std::move(f);
+  }
   void Start() { listener_->Start(); }
   void Stop() { listener_->Stop(); }
   uint16_t port() const { return port_; }

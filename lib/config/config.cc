@@ -27,7 +27,8 @@ const char* TypeName(KeyType t) {
   return "?";
 }
 
-absl::StatusOr<nlohmann::json> Typed(const KeySpec& key, const std::string& raw) {
+absl::StatusOr<nlohmann::json> Typed(const KeySpec& key,
+                                     const std::string& raw) {
   std::string text(absl::StripAsciiWhitespace(raw));
   auto bad = [&](std::string detail) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -44,17 +45,20 @@ absl::StatusOr<nlohmann::json> Typed(const KeySpec& key, const std::string& raw)
       return nlohmann::json(raw);
     case KeyType::kInt: {
       int64_t v = 0;
-      if (!absl::SimpleAtoi(text, &v)) return bad(absl::StrCat("got \"", text, "\""));
+      if (!absl::SimpleAtoi(text, &v))
+        return bad(absl::StrCat("got \"", text, "\""));
       return nlohmann::json(v);
     }
     case KeyType::kDouble: {
       double v = 0;
-      if (!absl::SimpleAtod(text, &v)) return bad(absl::StrCat("got \"", text, "\""));
+      if (!absl::SimpleAtod(text, &v))
+        return bad(absl::StrCat("got \"", text, "\""));
       return nlohmann::json(v);
     }
     case KeyType::kBool: {
       bool v = false;
-      if (!absl::SimpleAtob(text, &v)) return bad(absl::StrCat("got \"", text, "\""));
+      if (!absl::SimpleAtob(text, &v))
+        return bad(absl::StrCat("got \"", text, "\""));
       return nlohmann::json(v);
     }
   }
@@ -69,7 +73,8 @@ std::string HashSnapshot(const Snapshot& snapshot) {
   uint64_t h = 0xcbf29ce484222325ull;
   auto mix = [&h](std::string_view s) {
     std::string len = std::to_string(s.size()) + ":";
-    for (char c : len) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    for (char c : len)
+      h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
     for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   };
   for (const auto& [name, content] : snapshot) {
@@ -131,7 +136,8 @@ absl::StatusOr<Snapshot> SnapshotFromJson(const std::string& text) {
   Snapshot s;
   for (const auto& [name, content] : j.items()) {
     if (!content.is_string()) {
-      return absl::InvalidArgumentError("config snapshot values must be strings");
+      return absl::InvalidArgumentError(
+          "config snapshot values must be strings");
     }
     s[name] = content.get<std::string>();
   }

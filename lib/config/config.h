@@ -8,10 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 
@@ -20,7 +19,7 @@ namespace corral::config {
 enum class KeyType { kJson, kString, kInt, kDouble, kBool };
 
 struct KeySpec {
-  std::string name;           // the file name, e.g. "sale.json"
+  std::string name;  // the file name, e.g. "sale.json"
   KeyType type = KeyType::kString;
   std::string default_value;  // as the file would hold it
   std::string help;

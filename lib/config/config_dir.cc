@@ -23,8 +23,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   if (fd < 0) {
     return errno == ENOENT
                ? absl::NotFoundError(path)
-               : absl::FailedPreconditionError(
-                     absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+               : absl::FailedPreconditionError(absl::StrCat(
+                     "cannot read ", path, ": ", std::strerror(errno)));
   }
   std::string out;
   char buf[16384];
@@ -51,9 +51,10 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 absl::StatusOr<Snapshot> ReadFlat(const std::string& dir, bool skip_dot) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    return errno == ENOENT ? absl::NotFoundError(dir)
-                           : absl::FailedPreconditionError(absl::StrCat(
-                                 "cannot list ", dir, ": ", std::strerror(errno)));
+    return errno == ENOENT
+               ? absl::NotFoundError(dir)
+               : absl::FailedPreconditionError(absl::StrCat(
+                     "cannot list ", dir, ": ", std::strerror(errno)));
   }
   Snapshot snap;
   absl::Status status;
@@ -87,7 +88,8 @@ absl::StatusOr<Snapshot> ReadFlat(const std::string& dir, bool skip_dot) {
 absl::StatusOr<Snapshot> ReadSnapshot(const std::string& dir) {
   struct stat st;
   if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return absl::NotFoundError(absl::StrCat("config dir ", dir, " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("config dir ", dir, " does not exist"));
   }
   std::string data_link = dir + "/..data";
   absl::Status last;
@@ -96,8 +98,8 @@ absl::StatusOr<Snapshot> ReadSnapshot(const std::string& dir) {
     ssize_t n = readlink(data_link.c_str(), target, sizeof(target) - 1);
     if (n < 0) {
       if (errno != ENOENT && errno != EINVAL) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot read ", data_link, ": ", std::strerror(errno)));
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot read ", data_link, ": ", std::strerror(errno)));
       }
       return ReadFlat(dir, true);  // a plain directory
     }

@@ -47,7 +47,8 @@ ConfigWatcher::~ConfigWatcher() {
 absl::Status ConfigWatcher::Start() {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
-    return absl::InternalError(absl::StrCat("inotify_init1: ", std::strerror(errno)));
+    return absl::InternalError(
+        absl::StrCat("inotify_init1: ", std::strerror(errno)));
   }
   inotify_.assign(fd);
   watch_ = inotify_add_watch(fd, dir_.c_str(), kMask);
@@ -75,7 +76,8 @@ void ConfigWatcher::OnEvents() {
     if (n <= 0) break;  // EAGAIN: all read
     for (char* p = buf; p < buf + n;) {
       auto* e = reinterpret_cast<inotify_event*>(p);
-      std::string_view name = e->len ? std::string_view(e->name) : std::string_view();
+      std::string_view name =
+          e->len ? std::string_view(e->name) : std::string_view();
       if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
         if (watch_ >= 0 && e->wd == watch_) {
           log::Warn("config dir was removed or replaced; watching for it",

@@ -4,14 +4,13 @@
 #ifndef CORRAL_CONFIG_CONFIG_WATCHER_H_
 #define CORRAL_CONFIG_CONFIG_WATCHER_H_
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
 

@@ -3,11 +3,10 @@
 #ifndef CORRAL_CORRAL_APP_H_
 #define CORRAL_CORRAL_APP_H_
 
+#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
 #include "config/config.h"

@@ -19,7 +19,8 @@ int RunHealthcheck(const std::string& url) {
   }
   size_t slash = rest.find('/');
   std::string host_port(rest.substr(0, slash));
-  std::string path = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
+  std::string path =
+      slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
   size_t colon = host_port.rfind(':');
   int port = 80;
   std::string host = host_port;
@@ -31,7 +32,8 @@ int RunHealthcheck(const std::string& url) {
       return 2;
     }
   }
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[')
+    host = host.substr(1, host.size() - 2);
   httplib::Client client(host, port);
   client.set_connection_timeout(2, 0);
   client.set_read_timeout(3, 0);

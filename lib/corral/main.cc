@@ -27,7 +27,8 @@ int Main(int argc, char** argv, const App& app) {
       // The admin port from the same flags and environment the server reads.
       Options defaults = app.defaults;
       auto parsed = ParseOptions({}, env, defaults);
-      uint16_t port = parsed.ok() ? parsed->options.admin.port : defaults.admin.port;
+      uint16_t port =
+          parsed.ok() ? parsed->options.admin.port : defaults.admin.port;
       url = absl::StrCat("http://127.0.0.1:", port, "/readyz");
     }
     return RunHealthcheck(url);

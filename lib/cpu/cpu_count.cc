@@ -36,7 +36,8 @@ struct CgroupPaths {
 CgroupPaths ParseProcSelfCgroup(absl::string_view text) {
   CgroupPaths paths;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits(':', 2));
+    std::vector<absl::string_view> parts =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
     if (parts.size() != 3) continue;
     if (parts[0] == "0" && parts[1].empty()) {
       paths.v2 = std::string(parts[2]);
@@ -68,11 +69,12 @@ absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view cpu_max) {
   std::vector<absl::string_view> parts = absl::StrSplit(
       absl::StripAsciiWhitespace(cpu_max), ' ', absl::SkipEmpty());
   if (parts.empty() || parts.size() > 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cpu.max: expected \"QUOTA PERIOD\", got \"", cpu_max, "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cpu.max: expected \"QUOTA PERIOD\", got \"", cpu_max, "\""));
   }
   int64_t period = 100000;
-  if (parts.size() == 2 && (!absl::SimpleAtoi(parts[1], &period) || period <= 0)) {
+  if (parts.size() == 2 &&
+      (!absl::SimpleAtoi(parts[1], &period) || period <= 0)) {
     return absl::InvalidArgumentError(
         absl::StrCat("cpu.max: bad period in \"", cpu_max, "\""));
   }
@@ -85,8 +87,8 @@ absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view cpu_max) {
   return std::optional<double>(static_cast<double>(quota) / period);
 }
 
-absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_us,
-                                                    absl::string_view period_us) {
+absl::StatusOr<std::optional<double>> ParseCfsQuota(
+    absl::string_view quota_us, absl::string_view period_us) {
   int64_t quota = 0;
   int64_t period = 0;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(quota_us), &quota)) {
@@ -143,12 +145,14 @@ CpuCount DetectFrom(const std::string& cgroup_root,
     }
   }
   if (paths.v1_cpu) {
-    for (const std::string& mid : {paths.v1_mount, std::string("cpu,cpuacct"),
-                                   std::string("cpu")}) {
-      std::string qfile = Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_quota_us");
+    for (const std::string& mid :
+         {paths.v1_mount, std::string("cpu,cpuacct"), std::string("cpu")}) {
+      std::string qfile =
+          Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_quota_us");
       std::optional<std::string> quota_text = ReadFile(qfile);
       if (!quota_text) continue;
-      std::string pfile = Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_period_us");
+      std::string pfile =
+          Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_period_us");
       std::optional<std::string> period_text = ReadFile(pfile);
       auto quota = ParseCfsQuota(*quota_text, period_text.value_or(""));
       if (quota.ok()) return Derive(affinity_cpus, *quota, qfile);

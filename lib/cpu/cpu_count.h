@@ -14,8 +14,8 @@ namespace corral::cpu {
 // The quota as a number of CPUs (1.5 for "150000 100000"); nullopt when there
 // is no limit ("max ..." in v2, -1 in v1).
 absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view cpu_max);
-absl::StatusOr<std::optional<double>> ParseCfsQuota(absl::string_view quota_us,
-                                                    absl::string_view period_us);
+absl::StatusOr<std::optional<double>> ParseCfsQuota(
+    absl::string_view quota_us, absl::string_view period_us);
 
 struct CpuCount {
   int workers = 1;

@@ -6,7 +6,9 @@ namespace corral::http {
 
 std::string_view Request::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
+    if (absl::EqualsIgnoreCase(key,
+                               absl::string_view(name.data(), name.size())))
+      return value;
   }
   return {};
 }

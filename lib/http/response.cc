@@ -21,8 +21,8 @@ Response Response::Text(int status, std::string body) {
 
 Response Response::Error(int status, std::string_view message) {
   nlohmann::json j = {{"error", std::string(message)}, {"status", status}};
-  return Json(status, j.dump(-1, ' ', false,
-                             nlohmann::json::error_handler_t::replace));
+  return Json(status,
+              j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace corral::http

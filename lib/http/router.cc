@@ -40,17 +40,20 @@ bool MatchSegments(const std::vector<std::string>& pattern,
 absl::Status Router::Add(std::string_view method,
                          std::string_view path_template, Handler handler) {
   if (path_template.empty() || path_template.front() != '/') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("route \"", std::string(path_template), "\" must start with /"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "route \"", std::string(path_template), "\" must start with /"));
   }
   for (const Route& r : routes_) {
     if (r.method == method && r.path_template == path_template) {
       return absl::AlreadyExistsError(
-          absl::StrCat("route ", std::string(method), " ", std::string(path_template), " added twice"));
+          absl::StrCat("route ", std::string(method), " ",
+                       std::string(path_template), " added twice"));
     }
   }
-  routes_.push_back(Route{std::string(method), std::string(path_template),
-                          Segments(absl::string_view(path_template.data(), path_template.size())), std::move(handler)});
+  routes_.push_back(Route{
+      std::string(method), std::string(path_template),
+      Segments(absl::string_view(path_template.data(), path_template.size())),
+      std::move(handler)});
   if (std::find(templates_.begin(), templates_.end(), path_template) ==
       templates_.end()) {
     templates_.emplace_back(path_template);

@@ -1,9 +1,8 @@
 #include "http/session.h"
 
+#include <boost/asio/write.hpp>
 #include <exception>
 #include <utility>
-
-#include <boost/asio/write.hpp>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -20,8 +19,10 @@ constexpr std::chrono::seconds kLinger{2};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool IsParseError(const beast::error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+  return ec.category() ==
+             bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream &&
+         ec != bhttp::error::partial_message;
 }
 
 }  // namespace
@@ -154,22 +155,23 @@ void Session::OnHeader(beast::error_code ec) {
     return;
   }
   auto read_body = [self = shared_from_this()]() {
-    bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
-                      [self](beast::error_code ec, size_t) { self->OnBody(ec); });
+    bhttp::async_read(
+        self->stream_, self->buffer_, *self->parser_,
+        [self](beast::error_code ec, size_t) { self->OnBody(ec); });
   };
   auto expect = header[bhttp::field::expect];
   if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
                                  expect.data(), expect.size())),
                              "100-continue")) {
-    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                      [self = shared_from_this(), read_body](beast::error_code ec,
-                                                             size_t) {
-                        if (ec) {
-                          self->CloseNow();
-                          return;
-                        }
-                        read_body();
-                      });
+    asio::async_write(
+        stream_, asio::buffer(kContinue.data(), kContinue.size()),
+        [self = shared_from_this(), read_body](beast::error_code ec, size_t) {
+          if (ec) {
+            self->CloseNow();
+            return;
+          }
+          read_body();
+        });
     return;
   }
   read_body();
@@ -279,11 +281,10 @@ void Session::Send(Response response, bool keep_alive) {
     res->prepare_payload();
   }
   stream_.expires_after(limits_.write_timeout);
-  bhttp::async_write(stream_, *res,
-                     [self = shared_from_this(), res, keep_alive](
-                         beast::error_code ec, size_t) {
-                       self->OnWritten(ec, keep_alive);
-                     });
+  bhttp::async_write(
+      stream_, *res,
+      [self = shared_from_this(), res, keep_alive](
+          beast::error_code ec, size_t) { self->OnWritten(ec, keep_alive); });
 }
 
 void Session::OnWritten(beast::error_code ec, bool keep_alive) {

@@ -5,6 +5,10 @@
 #define CORRAL_HTTP_SESSION_H_
 
 #include <array>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,11 +16,6 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 
 #include "http/router.h"
 

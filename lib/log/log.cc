@@ -61,7 +61,8 @@ bool ParseLevel(std::string_view text, Level* level) {
   return false;
 }
 
-void Write(Level level, std::string_view message, const nlohmann::json& fields) {
+void Write(Level level, std::string_view message,
+           const nlohmann::json& fields) {
   const State& s = GetState();
   if (level < s.level) return;
   nlohmann::json line = nlohmann::json::object();

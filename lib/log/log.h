@@ -4,10 +4,9 @@
 #define CORRAL_LOG_LOG_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace corral::log {
 

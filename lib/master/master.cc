@@ -3,28 +3,27 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "admin/admin_server.h"
-#include "cpu/cpu_count.h"
-#include "log/log.h"
 #include "config/config_dir.h"
 #include "config/config_watcher.h"
+#include "cpu/cpu_count.h"
+#include "log/log.h"
 #include "master/config_generations.h"
 #include "master/spawn.h"
-#include "metrics/collector.h"
 #include "master/supervisor.h"
+#include "metrics/collector.h"
 #include "pid1/pid1.h"
 #include "region/shared_region.h"
 #include "worker/worker.h"
@@ -99,7 +98,8 @@ class Processes : public ProcessControl {
     r.env.push_back(absl::StrCat(worker::kListenFdEnv, "=", kListenFd));
     r.env.push_back(absl::StrCat(worker::kRegionFdEnv, "=", kRegionFd));
     r.env.push_back(absl::StrCat(worker::kConfigFdEnv, "=", kConfigFd));
-    r.env.push_back(absl::StrCat(worker::kConfigHashEnv, "=", configs_.HashFor(generation)));
+    r.env.push_back(absl::StrCat(worker::kConfigHashEnv, "=",
+                                 configs_.HashFor(generation)));
     r.listen_fd = listen_fd_;
     r.region_fd = region_fd_;
     r.config_fd = configs_.FdFor(generation);
@@ -134,11 +134,11 @@ int RunMaster(const App& app, const Options& options,
 
   cpu::CpuCount cpus = cpu::Detect();
   int workers = options.workers.value_or(cpus.workers);
-  log::Info("worker count", {{"workers", workers},
-                             {"how", options.workers
-                                         ? std::string("set by --workers")
-                                         : cpus.how},
-                             {"cpus_detected", cpus.workers}});
+  log::Info(
+      "worker count",
+      {{"workers", workers},
+       {"how", options.workers ? std::string("set by --workers") : cpus.how},
+       {"cpus_detected", cpus.workers}});
 
   asio::io_context io(1);
   int backlog = Somaxconn();
@@ -235,9 +235,9 @@ int RunMaster(const App& app, const Options& options,
                    {"hash", out.hash},
                    {"keys", out.keys},
                    {"ignored_keys", out.ignored}});
-        supervisor.RequestRoll(region::MonotonicNanos(),
-                               absl::StrCat("config generation ", out.generation),
-                               out.generation);
+        supervisor.RequestRoll(
+            region::MonotonicNanos(),
+            absl::StrCat("config generation ", out.generation), out.generation);
         break;
     }
   };
@@ -251,12 +251,14 @@ int RunMaster(const App& app, const Options& options,
       return 1;
     }
   }
-  supervisor.OnSlotRetired([&collector](int slot) { collector.RetireSlot(slot); });
-  admin.Add("/metrics", [&collector](const http::Request&, http::Respond respond) {
-    http::Response r = http::Response::Text(200, collector.Scrape());
-    r.content_type = metrics::kContentType;
-    respond(std::move(r));
-  });
+  supervisor.OnSlotRetired(
+      [&collector](int slot) { collector.RetireSlot(slot); });
+  admin.Add("/metrics",
+            [&collector](const http::Request&, http::Respond respond) {
+              http::Response r = http::Response::Text(200, collector.Scrape());
+              r.content_type = metrics::kContentType;
+              respond(std::move(r));
+            });
 
   log::Info("listening", {{"app", app.name},
                           {"version", app.version},
@@ -270,8 +272,9 @@ int RunMaster(const App& app, const Options& options,
   auto reap = [&]() {
     for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
       if (!supervisor.OnChildExit(c.pid, c.status, region::MonotonicNanos())) {
-        log::Info("reaped orphaned process",
-                  {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
+        log::Info(
+            "reaped orphaned process",
+            {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
       }
     }
   };
@@ -299,7 +302,8 @@ int RunMaster(const App& app, const Options& options,
         case SIGTERM:
         case SIGINT:
           // A second one means "hurry": skip the rest of the delay.
-          supervisor.RequestShutdown(now, supervisor.state() == PoolState::kDraining,
+          supervisor.RequestShutdown(now,
+                                     supervisor.state() == PoolState::kDraining,
                                      sigabbrev_np(sig));
           break;
         case SIGQUIT:
@@ -319,7 +323,8 @@ int RunMaster(const App& app, const Options& options,
     supervisor.Tick(region::MonotonicNanos());
     std::set<int64_t> in_use = {supervisor.generation(),
                                 supervisor.stable_generation()};
-    for (const auto& [pid, w] : supervisor.workers()) in_use.insert(w.generation);
+    for (const auto& [pid, w] : supervisor.workers())
+      in_use.insert(w.generation);
     configs.Prune(in_use);
     finish_if_done();
     ticker.expires_after(kTick);

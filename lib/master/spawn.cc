@@ -45,10 +45,12 @@ namespace {
 
 absl::StatusOr<pid_t> Spawn(const SpawnRequest& r) {
   std::vector<char*> argv;
-  for (const std::string& a : r.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& a : r.argv)
+    argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
-  for (const std::string& e : r.env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const std::string& e : r.env)
+    envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   if (access(r.exe.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(
@@ -74,7 +76,8 @@ std::string SelfExePath() {
   // now names the new binary.
   constexpr std::string_view kDeleted = " (deleted)";
   if (path.size() > kDeleted.size() &&
-      path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+      path.compare(path.size() - kDeleted.size(), kDeleted.size(), kDeleted) ==
+          0) {
     path.resize(path.size() - kDeleted.size());
   }
   return path;

@@ -72,8 +72,8 @@ Supervisor::Supervisor(SupervisorConfig config, ProcessControl& control,
       slot_used_(static_cast<size_t>(region.slot_count()), false) {}
 
 void Supervisor::Start(int64_t now_ns) {
-  log::Info("starting workers", {{"workers", config_.workers},
-                                 {"generation", generation_}});
+  log::Info("starting workers",
+            {{"workers", config_.workers}, {"generation", generation_}});
   for (int i = 0; i < config_.workers; ++i) SpawnWorker(i, now_ns, false);
 }
 
@@ -103,8 +103,8 @@ void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
   absl::StatusOr<pid_t> pid = control_.StartWorker(index, *slot, generation_);
   if (!pid.ok()) {
     slot_used_[*slot] = false;
-    log::Error("could not start worker", {{"worker", index},
-                                          {"error", pid.status().ToString()}});
+    log::Error("could not start worker",
+               {{"worker", index}, {"error", pid.status().ToString()}});
     if (replacement && roll_) {
       FinishRoll(now_ns, "failed", pid.status().ToString());
     } else {
@@ -136,13 +136,15 @@ void Supervisor::ScheduleRestart(int index, int64_t now_ns) {
   absl::Duration delay = config_.backoff.Delay(seat.failures);
   seat.restart_pending = true;
   seat.restart_at_ns = now_ns + ToNanos(delay);
-  nlohmann::json fields = {{"worker", index},
-                           {"consecutive_failures", seat.failures},
-                           {"restart_in_seconds", absl::ToDoubleSeconds(delay)}};
+  nlohmann::json fields = {
+      {"worker", index},
+      {"consecutive_failures", seat.failures},
+      {"restart_in_seconds", absl::ToDoubleSeconds(delay)}};
   if (seat.failures >= config_.crash_loop_limit) {
-    log::Error("worker is crash-looping; /livez now fails so the kubelet "
-               "restarts the container",
-               fields);
+    log::Error(
+        "worker is crash-looping; /livez now fails so the kubelet "
+        "restarts the container",
+        fields);
   } else {
     log::Info("worker will be restarted", fields);
   }
@@ -156,18 +158,19 @@ void Supervisor::ReadyWorker(WorkerInfo& w, int64_t now_ns) {
   seat.restart_pending = false;
   pid_t old = seat.serving;
   seat.serving = w.pid;
-  log::Info("worker ready", {{"worker", w.index},
-                             {"worker_pid", w.pid},
-                             {"startup_seconds", Seconds(now_ns - w.spawned_ns)},
-                             {"generation", w.generation}});
+  log::Info("worker ready",
+            {{"worker", w.index},
+             {"worker_pid", w.pid},
+             {"startup_seconds", Seconds(now_ns - w.spawned_ns)},
+             {"generation", w.generation}});
   if (old != 0) {
     // A roll step: the replacement serves, so the old worker may go.
     auto it = workers_.find(old);
-    if (it != workers_.end()) DrainWorker(it->second, RetireReason::kRoll, now_ns);
+    if (it != workers_.end())
+      DrainWorker(it->second, RetireReason::kRoll, now_ns);
   }
-  if (!started_ &&
-      std::all_of(seats_.begin(), seats_.end(),
-                  [](const Seat& s) { return s.serving != 0; })) {
+  if (!started_ && std::all_of(seats_.begin(), seats_.end(),
+                               [](const Seat& s) { return s.serving != 0; })) {
     started_ = true;
     stable_generation_ = generation_;
     log::Info("all workers ready; serving", {{"workers", config_.workers}});
@@ -210,7 +213,8 @@ void Supervisor::Tick(int64_t now_ns) {
       case WorkerInfo::Phase::kStarting:
         if (slot_state == region::SlotState::kReady) {
           ReadyWorker(w, now_ns);
-        } else if (now_ns - w.spawned_ns > ToNanos(config_.worker_start_timeout)) {
+        } else if (now_ns - w.spawned_ns >
+                   ToNanos(config_.worker_start_timeout)) {
           MurderWorker(w, RetireReason::kStartFailed,
                        "worker did not become ready within "
                        "--worker-start-timeout; killed");
@@ -219,16 +223,18 @@ void Supervisor::Tick(int64_t now_ns) {
       case WorkerInfo::Phase::kReady: {
         int64_t beat = slot.heartbeat_ns.load(std::memory_order_relaxed);
         if (now_ns - beat > ToNanos(config_.worker_timeout) && !w.killed) {
-          log::Error("worker stopped making progress (no heartbeat)",
-                     {{"worker", w.index},
-                      {"worker_pid", w.pid},
-                      {"silent_seconds", Seconds(now_ns - beat)},
-                      {"serving_path", region::LoadPath(slot)},
-                      {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
+          log::Error(
+              "worker stopped making progress (no heartbeat)",
+              {{"worker", w.index},
+               {"worker_pid", w.pid},
+               {"silent_seconds", Seconds(now_ns - beat)},
+               {"serving_path", region::LoadPath(slot)},
+               {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
           MurderWorker(w, RetireReason::kTimeout,
                        "worker killed after --worker-timeout");
         } else if (w.ready_ns != 0 &&
-                   now_ns - w.ready_ns > ToNanos(config_.backoff.stable_after)) {
+                   now_ns - w.ready_ns >
+                       ToNanos(config_.backoff.stable_after)) {
           seats_[w.index].failures = 0;
         }
         break;
@@ -292,15 +298,17 @@ bool Supervisor::OnChildExit(pid_t pid, int status, int64_t now_ns) {
     log::Warn("worker retired by force", fields);
   } else if (w.replacement && was_starting) {
     // A roll's new worker never came up: the old one keeps serving.
-    fields["reason"] = RetireReasonName(
-        w.reason == RetireReason::kNone ? RetireReason::kStartFailed : w.reason);
+    fields["reason"] = RetireReasonName(w.reason == RetireReason::kNone
+                                            ? RetireReason::kStartFailed
+                                            : w.reason);
     log::Error("replacement worker failed to start; old worker keeps serving",
                fields);
     ++counts_.restarts["start_failed"];
     if (roll_) {
-      FinishRoll(now_ns, "failed",
-                 absl::StrCat("replacement for worker ", w.index, " ",
-                              pid1::DescribeExit(status), " before it was ready"));
+      FinishRoll(
+          now_ns, "failed",
+          absl::StrCat("replacement for worker ", w.index, " ",
+                       pid1::DescribeExit(status), " before it was ready"));
     }
   } else {
     RetireReason reason = w.reason;
@@ -313,7 +321,8 @@ bool Supervisor::OnChildExit(pid_t pid, int status, int64_t now_ns) {
     ++seat.failures;
     ScheduleRestart(w.index, now_ns);
   }
-  if (w.phase == WorkerInfo::Phase::kDraining && w.reason == RetireReason::kRoll) {
+  if (w.phase == WorkerInfo::Phase::kDraining &&
+      w.reason == RetireReason::kRoll) {
     ++counts_.restarts["roll"];
   }
   UpdateServingState();
@@ -369,7 +378,8 @@ void Supervisor::AdvanceRoll(int64_t now_ns) {
   }
   for (int i = 0; i < static_cast<int>(seats_.size()); ++i) {
     const Seat& s = seats_[i];
-    if (s.serving == 0) continue;  // a crashed seat restarts at the newest epoch
+    if (s.serving == 0)
+      continue;  // a crashed seat restarts at the newest epoch
     if (epochs_[s.serving] >= roll_->epoch) continue;
     SpawnWorker(i, now_ns, true);
     return;
@@ -390,7 +400,8 @@ void Supervisor::FinishRoll(int64_t now_ns, std::string result,
   ++counts_.rollouts[r.result];
   double seconds = absl::ToDoubleSeconds(r.duration);
   size_t bucket = 0;
-  while (bucket < kRolloutBounds.size() && seconds > kRolloutBounds[bucket]) ++bucket;
+  while (bucket < kRolloutBounds.size() && seconds > kRolloutBounds[bucket])
+    ++bucket;
   ++counts_.rollout_buckets[bucket];
   counts_.rollout_seconds_sum += seconds;
   ++counts_.rollout_count;
@@ -424,11 +435,14 @@ void Supervisor::RequestShutdown(int64_t now_ns, bool skip_delay,
     bool wait = !skip_delay && started_;
     drain_at_ns_ = now_ns + (wait ? ToNanos(config_.drain_delay) : 0);
     if (roll_) FinishRoll(now_ns, "aborted", "shutdown");
-    log::Info("shutting down: readiness now fails; serving on during the "
-              "drain delay",
-              {{"signal", reason},
-               {"drain_delay_seconds", wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
-               {"drain_timeout_seconds", absl::ToDoubleSeconds(config_.drain_timeout)}});
+    log::Info(
+        "shutting down: readiness now fails; serving on during the "
+        "drain delay",
+        {{"signal", reason},
+         {"drain_delay_seconds",
+          wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
+         {"drain_timeout_seconds",
+          absl::ToDoubleSeconds(config_.drain_timeout)}});
     return;
   }
   if (skip_delay && !drain_begun_) {
@@ -440,9 +454,10 @@ void Supervisor::RequestShutdown(int64_t now_ns, bool skip_delay,
 
 void Supervisor::BeginDrain(int64_t now_ns) {
   drain_begun_ = true;
-  log::Info("drain delay over: workers stop accepting and finish in-flight "
-            "requests",
-            {{"workers", workers_.size()}});
+  log::Info(
+      "drain delay over: workers stop accepting and finish in-flight "
+      "requests",
+      {{"workers", workers_.size()}});
   for (auto& [pid, w] : workers_) {
     DrainWorker(w, RetireReason::kShutdown, now_ns);
   }
@@ -460,7 +475,8 @@ void Supervisor::UpdateServingState() {
 
 bool Supervisor::Live(std::string* why) const {
   for (size_t i = 0; i < seats_.size(); ++i) {
-    if (seats_[i].failures >= config_.crash_loop_limit && seats_[i].serving == 0) {
+    if (seats_[i].failures >= config_.crash_loop_limit &&
+        seats_[i].serving == 0) {
       *why = absl::StrCat("worker ", i, " failed ", seats_[i].failures,
                           " times in a row");
       return false;
@@ -518,7 +534,8 @@ nlohmann::json Supervisor::StatusJson() const {
         {"started_at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
                                         absl::FromUnixNanos(w.started_unix_ns),
                                         absl::UTCTimeZone())},
-        {"requests_served", slot.requests_total.load(std::memory_order_relaxed)},
+        {"requests_served",
+         slot.requests_total.load(std::memory_order_relaxed)},
         {"in_flight", slot.in_flight.load(std::memory_order_relaxed)},
         {"heartbeat_age_seconds",
          beat == 0 ? nlohmann::json(nullptr)

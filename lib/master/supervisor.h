@@ -11,11 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -47,7 +46,14 @@ enum class PoolState { kStarting, kServing, kRolling, kDraining, kStopped };
 std::string_view PoolStateName(PoolState s);
 
 // Why a worker left, for logs and metrics.
-enum class RetireReason { kNone, kCrash, kTimeout, kStartFailed, kRoll, kShutdown };
+enum class RetireReason {
+  kNone,
+  kCrash,
+  kTimeout,
+  kStartFailed,
+  kRoll,
+  kShutdown
+};
 std::string_view RetireReasonName(RetireReason r);
 
 struct WorkerInfo {
@@ -125,9 +131,9 @@ class Supervisor {
 
  private:
   struct Seat {
-    pid_t serving = 0;    // the ready worker in this position
-    pid_t starting = 0;   // a worker on its way up for this position
-    int failures = 0;     // consecutive, reset once a worker stays up
+    pid_t serving = 0;   // the ready worker in this position
+    pid_t starting = 0;  // a worker on its way up for this position
+    int failures = 0;    // consecutive, reset once a worker stays up
     int64_t restart_at_ns = 0;
     bool restart_pending = false;
   };

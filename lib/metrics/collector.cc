@@ -1,8 +1,8 @@
 #include "metrics/collector.h"
 
-#include <limits>
-
 #include <prometheus/text_serializer.h>
+
+#include <limits>
 
 #include "metrics/process_stats.h"
 
@@ -76,10 +76,10 @@ std::vector<MetricFamily> Collector::Collect() const {
   auto active = Family("http_server_active_requests",
                        "Requests being served right now, summed over workers.",
                        MetricType::Gauge);
-  auto per_worker = Family(
-      "corral_worker_active_requests",
-      "Requests being served right now by each live worker.",
-      MetricType::Gauge);
+  auto per_worker =
+      Family("corral_worker_active_requests",
+             "Requests being served right now by each live worker.",
+             MetricType::Gauge);
   int64_t in_flight = 0;
   for (const auto& [pid, w] : workers) {
     const region::WorkerSlot& slot = region_.slot(w.slot);
@@ -90,7 +90,8 @@ std::vector<MetricFamily> Collector::Collect() const {
                                       {{"slot", std::to_string(w.slot)},
                                        {"worker", std::to_string(w.index)}}));
   }
-  active.metric.push_back(Value(MetricType::Gauge, static_cast<double>(in_flight)));
+  active.metric.push_back(
+      Value(MetricType::Gauge, static_cast<double>(in_flight)));
   out.push_back(std::move(active));
   out.push_back(std::move(per_worker));
 
@@ -107,18 +108,20 @@ std::vector<MetricFamily> Collector::Collect() const {
         {"method", labels.method},
         {"route", labels.route},
         {"status_code", std::to_string(labels.status)}};
-    total.metric.push_back(Value(MetricType::Counter, static_cast<double>(t.count), l));
-    duration.metric.push_back(Histogram(region::kDurationBounds, t.buckets,
-                                        static_cast<double>(t.duration_sum_ns) / 1e9,
-                                        l));
+    total.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(t.count), l));
+    duration.metric.push_back(
+        Histogram(region::kDurationBounds, t.buckets,
+                  static_cast<double>(t.duration_sum_ns) / 1e9, l));
   }
   out.push_back(std::move(total));
   out.push_back(std::move(duration));
 
   // Worker lifecycle.
-  auto by_state = Family("corral_workers", "Worker processes by state.",
-                         MetricType::Gauge);
-  std::map<std::string, int> states = {{"starting", 0}, {"ready", 0}, {"draining", 0}};
+  auto by_state =
+      Family("corral_workers", "Worker processes by state.", MetricType::Gauge);
+  std::map<std::string, int> states = {
+      {"starting", 0}, {"ready", 0}, {"draining", 0}};
   for (const auto& [pid, w] : workers) {
     ++states[std::string(master::WorkerPhaseName(w.phase))];
   }
@@ -134,9 +137,9 @@ std::vector<MetricFamily> Collector::Collect() const {
                          MetricType::Counter);
   for (const char* reason : {"crash", "timeout", "start_failed", "roll"}) {
     auto it = counts.restarts.find(reason);
-    restarts.metric.push_back(Value(MetricType::Counter,
-                                    it == counts.restarts.end() ? 0 : it->second,
-                                    {{"reason", reason}}));
+    restarts.metric.push_back(
+        Value(MetricType::Counter, it == counts.restarts.end() ? 0 : it->second,
+              {{"reason", reason}}));
   }
   out.push_back(std::move(restarts));
 
@@ -145,31 +148,31 @@ std::vector<MetricFamily> Collector::Collect() const {
                          MetricType::Counter);
   for (const char* result : {"success", "failed", "superseded", "aborted"}) {
     auto it = counts.rollouts.find(result);
-    rollouts.metric.push_back(Value(MetricType::Counter,
-                                    it == counts.rollouts.end() ? 0 : it->second,
-                                    {{"result", result}}));
+    rollouts.metric.push_back(
+        Value(MetricType::Counter, it == counts.rollouts.end() ? 0 : it->second,
+              {{"result", result}}));
   }
   out.push_back(std::move(rollouts));
 
-  auto roll_seconds = Family("corral_rollout_duration_seconds",
-                             "How long finished rolling restarts took.",
-                             MetricType::Histogram);
+  auto roll_seconds =
+      Family("corral_rollout_duration_seconds",
+             "How long finished rolling restarts took.", MetricType::Histogram);
   roll_seconds.metric.push_back(Histogram(master::kRolloutBounds,
                                           counts.rollout_buckets,
                                           counts.rollout_seconds_sum, {}));
   out.push_back(std::move(roll_seconds));
 
-  auto draining = Family("corral_draining",
-                         "1 while the pod drains after SIGTERM, else 0.",
-                         MetricType::Gauge);
-  draining.metric.push_back(Value(
-      MetricType::Gauge,
-      supervisor_.state() == master::PoolState::kDraining ? 1 : 0));
+  auto draining =
+      Family("corral_draining", "1 while the pod drains after SIGTERM, else 0.",
+             MetricType::Gauge);
+  draining.metric.push_back(
+      Value(MetricType::Gauge,
+            supervisor_.state() == master::PoolState::kDraining ? 1 : 0));
   out.push_back(std::move(draining));
 
-  auto generation = Family("corral_config_generation",
-                           "Config generation the workers are rolled to.",
-                           MetricType::Gauge);
+  auto generation =
+      Family("corral_config_generation",
+             "Config generation the workers are rolled to.", MetricType::Gauge);
   generation.metric.push_back(
       Value(MetricType::Gauge, static_cast<double>(supervisor_.generation())));
   out.push_back(std::move(generation));
@@ -200,13 +203,15 @@ std::vector<MetricFamily> Collector::Collect() const {
   out.push_back(std::move(build));
 
   if (auto p = ReadProcessStats()) {
-    auto add = [&](const char* name, const char* help, MetricType type, double v) {
+    auto add = [&](const char* name, const char* help, MetricType type,
+                   double v) {
       auto f = Family(name, help, type);
       f.metric.push_back(Value(type, v));
       out.push_back(std::move(f));
     };
-    add("process_cpu_seconds_total", "Master CPU time, user and system, in seconds.",
-        MetricType::Counter, p->cpu_seconds);
+    add("process_cpu_seconds_total",
+        "Master CPU time, user and system, in seconds.", MetricType::Counter,
+        p->cpu_seconds);
     add("process_resident_memory_bytes", "Master resident memory in bytes.",
         MetricType::Gauge, p->resident_bytes);
     add("process_virtual_memory_bytes", "Master virtual memory in bytes.",
@@ -216,8 +221,8 @@ std::vector<MetricFamily> Collector::Collect() const {
     add("process_max_fds", "Master open file descriptor limit.",
         MetricType::Gauge, p->max_fds);
     add("process_start_time_seconds",
-        "Master start time since the unix epoch, in seconds.", MetricType::Gauge,
-        p->start_time_seconds);
+        "Master start time since the unix epoch, in seconds.",
+        MetricType::Gauge, p->start_time_seconds);
   }
   return out;
 }

@@ -4,12 +4,12 @@
 #ifndef CORRAL_METRICS_COLLECTOR_H_
 #define CORRAL_METRICS_COLLECTOR_H_
 
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <prometheus/collectable.h>
-#include <prometheus/metric_family.h>
 
 #include "master/supervisor.h"
 #include "metrics/request_totals.h"
@@ -18,7 +18,8 @@
 namespace corral::metrics {
 
 // The content type of the Prometheus text format.
-inline constexpr char kContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+inline constexpr char kContentType[] =
+    "text/plain; version=0.0.4; charset=utf-8";
 
 class Collector : public prometheus::Collectable {
  public:

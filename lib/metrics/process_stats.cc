@@ -20,7 +20,8 @@ std::optional<ProcessStats> ParseProcStat(std::string_view stat, long ticks,
   std::vector<std::string> f;
   std::string field;
   while (in >> field) f.push_back(field);
-  // f[0] is field 3 (state); utime=14, stime=15, starttime=22, vsize=23, rss=24.
+  // f[0] is field 3 (state); utime=14, stime=15, starttime=22, vsize=23,
+  // rss=24.
   if (f.size() < 22) return std::nullopt;
   ProcessStats s;
   try {

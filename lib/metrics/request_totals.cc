@@ -18,8 +18,8 @@ void RequestTotals::AddSlot(const region::WorkerSlot& slot, Map& into) {
     int method = 0, status = 0, route = 0;
     region::DecodeKey(key, &method, &status, &route);
     SeriesLabels labels;
-    labels.method = std::string(
-        region::kMethods[static_cast<size_t>(method) % region::kMethods.size()]);
+    labels.method = std::string(region::kMethods[static_cast<size_t>(method) %
+                                                 region::kMethods.size()]);
     labels.status = status;
     if (route < routes) {
       labels.route.assign(slot.routes[route],

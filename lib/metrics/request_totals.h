@@ -19,7 +19,8 @@ struct SeriesLabels {
   int status = 0;
   std::string route;
   bool operator<(const SeriesLabels& o) const {
-    return std::tie(method, status, route) < std::tie(o.method, o.status, o.route);
+    return std::tie(method, status, route) <
+           std::tie(o.method, o.status, o.route);
   }
 };
 

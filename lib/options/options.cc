@@ -26,14 +26,15 @@ struct Flag {
 
 Flag DurationFlag(const char* name, const char* env, const char* help,
                   absl::Duration Options::*field) {
-  return Flag{name, env, help,
-              [field](const std::string& v, Options& o) -> absl::Status {
-                auto d = ParseDurationFlag(v);
-                if (!d.ok()) return d.status();
-                o.*field = *d;
-                return absl::OkStatus();
-              },
-              [field](const Options& o) { return absl::FormatDuration(o.*field); }};
+  return Flag{
+      name, env, help,
+      [field](const std::string& v, Options& o) -> absl::Status {
+        auto d = ParseDurationFlag(v);
+        if (!d.ok()) return d.status();
+        o.*field = *d;
+        return absl::OkStatus();
+      },
+      [field](const Options& o) { return absl::FormatDuration(o.*field); }};
 }
 
 Flag EndpointFlag(const char* name, const char* env, const char* help,
@@ -259,7 +260,8 @@ std::string HelpText(const std::string& program, const Options& defaults) {
       "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
       "Runs a master (this process; PID 1 in a container) and one "
       "single-threaded\nworker per CPU the pod may use, all serving one "
-      "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the workers one at "
+      "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the workers one "
+      "at "
       "a time.\n\nflags (each also read from the environment variable shown; "
       "a flag wins):\n");
   for (const Flag& f : Flags()) {

@@ -37,10 +37,12 @@ std::vector<ExitedChild> ReapChildren() {
 }
 
 std::string DescribeExit(int status) {
-  if (WIFEXITED(status)) return absl::StrCat("exited with code ", WEXITSTATUS(status));
+  if (WIFEXITED(status))
+    return absl::StrCat("exited with code ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) {
     const char* name = sigabbrev_np(WTERMSIG(status));
-    return absl::StrCat("killed by SIG", name ? name : std::to_string(WTERMSIG(status)),
+    return absl::StrCat("killed by SIG",
+                        name ? name : std::to_string(WTERMSIG(status)),
                         WCOREDUMP(status) ? " (core dumped)" : "");
   }
   return absl::StrCat("ended with status ", status);

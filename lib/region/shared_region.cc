@@ -24,7 +24,8 @@ size_t SlotOffset(int i) {
 }
 
 absl::Status Errno(std::string_view what) {
-  return absl::InternalError(absl::StrCat(std::string(what), ": ", std::strerror(errno)));
+  return absl::InternalError(
+      absl::StrCat(std::string(what), ": ", std::strerror(errno)));
 }
 
 }  // namespace

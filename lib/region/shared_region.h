@@ -26,8 +26,8 @@ inline constexpr size_t kBuckets = kDurationBounds.size() + 1;
 
 // Methods are a closed set so the method label stays bounded.
 inline constexpr std::array<std::string_view, 10> kMethods = {
-    "GET",     "HEAD",    "POST",  "PUT",   "DELETE",
-    "PATCH",   "OPTIONS", "CONNECT", "TRACE", "_OTHER"};
+    "GET",   "HEAD",    "POST",    "PUT",   "DELETE",
+    "PATCH", "OPTIONS", "CONNECT", "TRACE", "_OTHER"};
 int MethodIndex(std::string_view method);
 
 inline constexpr int kMaxRoutes = 32;
@@ -59,9 +59,9 @@ void DecodeKey(uint64_t key, int* method, int* status, int* route);
 struct alignas(64) WorkerSlot {
   std::atomic<uint32_t> state;  // SlotState
   std::atomic<int32_t> pid;
-  std::atomic<int32_t> index;       // position in the pool, 0..N-1
-  std::atomic<int64_t> generation;  // config generation it serves
-  std::atomic<int64_t> started_ns;  // unix time
+  std::atomic<int32_t> index;         // position in the pool, 0..N-1
+  std::atomic<int64_t> generation;    // config generation it serves
+  std::atomic<int64_t> started_ns;    // unix time
   std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC, bumped by its loop
   std::atomic<int64_t> in_flight;
   std::atomic<uint64_t> requests_total;
@@ -101,7 +101,8 @@ class SharedRegion {
   void Reset(int i) const;
 
  private:
-  SharedRegion(int fd, void* base, size_t size) : fd_(fd), base_(base), size_(size) {}
+  SharedRegion(int fd, void* base, size_t size)
+      : fd_(fd), base_(base), size_(size) {}
   RegionHeader* header() const { return static_cast<RegionHeader*>(base_); }
 
   int fd_ = -1;

@@ -34,7 +34,8 @@ void SlotRecorder::PublishRoutes(const std::vector<std::string>& routes,
     route_index_[std::string(name)] = n;
     ++n;
   };
-  for (size_t i = 0; i < routes.size() && n < kMaxRoutes - 1; ++i) add(routes[i]);
+  for (size_t i = 0; i < routes.size() && n < kMaxRoutes - 1; ++i)
+    add(routes[i]);
   unmatched_index_ = n;
   add(unmatched);
   slot_->route_count.store(n, std::memory_order_release);
@@ -61,7 +62,8 @@ void SlotRecorder::RequestFinished(std::string_view method,
   int r = it == route_index_.end() ? unmatched_index_ : it->second;
   Series* s = FindOrAddSeries(EncodeKey(MethodIndex(method), status, r));
   Bump(s->count);
-  Bump(s->duration_sum_ns, static_cast<uint64_t>(duration_ns < 0 ? 0 : duration_ns));
+  Bump(s->duration_sum_ns,
+       static_cast<uint64_t>(duration_ns < 0 ? 0 : duration_ns));
   Bump(s->buckets[BucketIndex(duration_ns)]);
   Bump(slot_->requests_total);
   slot_->in_flight.store(slot_->in_flight.load(std::memory_order_relaxed) - 1,
@@ -83,9 +85,9 @@ Series* SlotRecorder::FindOrAddSeries(uint64_t key) {
   }
   Series& overflow = slot_->series[kMaxSeries - 1];
   if (overflow.key.load(std::memory_order_relaxed) == 0) {
-    overflow.key.store(EncodeKey(MethodIndex("_OTHER"), kOverflowStatus,
-                                 unmatched_index_),
-                       std::memory_order_release);
+    overflow.key.store(
+        EncodeKey(MethodIndex("_OTHER"), kOverflowStatus, unmatched_index_),
+        std::memory_order_release);
   }
   return &overflow;
 }

@@ -4,16 +4,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
-#include <chrono>
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -115,7 +113,8 @@ absl::StatusOr<WorkerEnv> ParseWorkerEnv(
         get(kRegionFdEnv, &w.region_fd), get(kConfigFdEnv, &w.config_fd)}) {
     if (!s.ok()) return s;
   }
-  if (auto it = env.find(kConfigHashEnv); it != env.end()) w.config_hash = it->second;
+  if (auto it = env.find(kConfigHashEnv); it != env.end())
+    w.config_hash = it->second;
   return w;
 }
 
@@ -214,7 +213,7 @@ int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
   listener.Start();
   recorder.SetState(region::SlotState::kReady);
   log::Info("worker started serving", {{"config_hash", env.config_hash},
-                             {"routes", router.Templates().size()}});
+                                       {"routes", router.Templates().size()}});
   io.run();
   log::Info("worker drained, exiting",
             {{"requests_served",
