@@ -113,8 +113,14 @@ TEST(MetricsTest, CountersSurviveCrashesAndRollsExactly) {
   // A worker dies: what it counted stays.
   kill(p->ChildPids().front(), SIGKILL);
   ASSERT_TRUE(p->WaitForLog("worker died unexpectedly", 1, 10s));
-  ASSERT_TRUE(
-      PollUntil([&]() { return p->ProbeStatus("/readyz") == 200; }, 20s));
+  // Both workers ready again before the rolls, so each roll replaces two.
+  ASSERT_TRUE(PollUntil(
+      [&]() {
+        auto m = Scrape(*p);
+        return m["corral_workers{state=\"ready\"}"] == 2 &&
+               m["corral_workers{state=\"starting\"}"] == 0;
+      },
+      20s));
   auto after_crash = Scrape(*p);
   EXPECT_EQ(after_crash[ok_series], 200);
   for (const auto& [series, v] : before) {
