@@ -171,6 +171,37 @@ TEST(CoreTest, OrphanedGrandchildIsReapedBySubreaperWhenNotPid1) {
   ExpectOrphanReaped(*p);
 }
 
+void ExpectNothingOutlivesTheMaster(CorralProcess& p) {
+  ASSERT_TRUE(p.WaitReady()) << p.Logs();
+  HttpResult r = HttpPost(p.port(), "/fault/orphan?ms=600000", "{}");
+  ASSERT_EQ(r.status, 200) << r.body << r.error;
+  pid_t ns_pid = nlohmann::json::parse(r.body)["orphan_pid"].get<pid_t>();
+  std::optional<pid_t> orphan;
+  ASSERT_TRUE(PollUntil(
+      [&]() { return (orphan = p.HostPid(ns_pid)).has_value(); }, 10s))
+      << "the orphan was not reparented to the master";
+  p.Signal(SIGTERM);
+  std::optional<int> code = p.WaitExit(30s);
+  ASSERT_TRUE(code.has_value()) << p.Logs();
+  EXPECT_EQ(*code, 0) << p.Logs();
+  EXPECT_NE(kill(*orphan, 0), 0)
+      << "orphan " << *orphan << " outlived the master";
+  EXPECT_EQ(p.LogsWithMsg("ended processes left behind by workers").size(), 1u);
+}
+
+TEST(CoreTest, NoOrphanOutlivesThePid1) {
+  auto p = CorralProcess::Start({.args = {"--workers=1", "--drain-delay=0s"},
+                                 .env = {{"SHOP_FAULTS", "1"}}});
+  ExpectNothingOutlivesTheMaster(*p);
+}
+
+TEST(CoreTest, NoOrphanOutlivesTheSubreaper) {
+  auto p = CorralProcess::Start({.args = {"--workers=1", "--drain-delay=0s"},
+                                 .env = {{"SHOP_FAULTS", "1"}},
+                                 .pid_namespace = false});
+  ExpectNothingOutlivesTheMaster(*p);
+}
+
 TEST(CoreTest, ProbesBeforeAndAfterReady) {
   auto p = CorralProcess::Start({.args = {"--workers=2"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();

@@ -89,7 +89,11 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
   // Leaves an orphan: a grandchild whose parent exits at once, so it is
   // reparented to PID 1 (the master), which must reap it.
   return ctx.router().Add(
-      "POST", "/fault/orphan", [](const Request&, Respond respond) {
+      "POST", "/fault/orphan", [](const Request& req, Respond respond) {
+        int ms = 300;  // how long the orphan lives
+        if (size_t at = req.query.find("ms="); at != std::string::npos) {
+          (void)absl::SimpleAtoi(req.query.substr(at + 3), &ms);
+        }
         int fds[2];
         if (pipe(fds) != 0) {
           respond(Response::Error(500, "pipe failed"));
@@ -99,7 +103,7 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
         if (child == 0) {
           pid_t grandchild = fork();
           if (grandchild == 0) {
-            usleep(300 * 1000);
+            usleep(static_cast<useconds_t>(ms) * 1000);
             _exit(0);
           }
           ssize_t n = write(fds[1], &grandchild, sizeof(grandchild));

@@ -338,8 +338,12 @@ int RunMaster(const App& app, const Options& options,
   tick();
   io.run();
 
-  // Nothing may outlive PID 1's exit: reap whatever is left.
+  // Nothing may outlive PID 1's exit: orphans a worker left behind get
+  // SIGTERM, then SIGKILL, and are reaped.
   reap();
+  if (int n = pid1::EndRemainingChildren(2000); n > 0) {
+    log::Info("ended processes left behind by workers", {{"processes", n}});
+  }
   int code = supervisor.ExitCode();
   log::Info("master exiting", {{"exit_code", code}});
   return code;

@@ -1,5 +1,6 @@
 #include "pid1/pid1.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -7,7 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace corral::pid1 {
@@ -34,6 +38,45 @@ std::vector<ExitedChild> ReapChildren() {
     break;  // 0: children remain but none exited; ECHILD: no children
   }
   return out;
+}
+
+std::vector<pid_t> Children() {
+  std::vector<pid_t> out;
+  pid_t self = getpid();
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return out;
+  while (dirent* e = readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(e->d_name, &pid) || pid <= 0) continue;
+    std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+    std::string stat;
+    std::getline(in, stat);
+    // Field 4 (ppid) follows the command name, which may hold spaces.
+    size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string state;
+    pid_t ppid = 0;
+    if (fields >> state >> ppid && ppid == self) out.push_back(pid);
+  }
+  closedir(proc);
+  return out;
+}
+
+int EndRemainingChildren(int grace_ms) {
+  std::vector<pid_t> left = Children();
+  for (pid_t pid : left) kill(pid, SIGTERM);
+  for (int waited = 0; waited < grace_ms && !Children().empty(); waited += 10) {
+    ReapChildren();
+    usleep(10 * 1000);
+  }
+  for (pid_t pid : Children()) kill(pid, SIGKILL);
+  while (!Children().empty()) {
+    ReapChildren();
+    usleep(1000);
+  }
+  ReapChildren();
+  return static_cast<int>(left.size());
 }
 
 std::string DescribeExit(int status) {

@@ -24,6 +24,13 @@ struct ExitedChild {
 // Collects every child that has exited, without blocking.
 std::vector<ExitedChild> ReapChildren();
 
+// Live children of this process (workers, and orphans reparented to us).
+std::vector<pid_t> Children();
+
+// At exit: SIGTERM every remaining child, wait up to `grace` for them, then
+// SIGKILL the rest, and reap all. Nothing outlives us. Returns how many.
+int EndRemainingChildren(int grace_ms);
+
 // "exited with code 3", "killed by SIGKILL".
 std::string DescribeExit(int status);
 bool ExitedCleanly(int status);
