@@ -277,7 +277,9 @@ TEST(ShopCheckout, CartAtTheCapIsPriced) {
       TestCatalog(), R"({"items":[{"id":4,"quantity":10}]})", SaleSettings{});
   ASSERT_TRUE(quote.ok()) << quote.status();
   EXPECT_EQ(quote->subtotal_cents, 1'000'000'000'000);
-  EXPECT_EQ(quote->tax_cents, 82'500'000'000);
+  // 10 items reach the bulk threshold: 5% off, then 8.25% tax on the rest.
+  EXPECT_EQ(quote->discount_cents, 50'000'000'000);
+  EXPECT_EQ(quote->tax_cents, 78'375'000'000);
 }
 
 TEST(ShopCheckout, InvalidSettingsAreAnInternalError) {
