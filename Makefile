@@ -30,6 +30,10 @@ asan: setup
 	cmake --build build-asan -j $(JOBS) --target unit_tests
 	cd build-asan && ctest --output-on-failure -L unit
 
+# Throughput and latency against nginx, rolls under load, scrape cost.
+bench: setup
+	bench/run.sh
+
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
