@@ -16,6 +16,7 @@ namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kLinger{2};
+constexpr size_t kIdleReadBytes = 8192;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool IsParseError(const beast::error_code& ec) {
@@ -83,16 +84,19 @@ void Session::WaitForRequest() {
     self->OnIdleTimer(ec);
   });
   idle_wait_pending_ = true;
-  stream_.socket().async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](beast::error_code ec) {
+  // A read, not a readiness wait: asio tries it at once and re-arms epoll
+  // only when nothing is there, where async_wait costs an epoll_ctl each time.
+  stream_.socket().async_read_some(
+      buffer_.prepare(kIdleReadBytes),
+      [self = shared_from_this()](beast::error_code ec, size_t n) {
         self->idle_wait_pending_ = false;
         self->idle_timer_.cancel();
         if (self->phase_ != Phase::kIdle) return;
         if (ec) {
-          self->CloseNow();
+          self->CloseNow();  // EOF: the client closed its idle connection
           return;
         }
+        self->buffer_.commit(n);
         self->ReadHeader();
       });
 }
@@ -304,6 +308,7 @@ void Session::CloseGracefully() {
   phase_ = Phase::kClosed;
   idle_timer_.cancel();
   beast::error_code ec;
+  stream_.socket().cancel(ec);  // the idle read, if one is pending
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) {
     CloseNow();
