@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -144,6 +145,11 @@ absl::Status Setup(corral::WorkerContext& ctx) {
     r.headers.emplace_back("X-Config-Hash", hash);
     return r;
   };
+  // The catalogue does not change within a worker: render each product once.
+  auto product_json = std::make_shared<std::unordered_map<int, std::string>>();
+  for (const shop::Product& p : catalog.All()) {
+    (*product_json)[p.id] = shop::ProductToJson(p);
+  }
   corral::http::Router& router = ctx.router();
   absl::Status s;
 
@@ -171,7 +177,7 @@ absl::Status Setup(corral::WorkerContext& ctx) {
 
   s.Update(router.Add(
       "GET", "/products/{id}",
-      [&catalog, stamp](const Request& req, Respond respond) {
+      [product_json, stamp](const Request& req, Respond respond) {
         int id = 0;
         std::string_view raw = req.Param("id").value_or("");
         if (!absl::SimpleAtoi(absl::string_view(raw.data(), raw.size()), &id) ||
@@ -180,13 +186,13 @@ absl::Status Setup(corral::WorkerContext& ctx) {
               Response::Error(400, "product id must be a positive integer")));
           return;
         }
-        const shop::Product* p = catalog.Find(id);
-        if (p == nullptr) {
+        auto it = product_json->find(id);
+        if (it == product_json->end()) {
           respond(stamp(
               Response::Error(404, absl::StrCat("unknown product ", id))));
           return;
         }
-        respond(stamp(Response::Json(200, shop::ProductToJson(*p))));
+        respond(stamp(Response::Json(200, it->second)));
       }));
 
   boost::asio::io_context& io = ctx.io();

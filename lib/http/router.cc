@@ -18,20 +18,37 @@ bool IsParam(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
+// Splits without allocating a string per segment.
+std::vector<std::string_view> PathSegments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > i) out.push_back(path.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 // Fills `params` only when the whole path matches.
 bool MatchSegments(const std::vector<std::string>& pattern,
-                   const std::vector<std::string>& path,
+                   const std::vector<std::string_view>& path,
                    std::map<std::string, std::string>* params) {
   if (pattern.size() != path.size()) return false;
-  std::map<std::string, std::string> found;
   for (size_t i = 0; i < pattern.size(); ++i) {
-    if (IsParam(pattern[i])) {
-      found[pattern[i].substr(1, pattern[i].size() - 2)] = path[i];
-    } else if (pattern[i] != path[i]) {
-      return false;
+    if (!IsParam(pattern[i]) && pattern[i] != path[i]) return false;
+  }
+  if (params != nullptr) {
+    params->clear();
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (IsParam(pattern[i])) {
+        (*params)[pattern[i].substr(1, pattern[i].size() - 2)] =
+            std::string(path[i]);
+      }
     }
   }
-  if (params != nullptr) *params = std::move(found);
   return true;
 }
 
@@ -64,22 +81,21 @@ absl::Status Router::Add(std::string_view method,
 RouteMatch Router::Match(Request& request) const {
   RouteMatch match;
   match.route = std::string(kUnmatchedRoute);
-  std::vector<std::string> path = Segments(request.path);
+  std::vector<std::string_view> path = PathSegments(request.path);
   std::vector<std::string> allowed;
   const Route* get_fallback = nullptr;
   for (const Route& r : routes_) {
-    std::map<std::string, std::string> params;
-    if (!MatchSegments(r.segments, path, &params)) continue;
+    if (!MatchSegments(r.segments, path, nullptr)) continue;
     if (r.method == request.method) {
+      MatchSegments(r.segments, path, &request.params);
       match.kind = RouteMatch::Kind::kFound;
       match.handler = &r.handler;
       match.route = r.path_template;
-      request.params = std::move(params);
       return match;
     }
     if (request.method == "HEAD" && r.method == "GET" && !get_fallback) {
       get_fallback = &r;
-      request.params = std::move(params);
+      MatchSegments(r.segments, path, &request.params);
     }
     allowed.push_back(r.method);
     if (r.method == "GET") allowed.push_back("HEAD");
