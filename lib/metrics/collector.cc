@@ -33,6 +33,24 @@ ClientMetric Value(MetricType type, double v,
   return m;
 }
 
+// One series per known label value, zero until counted, so rate() and
+// increase() work from the first scrape.
+MetricFamily CounterByLabel(std::string name, std::string help,
+                            const std::string& label,
+                            std::initializer_list<const char*> values,
+                            const std::map<std::string, uint64_t>& counts) {
+  MetricFamily f =
+      Family(std::move(name), std::move(help), MetricType::Counter);
+  for (const char* v : values) {
+    auto it = counts.find(v);
+    f.metric.push_back(
+        Value(MetricType::Counter,
+              it == counts.end() ? 0 : static_cast<double>(it->second),
+              {{label, v}}));
+  }
+  return f;
+}
+
 template <size_t N, size_t M>
 ClientMetric Histogram(const std::array<double, N>& bounds,
                        const std::array<uint64_t, M>& buckets, double sum,
@@ -131,28 +149,14 @@ std::vector<MetricFamily> Collector::Collect() const {
   out.push_back(std::move(by_state));
 
   const master::SupervisorCounts& counts = supervisor_.counts();
-  auto restarts = Family("corral_worker_restarts_total",
-                         "Workers replaced, by reason: crash, timeout (hung), "
-                         "start_failed, roll.",
-                         MetricType::Counter);
-  for (const char* reason : {"crash", "timeout", "start_failed", "roll"}) {
-    auto it = counts.restarts.find(reason);
-    restarts.metric.push_back(
-        Value(MetricType::Counter, it == counts.restarts.end() ? 0 : it->second,
-              {{"reason", reason}}));
-  }
-  out.push_back(std::move(restarts));
-
-  auto rollouts = Family("corral_rollouts_total",
-                         "Rolling restarts of the workers, by result.",
-                         MetricType::Counter);
-  for (const char* result : {"success", "failed", "superseded", "aborted"}) {
-    auto it = counts.rollouts.find(result);
-    rollouts.metric.push_back(
-        Value(MetricType::Counter, it == counts.rollouts.end() ? 0 : it->second,
-              {{"result", result}}));
-  }
-  out.push_back(std::move(rollouts));
+  out.push_back(CounterByLabel(
+      "corral_worker_restarts_total",
+      "Workers replaced, by reason: crash, timeout (hung), start_failed, roll.",
+      "reason", {"crash", "timeout", "start_failed", "roll"}, counts.restarts));
+  out.push_back(CounterByLabel(
+      "corral_rollouts_total", "Rolling restarts of the workers, by result.",
+      "result", {"success", "failed", "superseded", "aborted"},
+      counts.rollouts));
 
   auto roll_seconds =
       Family("corral_rollout_duration_seconds",
