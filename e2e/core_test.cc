@@ -267,6 +267,29 @@ TEST(CoreTest, ErrorsAreJsonWithTheRightStatus) {
   EXPECT_EQ(HttpGet(p->port(), "/products/3").status, 200);
 }
 
+TEST(CoreTest, SlowAndOversizeClientsGetClearErrors) {
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1", "--request-timeout=1s"}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  // Half a request, then silence: the server answers 408 and closes.
+  std::string slow =
+      RawExchange(p->port(), "GET /products/1 HTTP/1.1\r\nHost: x");
+  EXPECT_EQ(slow.rfind("HTTP/1.1 408", 0), 0u) << slow;
+  EXPECT_NE(slow.find("Connection: close"), std::string::npos) << slow;
+  // A header block past the limit.
+  std::string huge = RawExchange(
+      p->port(),
+      "GET / HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n");
+  EXPECT_EQ(huge.rfind("HTTP/1.1 431", 0), 0u) << huge.substr(0, 200);
+  // A declared body past --max-body is refused before it is read.
+  std::string big = RawExchange(
+      p->port(),
+      "POST /checkout HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 10000000\r\n\r\n{");
+  EXPECT_EQ(big.rfind("HTTP/1.1 413", 0), 0u) << big.substr(0, 200);
+  EXPECT_EQ(HttpGet(p->port(), "/products/1").status, 200);
+}
+
 TEST(CoreTest, CheckoutWaitsOnPaymentWithoutBlockingTheLoop) {
   auto p = CorralProcess::Start({.args = {"--workers=1"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();

@@ -118,7 +118,17 @@ void Session::ReadHeader() {
   request_started_ = Clock::now();
   parser_.emplace();
   parser_->body_limit(limits_.max_body_bytes);
-  stream_.expires_after(limits_.request_timeout);
+  // Our own timer, not the stream's: Beast closes the socket when its timer
+  // fires, and a slow client should still be told 408.
+  stream_.expires_never();
+  request_timed_out_ = false;
+  idle_timer_.expires_after(limits_.request_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->phase_ != Phase::kReading) return;
+    self->request_timed_out_ = true;
+    beast::error_code cancel_ec;
+    self->stream_.socket().cancel(cancel_ec);
+  });
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -128,8 +138,8 @@ void Session::ReadHeader() {
 
 void Session::OnHeader(beast::error_code ec) {
   if (ec) {
-    if (ec == beast::error::timeout) {
-      if (parser_->got_some()) {
+    if (request_timed_out_) {
+      if (parser_->got_some() || buffer_.size() > 0) {
         FailRequest(408, "request not received in time");
       } else {
         CloseNow();
@@ -187,7 +197,7 @@ void Session::OnBody(beast::error_code ec) {
   } else if (ec == bhttp::error::body_limit) {
     FailRequest(413, "request body is larger than " +
                          std::to_string(limits_.max_body_bytes) + " bytes");
-  } else if (ec == beast::error::timeout) {
+  } else if (request_timed_out_) {
     FailRequest(408, "request body not received in time");
   } else if (IsParseError(ec)) {
     FailRequest(400, "malformed HTTP request body: " + ec.message());
@@ -198,7 +208,7 @@ void Session::OnBody(beast::error_code ec) {
 
 void Session::Dispatch() {
   phase_ = Phase::kHandling;
-  stream_.expires_never();
+  idle_timer_.cancel();
   auto& msg = parser_->get();
   version_ = msg.version();
   request_keep_alive_ = msg.keep_alive();

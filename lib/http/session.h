@@ -101,6 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Phase phase_ = Phase::kIdle;
   bool draining_ = false;
   bool idle_wait_pending_ = false;
+  bool request_timed_out_ = false;
   uint64_t request_seq_ = 0;  // guards against a handler answering twice
   std::chrono::steady_clock::time_point last_activity_;
   std::chrono::steady_clock::time_point request_started_;
