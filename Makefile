@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan bench format clean
+.PHONY: setup build run test unit e2e asan bench image chart-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -33,6 +33,16 @@ asan: setup
 # Throughput and latency against nginx, rolls under load, scrape cost.
 bench: setup
 	bench/run.sh
+
+# The container image, with docker or podman (whichever is present).
+image:
+	scripts/image.sh
+
+chart-test:
+	bash tests/helm/run.sh
+
+image-test:
+	bash tests/image/run.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
