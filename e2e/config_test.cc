@@ -22,14 +22,6 @@ namespace fs = std::filesystem;
 
 const char kCart[] = R"({"items":[{"id":1,"quantity":1}]})";
 
-std::string TempDir(const std::string& name) {
-  std::string dir = fs::temp_directory_path() /
-                    ("corral-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 int64_t CheckoutTotal(const CorralProcess& p,
                       std::string* generation = nullptr) {
   HttpResult r = HttpPost(p.port(), "/checkout", kCart);
@@ -75,12 +67,36 @@ LoadOptions MixedLoad(uint16_t port) {
   return o;
 }
 
-TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
-  std::string dir = TempDir("cfg-a");
-  AtomicWriter writer(dir);
-  writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
-  auto p =
-      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+// A config dir per test, removed afterwards even when the test fails, and
+// the store started on it.
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() /
+        ("corral-" +
+         std::string(
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+         "-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    writer_ = std::make_unique<AtomicWriter>(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<CorralProcess> StartShop(int workers) {
+    return CorralProcess::Start(
+        {.args = {"--workers=" + std::to_string(workers),
+                  "--config-dir=" + dir_}});
+  }
+
+  std::string dir_;
+  std::unique_ptr<AtomicWriter> writer_;
+};
+
+TEST_F(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
+  writer_->Write({{"sale.json", R"({"discount_percent": 0})"}});
+  auto p = StartShop(2);
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   std::string gen;
   int64_t full_price = CheckoutTotal(*p, &gen);
@@ -89,7 +105,7 @@ TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
   LoadClient load(MixedLoad(p->port()));
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(1000, 30s));
-  writer.Write({{"sale.json", R"({"discount_percent": 20})"}});
+  writer_->Write({{"sale.json", R"({"discount_percent": 20})"}});
   ASSERT_TRUE(p->WaitForLog(
       "config changed; rolling workers to the new generation", 1, 10s))
       << p->Logs();
@@ -127,23 +143,19 @@ TEST(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
     worker_logged_gen2 |= line["role"] == "worker" && line["generation"] == 2;
   }
   EXPECT_TRUE(worker_logged_gen2);
-  fs::remove_all(dir);
 }
 
-TEST(ConfigTest, BrokenEditsChangeNothingButCount) {
-  std::string dir = TempDir("cfg-b");
-  AtomicWriter writer(dir);
-  writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
-  auto p =
-      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+TEST_F(ConfigTest, BrokenEditsChangeNothingButCount) {
+  writer_->Write({{"sale.json", R"({"discount_percent": 10})"}});
+  auto p = StartShop(2);
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   int64_t price = CheckoutTotal(*p);
   std::vector<pid_t> workers = p->ChildPids();
 
-  writer.Write({{"sale.json", R"({"discount_percent": 10,)"}});  // bad JSON
+  writer_->Write({{"sale.json", R"({"discount_percent": 10,)"}});  // bad JSON
   ASSERT_TRUE(p->WaitForLog(
       "config change rejected; workers keep the last good config", 1, 10s));
-  writer.Write({{"sale.json", R"({"discount_percent": -5})"}});  // bad value
+  writer_->Write({{"sale.json", R"({"discount_percent": -5})"}});  // bad value
   ASSERT_TRUE(p->WaitForLog(
       "config change rejected; workers keep the last good config", 2, 10s));
   auto rejected = p->LogsWithMsg(
@@ -173,19 +185,15 @@ TEST(ConfigTest, BrokenEditsChangeNothingButCount) {
             std::string::npos);
 
   // Writing back the live content is no change: no roll either.
-  writer.Write({{"sale.json", R"({"discount_percent": 10})"}});
+  writer_->Write({{"sale.json", R"({"discount_percent": 10})"}});
   ASSERT_TRUE(p->WaitForLog(
       "config files changed but their content did not; no roll", 1, 10s));
   EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty());
-  fs::remove_all(dir);
 }
 
-TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
-  std::string dir = TempDir("cfg-c");
-  AtomicWriter writer(dir);
-  writer.Write({{"sale.json", R"({"discount_percent": 0})"}});
-  auto p =
-      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+TEST_F(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
+  writer_->Write({{"sale.json", R"({"discount_percent": 0})"}});
+  auto p = StartShop(2);
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   LoadClient load(MixedLoad(p->port()));
   load.Start();
@@ -195,7 +203,7 @@ TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
   // mid-roll; either way the end state is the last one.
   for (int i = 1; i <= 5; ++i) {
     last = {{"sale.json", "{\"discount_percent\": " + std::to_string(i) + "}"}};
-    writer.Write(last);
+    writer_->Write(last);
   }
   int64_t final_generation = 0;
   ASSERT_TRUE(PollUntil(
@@ -215,7 +223,7 @@ TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
   for (int i = 1; i <= 5; ++i) {
     last = {{"sale.json",
              "{\"discount_percent\": " + std::to_string(10 + i) + "}"}};
-    writer.Write(last);
+    writer_->Write(last);
     ASSERT_TRUE(
         p->WaitForLog("config changed; rolling workers to the new generation",
                       changes + i, 10s))
@@ -248,22 +256,19 @@ TEST(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
   ASSERT_FALSE(finished.empty());
   EXPECT_EQ(finished.back()["result"], "success");
   EXPECT_EQ(finished.back()["generation"], final_generation);
-  fs::remove_all(dir);
 }
 
-TEST(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
-  std::string dir = TempDir("cfg-d");
-  AtomicWriter writer(dir);
-  writer.Write({{"sale.json", "{}"}, {"banner", "Doorbusters at midnight\n"}});
-  auto p =
-      CorralProcess::Start({.args = {"--workers=2", "--config-dir=" + dir}});
+TEST_F(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
+  writer_->Write(
+      {{"sale.json", "{}"}, {"banner", "Doorbusters at midnight\n"}});
+  auto p = StartShop(2);
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   auto index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
   EXPECT_EQ(index["banner"], "Doorbusters at midnight");
   EXPECT_TRUE(index["features"].empty());
 
-  writer.Write({{"sale.json", "{}"},
-                {"features.json", R"({"express_checkout": true})"}});
+  writer_->Write({{"sale.json", "{}"},
+                  {"features.json", R"({"express_checkout": true})"}});
   ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
       << p->Logs();
   index = nlohmann::json::parse(HttpGet(p->port(), "/").body);
@@ -274,38 +279,32 @@ TEST(ConfigTest, KeyAddedAndKeyRemovedInOneUpdate) {
       p->LogsWithMsg("config changed; rolling workers to the new generation");
   ASSERT_EQ(changed.size(), 1u);
   EXPECT_EQ(changed[0]["keys"], nlohmann::json({"features.json", "sale.json"}));
-  EXPECT_FALSE(fs::exists(fs::path(dir) / "banner"));
-  fs::remove_all(dir);
+  EXPECT_FALSE(fs::exists(fs::path(dir_) / "banner"));
 }
 
-TEST(ConfigTest, PlainDirectoryEditedInPlaceAndReplaced) {
-  std::string dir = TempDir("cfg-e");
-  std::ofstream(dir + "/sale.json") << R"({"discount_percent": 0})";
-  auto p =
-      CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+TEST_F(ConfigTest, PlainDirectoryEditedInPlaceAndReplaced) {
+  std::ofstream(dir_ + "/sale.json") << R"({"discount_percent": 0})";
+  auto p = StartShop(1);
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
-  std::ofstream(dir + "/sale.json", std::ios::trunc)
+  std::ofstream(dir_ + "/sale.json", std::ios::trunc)
       << R"({"discount_percent": 50})";
   ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
       << p->Logs();
 
   // The directory itself is replaced: the watch re-arms and sees the content.
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  std::ofstream(dir + "/sale.json") << R"({"discount_percent": 25})";
+  fs::remove_all(dir_);
+  fs::create_directories(dir_);
+  std::ofstream(dir_ + "/sale.json") << R"({"discount_percent": 25})";
   ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 3); }, 30s))
       << p->Logs();
   std::string gen;
   CheckoutTotal(*p, &gen);
   EXPECT_EQ(gen, "3");
-  fs::remove_all(dir);
 }
 
-TEST(ConfigTest, InvalidConfigAtStartIsAClearError) {
-  std::string dir = TempDir("cfg-f");
-  std::ofstream(dir + "/sale.json") << R"({"discount_pct": 10})";
-  auto p =
-      CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir}});
+TEST_F(ConfigTest, InvalidConfigAtStartIsAClearError) {
+  std::ofstream(dir_ + "/sale.json") << R"({"discount_pct": 10})";
+  auto p = StartShop(1);
   std::optional<int> code = p->WaitExit(20s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 1);
@@ -314,7 +313,6 @@ TEST(ConfigTest, InvalidConfigAtStartIsAClearError) {
   EXPECT_NE(
       err[0]["error"].get<std::string>().find("unknown field \"discount_pct\""),
       std::string::npos);
-  fs::remove_all(dir);
 }
 
 }  // namespace
