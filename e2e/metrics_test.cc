@@ -92,6 +92,9 @@ TEST(MetricsTest, ActiveRequestsCountsWhatIsReallyInFlight) {
       << "active requests never reached " << kSlow;
   auto m = Scrape(*p);
   EXPECT_EQ(Sum(m, "corral_worker_active_requests"), kSlow);
+  // Each held request holds a connection too (counted with the heartbeat).
+  EXPECT_TRUE(PollUntil(
+      [&]() { return Sum(Scrape(*p), "corral_worker_connections") >= kSlow; }, 3s));
   for (auto& f : slow) EXPECT_EQ(f.get().status, 200);
   m = Scrape(*p);
   EXPECT_EQ(m["http_server_active_requests"], 0);

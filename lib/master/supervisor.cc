@@ -537,6 +537,8 @@ nlohmann::json Supervisor::StatusJson() const {
         {"requests_served",
          slot.requests_total.load(std::memory_order_relaxed)},
         {"in_flight", slot.in_flight.load(std::memory_order_relaxed)},
+        {"connections_open",
+         slot.connections_open.load(std::memory_order_relaxed)},
         {"heartbeat_age_seconds",
          beat == 0 ? nlohmann::json(nullptr)
                    : nlohmann::json(Seconds(region::MonotonicNanos() - beat))},

@@ -108,6 +108,19 @@ std::vector<MetricFamily> Collector::Collect() const {
                                       {{"slot", std::to_string(w.slot)},
                                        {"worker", std::to_string(w.index)}}));
   }
+  auto open = Family("corral_worker_connections",
+                     "Open client connections per live worker (refreshed "
+                     "every 100 ms); shows how evenly workers share the load.",
+                     MetricType::Gauge);
+  for (const auto& [pid, w] : workers) {
+    open.metric.push_back(
+        Value(MetricType::Gauge,
+              static_cast<double>(region_.slot(w.slot).connections_open.load(
+                  std::memory_order_relaxed)),
+              {{"slot", std::to_string(w.slot)},
+               {"worker", std::to_string(w.index)}}));
+  }
+  out.push_back(std::move(open));
   active.metric.push_back(
       Value(MetricType::Gauge, static_cast<double>(in_flight)));
   out.push_back(std::move(active));

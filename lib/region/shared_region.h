@@ -65,7 +65,7 @@ struct alignas(64) WorkerSlot {
   std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC, bumped by its loop
   std::atomic<int64_t> in_flight;
   std::atomic<uint64_t> requests_total;
-  std::atomic<uint64_t> connections_open;
+  std::atomic<uint64_t> connections_open;  // refreshed with the heartbeat
   // The request the worker is busy with, for the log when it hangs.
   std::array<std::atomic<uint64_t>, kPathBytes / 8> current_path;
   std::atomic<int32_t> route_count;

@@ -49,6 +49,10 @@ void SlotRecorder::Heartbeat() {
   slot_->heartbeat_ns.store(MonotonicNanos(), std::memory_order_relaxed);
 }
 
+void SlotRecorder::SetConnections(size_t open) {
+  slot_->connections_open.store(open, std::memory_order_relaxed);
+}
+
 void SlotRecorder::RequestStarted(std::string_view path) {
   slot_->in_flight.store(slot_->in_flight.load(std::memory_order_relaxed) + 1,
                          std::memory_order_relaxed);

@@ -22,6 +22,7 @@ class SlotRecorder {
                      std::string_view unmatched);
   void SetState(SlotState state);
   void Heartbeat();
+  void SetConnections(size_t open);
 
   void RequestStarted(std::string_view path);
   void RequestFinished(std::string_view method, std::string_view route,

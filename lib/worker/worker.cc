@@ -182,6 +182,7 @@ int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
   asio::steady_timer heartbeat(io);
   std::function<void()> beat = [&]() {
     recorder.Heartbeat();
+    recorder.SetConnections(connections.size());
     heartbeat.expires_after(kHeartbeatPeriod);
     heartbeat.async_wait([&](boost::system::error_code ec) {
       if (!ec) beat();
