@@ -34,7 +34,7 @@ ulimit -n "$(ulimit -Hn)"
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % 22000))  # below the ephemeral range
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }

@@ -33,7 +33,7 @@ trap cleanup EXIT
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((10000 + RANDOM % 22000))  # below the ephemeral range
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
@@ -51,12 +51,17 @@ if ! IMAGE=$image scripts/image.sh >/tmp/corral-image-build.log 2>&1; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-port=$(free_port)
-admin=$(free_port)
-"$engine" run -d --name "$name" --read-only --cap-drop=all --user 10001:10001 \
-  --security-opt no-new-privileges \
-  -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
-  -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$image" >/dev/null
+# A port can be taken between the check and the run: try fresh ones.
+for attempt in 1 2 3; do
+  port=$(free_port)
+  admin=$(free_port)
+  "$engine" rm -f "$name" >/dev/null 2>&1
+  "$engine" run -d --name "$name" --read-only --cap-drop=all --user 10001:10001 \
+    --security-opt no-new-privileges \
+    -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
+    -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$image" >/dev/null && break
+  echo "podman run failed (attempt $attempt); trying other ports"
+done
 
 check "readiness turns 200" poll "http://127.0.0.1:$admin/readyz" 200
 check "liveness answers 200" test "$(status_of "http://127.0.0.1:$admin/livez")" = 200
