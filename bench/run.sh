@@ -31,13 +31,7 @@ BIN=build-release/bin/corral-shop
 # 5000 connections need descriptors on both ends: take the hard limit.
 ulimit -n "$(ulimit -Hn)"
 
-free_port() {
-  local port
-  while :; do
-    port=$((10000 + RANDOM % 22000))  # below the ephemeral range
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
+source scripts/ports.sh
 
 # Polls a URL until it answers 200 (bounded).
 wait_http() {

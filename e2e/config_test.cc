@@ -13,6 +13,7 @@
 
 #include "atomic_writer.h"
 #include "harness.h"
+#include "expect_load.h"
 #include "load_client.h"
 
 namespace corral::e2e {
@@ -113,10 +114,7 @@ TEST_F(ConfigTest, DiscountChangeRollsEveryWorkerUnderLoad) {
       << p->Logs();
   uint64_t at_roll = load.Counts().completed();
   ASSERT_TRUE(load.WaitForCompleted(at_roll + 1000, 30s));
-  load.Stop();
-  LoadCounts c = load.Counts();
-  EXPECT_EQ(c.failed(), 0u) << c.ToString();
-  EXPECT_EQ(c.sent, c.ok) << c.ToString();
+  StopAndExpectNoFailures(load);
 
   // Every new connection now lands on generation 2, with the new price.
   std::set<std::string> pids;
@@ -233,9 +231,7 @@ TEST_F(ConfigTest, QuickSuccessionEndsOnTheLastGenerationOneRollAtATime) {
   ASSERT_TRUE(
       PollUntil([&]() { return AllWorkersOn(*p, final_generation); }, 60s))
       << p->Logs();
-  load.Stop();
-  LoadCounts c = load.Counts();
-  EXPECT_EQ(c.failed(), 0u) << c.ToString();
+  StopAndExpectNoFailures(load);
 
   HttpResult r = HttpPost(p->port(), "/checkout", kCart);
   EXPECT_EQ(r.headers["X-Config-Generation"], std::to_string(final_generation));

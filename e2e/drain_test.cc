@@ -9,6 +9,7 @@
 #include <set>
 
 #include "harness.h"
+#include "expect_load.h"
 #include "load_client.h"
 
 namespace corral::e2e {
@@ -57,11 +58,7 @@ TEST(DrainTest, TwentyRollsUnderLoadLoseNothing) {
   }
   uint64_t before_stop = load.Counts().completed();
   ASSERT_TRUE(load.WaitForCompleted(before_stop + 1000, 30s));
-  load.Stop();
-  LoadCounts c = load.Counts();
-  EXPECT_EQ(c.failed(), 0u) << c.ToString();
-  EXPECT_EQ(c.sent, c.ok) << c.ToString();
-  EXPECT_GT(c.ok, 0u);
+  StopAndExpectNoFailures(load);
   for (const auto& line : p->LogsWithMsg("roll finished")) {
     EXPECT_EQ(line["result"], "success") << line.dump();
   }
@@ -115,10 +112,7 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
     HttpResult r = f.get();
     EXPECT_EQ(r.status, 200) << r.error;
   }
-  load.Stop();
-  LoadCounts c = load.Counts();
-  EXPECT_EQ(c.failed(), 0u) << c.ToString();
-  EXPECT_EQ(c.sent, c.ok) << c.ToString();
+  StopAndExpectNoFailures(load);
   // Traffic was served during the delay, after SIGTERM.
   EXPECT_TRUE(
       p->WaitForLog("drain delay over: workers stop accepting and "
@@ -212,10 +206,7 @@ TEST(DrainTest, ReplacementThatCannotStartLeavesOldWorkersServing) {
       << p->Logs();
   uint64_t at_abort = load.Counts().completed();
   ASSERT_TRUE(load.WaitForCompleted(at_abort + 1000, 30s));
-  load.Stop();
-  LoadCounts c = load.Counts();
-  EXPECT_EQ(c.failed(), 0u) << c.ToString();
-  EXPECT_EQ(c.sent, c.ok) << c.ToString();
+  StopAndExpectNoFailures(load);
 
   std::vector<pid_t> after = p->ChildPids();
   std::sort(before.begin(), before.end());

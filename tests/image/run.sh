@@ -30,13 +30,7 @@ check() {  # description, then the command
 cleanup() { "$engine" rm -f "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
-free_port() {
-  local port
-  while :; do
-    port=$((10000 + RANDOM % 22000))  # below the ephemeral range
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
+source scripts/ports.sh
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$1"; }
 poll() {  # url, wanted status: up to 60 s
   for _ in $(seq 1 600); do

@@ -1,0 +1,23 @@
+// The assertion every zero-downtime test ends with.
+#ifndef CORRAL_E2E_EXPECT_LOAD_H_
+#define CORRAL_E2E_EXPECT_LOAD_H_
+
+#include <gtest/gtest.h>
+
+#include "load_client.h"
+
+namespace corral::e2e {
+
+// Stops the load (every request sent gets its outcome first), then expects
+// that each one was answered 2xx: no reset, timeout, refusal or error status.
+inline void StopAndExpectNoFailures(LoadClient& load) {
+  load.Stop();
+  LoadCounts c = load.Counts();
+  EXPECT_EQ(c.failed(), 0u) << c.ToString();
+  EXPECT_EQ(c.sent, c.ok) << c.ToString();
+  EXPECT_GT(c.ok, 0u) << c.ToString();
+}
+
+}  // namespace corral::e2e
+
+#endif  // CORRAL_E2E_EXPECT_LOAD_H_
