@@ -48,7 +48,7 @@ std::string_view SlotStateName(SlotState state);
 struct Series {
   // 0 = unused; otherwise EncodeKey(...). Published last, with release.
   std::atomic<uint64_t> key;
-  std::atomic<uint64_t> count;
+  // The count is the buckets' sum (see RequestTotals), so none is kept.
   std::atomic<uint64_t> duration_sum_ns;
   std::array<std::atomic<uint64_t>, kBuckets> buckets;  // not cumulative
 };

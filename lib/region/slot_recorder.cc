@@ -65,7 +65,6 @@ void SlotRecorder::RequestFinished(std::string_view method,
   auto it = route_index_.find(std::string(route));
   int r = it == route_index_.end() ? unmatched_index_ : it->second;
   Series* s = FindOrAddSeries(EncodeKey(MethodIndex(method), status, r));
-  Bump(s->count);
   Bump(s->duration_sum_ns,
        static_cast<uint64_t>(duration_ns < 0 ? 0 : duration_ns));
   Bump(s->buckets[BucketIndex(duration_ns)]);
