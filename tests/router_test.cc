@@ -82,3 +82,35 @@ TEST(RequestTest, HeaderLookupIgnoresCase) {
 
 }  // namespace
 }  // namespace corral::http
+
+namespace corral::http {
+namespace {
+
+TEST(RouterTest, HelpersCollectEveryMistakeForOneReport) {
+  Router router;
+  std::string called;
+  router.Get("/a", Named("a", &called))
+      .Post("no-slash", Named("b", &called))
+      .Get("/a", Named("again", &called))
+      .Put("/c", Named("c", &called))
+      .Delete("/c", Named("d", &called));
+  absl::Status s = router.status();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("\"no-slash\" must start with /"),
+            std::string_view::npos);
+  EXPECT_NE(s.message().find("GET /a added twice"), std::string_view::npos);
+  Request r = Req("DELETE", "/c");
+  RouteMatch m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  (*m.handler)(r, [](Response) {});
+  EXPECT_EQ(called, "d");
+}
+
+TEST(RouterTest, HelpersWithoutMistakesAreOk) {
+  Router router;
+  router.Get("/x", [](const Request&, Respond) {});
+  EXPECT_TRUE(router.status().ok());
+}
+
+}  // namespace
+}  // namespace corral::http

@@ -78,6 +78,31 @@ absl::Status Router::Add(std::string_view method,
   return absl::OkStatus();
 }
 
+Router& Router::Collect(std::string_view method, std::string_view path_template,
+                        Handler handler) {
+  absl::Status s = Add(method, path_template, std::move(handler));
+  if (!s.ok()) errors_.emplace_back(s.message());
+  return *this;
+}
+
+Router& Router::Get(std::string_view path_template, Handler handler) {
+  return Collect("GET", path_template, std::move(handler));
+}
+Router& Router::Post(std::string_view path_template, Handler handler) {
+  return Collect("POST", path_template, std::move(handler));
+}
+Router& Router::Put(std::string_view path_template, Handler handler) {
+  return Collect("PUT", path_template, std::move(handler));
+}
+Router& Router::Delete(std::string_view path_template, Handler handler) {
+  return Collect("DELETE", path_template, std::move(handler));
+}
+
+absl::Status Router::status() const {
+  if (errors_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors_, "; "));
+}
+
 RouteMatch Router::Match(Request& request) const {
   RouteMatch match;
   match.route = std::string(kUnmatchedRoute);

@@ -34,6 +34,15 @@ class Router {
   absl::Status Add(std::string_view method, std::string_view path_template,
                    Handler handler);
 
+  // The same, for an app's setup: a mistake is kept, not returned, and
+  // status() reports every one at once before the worker serves.
+  Router& Get(std::string_view path_template, Handler handler);
+  Router& Post(std::string_view path_template, Handler handler);
+  Router& Put(std::string_view path_template, Handler handler);
+  Router& Delete(std::string_view path_template, Handler handler);
+  // OK, or every registration mistake of the helpers above.
+  absl::Status status() const;
+
   // Fills request.params on a match. HEAD falls back to GET.
   RouteMatch Match(Request& request) const;
 
@@ -46,8 +55,12 @@ class Router {
     std::vector<std::string> segments;
     Handler handler;
   };
+  Router& Collect(std::string_view method, std::string_view path_template,
+                  Handler handler);
+
   std::vector<Route> routes_;
   std::vector<std::string> templates_;
+  std::vector<std::string> errors_;
 };
 
 }  // namespace corral::http
