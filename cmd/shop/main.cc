@@ -1,13 +1,11 @@
 // corral-shop: the demo store. A catalogue, paged listings and a checkout
 // that does real pricing work and then waits on a (simulated) payment
 // provider without blocking its worker's event loop.
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -19,6 +17,7 @@
 #include "corral/app.h"
 #include "shop/catalog.h"
 #include "shop/checkout.h"
+#include "shop/faults.h"
 #include "shop/products_view.h"
 #include "shop/sale_settings.h"
 #include "shop/shop_config.h"
@@ -44,84 +43,6 @@ int StatusFor(const absl::Status& s) {
 
 Response Error(const absl::Status& s) {
   return Response::Error(StatusFor(s), std::string(s.message()));
-}
-
-// Fault injection for tests and demos, off unless SHOP_FAULTS=1: routes that
-// hang or crash a worker, and a start-up check that fails while the file
-// $SHOP_FAULTS_DIR/fail-start exists.
-bool FaultsEnabled() {
-  const char* v = std::getenv("SHOP_FAULTS");
-  return v != nullptr && std::string_view(v) == "1";
-}
-
-absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
-  const char* dir = std::getenv("SHOP_FAULTS_DIR");
-  if (dir != nullptr &&
-      std::filesystem::exists(std::filesystem::path(dir) / "fail-start")) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "fault injection: ", std::string(dir), "/fail-start exists"));
-  }
-  absl::Status s =
-      ctx.router().Add("POST", "/fault/hang", [](const Request&, Respond) {
-        // A handler stuck in a CPU loop: the heartbeat stops.
-        volatile uint64_t spin = 0;
-        for (;;) spin = spin + 1;
-      });
-  if (!s.ok()) return s;
-  s = ctx.router().Add("POST", "/fault/crash",
-                       [](const Request&, Respond) { std::abort(); });
-  if (!s.ok()) return s;
-  // Holds a request open for ?ms=N milliseconds, then answers 200.
-  boost::asio::io_context& io = ctx.io();
-  s = ctx.router().Add(
-      "POST", "/fault/slow", [&io](const Request& req, Respond respond) {
-        int ms = 1000;
-        if (size_t at = req.query.find("ms="); at != std::string::npos) {
-          (void)absl::SimpleAtoi(req.query.substr(at + 3), &ms);
-        }
-        auto timer = std::make_shared<boost::asio::steady_timer>(
-            io, std::chrono::milliseconds(ms));
-        timer->async_wait([timer, respond, ms](boost::system::error_code) {
-          respond(
-              Response::Json(200, nlohmann::json({{"slept_ms", ms}}).dump()));
-        });
-      });
-  if (!s.ok()) return s;
-  // Leaves an orphan: a grandchild whose parent exits at once, so it is
-  // reparented to PID 1 (the master), which must reap it.
-  return ctx.router().Add(
-      "POST", "/fault/orphan", [](const Request& req, Respond respond) {
-        int ms = 300;  // how long the orphan lives
-        if (size_t at = req.query.find("ms="); at != std::string::npos) {
-          (void)absl::SimpleAtoi(req.query.substr(at + 3), &ms);
-        }
-        int fds[2];
-        if (pipe(fds) != 0) {
-          respond(Response::Error(500, "pipe failed"));
-          return;
-        }
-        pid_t child = fork();
-        if (child == 0) {
-          pid_t grandchild = fork();
-          if (grandchild == 0) {
-            usleep(static_cast<useconds_t>(ms) * 1000);
-            _exit(0);
-          }
-          ssize_t n = write(fds[1], &grandchild, sizeof(grandchild));
-          _exit(n == sizeof(grandchild) ? 0 : 1);
-        }
-        pid_t grandchild = 0;
-        ssize_t n = read(fds[0], &grandchild, sizeof(grandchild));
-        close(fds[0]);
-        close(fds[1]);
-        waitpid(child, nullptr, 0);
-        if (n != sizeof(grandchild)) {
-          respond(Response::Error(500, "fork failed"));
-          return;
-        }
-        respond(Response::Json(
-            200, nlohmann::json({{"orphan_pid", grandchild}}).dump()));
-      });
 }
 
 absl::Status Setup(corral::WorkerContext& ctx) {
@@ -151,7 +72,6 @@ absl::Status Setup(corral::WorkerContext& ctx) {
     (*product_json)[p.id] = shop::ProductToJson(p);
   }
   corral::http::Router& router = ctx.router();
-  absl::Status s;
 
   nlohmann::json index = {{"store", "corral-shop"},
                           {"banner", shop_config->banner},
@@ -162,71 +82,66 @@ absl::Status Setup(corral::WorkerContext& ctx) {
                           {"endpoints",
                            {"GET /products?page=1&per_page=20",
                             "GET /products/{id}", "POST /checkout"}}};
-  s.Update(
-      router.Add("GET", "/", [stamp, index](const Request&, Respond respond) {
-        const nlohmann::json& j = index;
-        respond(stamp(Response::Json(200, j.dump())));
-      }));
+  router.Get("/", [stamp, index](const Request&, Respond respond) {
+    respond(stamp(Response::Json(200, index.dump())));
+  });
 
-  s.Update(router.Add("GET", "/products",
-                      [&catalog, stamp](const Request& req, Respond respond) {
-                        auto page = shop::ProductsPageJson(catalog, req.query);
-                        respond(stamp(page.ok() ? Response::Json(200, *page)
-                                                : Error(page.status())));
-                      }));
+  router.Get("/products",
+             [&catalog, stamp](const Request& req, Respond respond) {
+               auto page = shop::ProductsPageJson(catalog, req.query);
+               respond(stamp(page.ok() ? Response::Json(200, *page)
+                                       : Error(page.status())));
+             });
 
-  s.Update(router.Add(
-      "GET", "/products/{id}",
-      [product_json, stamp](const Request& req, Respond respond) {
-        int id = 0;
-        std::string_view raw = req.Param("id").value_or("");
-        if (!absl::SimpleAtoi(absl::string_view(raw.data(), raw.size()), &id) ||
-            id <= 0) {
-          respond(stamp(
-              Response::Error(400, "product id must be a positive integer")));
-          return;
-        }
-        auto it = product_json->find(id);
-        if (it == product_json->end()) {
-          respond(stamp(
-              Response::Error(404, absl::StrCat("unknown product ", id))));
-          return;
-        }
-        respond(stamp(Response::Json(200, it->second)));
-      }));
+  router.Get("/products/{id}", [product_json, stamp](const Request& req,
+                                                     Respond respond) {
+    int id = 0;
+    std::string_view raw = req.Param("id").value_or("");
+    if (!absl::SimpleAtoi(absl::string_view(raw.data(), raw.size()), &id) ||
+        id <= 0) {
+      respond(
+          stamp(Response::Error(400, "product id must be a positive integer")));
+      return;
+    }
+    auto it = product_json->find(id);
+    if (it == product_json->end()) {
+      respond(
+          stamp(Response::Error(404, absl::StrCat("unknown product ", id))));
+      return;
+    }
+    respond(stamp(Response::Json(200, it->second)));
+  });
 
   boost::asio::io_context& io = ctx.io();
-  s.Update(router.Add(
-      "POST", "/checkout",
-      [&catalog, &io, settings, stamp](const Request& req, Respond respond) {
-        std::string_view type = req.Header("Content-Type");
-        if (!type.empty() && !absl::StartsWithIgnoreCase(
-                                 absl::string_view(type.data(), type.size()),
-                                 "application/json")) {
-          respond(
-              stamp(Response::Error(415, "checkout takes application/json")));
-          return;
-        }
-        auto quote = shop::PriceCart(catalog, req.body, *settings);
-        if (!quote.ok()) {
-          respond(stamp(Error(quote.status())));
-          return;
-        }
-        // The payment provider answers after a while; the loop serves other
-        // requests meanwhile.
-        auto timer = std::make_shared<boost::asio::steady_timer>(
-            io, std::chrono::milliseconds(settings->payment_latency_ms));
-        std::string body = shop::QuoteToJson(*quote);
-        timer->async_wait([timer, body = std::move(body), respond,
-                           stamp](boost::system::error_code) {
-          auto j = nlohmann::json::parse(body, nullptr, false);
-          j["payment"] = "approved";
-          respond(stamp(Response::Json(200, j.dump())));
-        });
-      }));
+  router.Post("/checkout", [&catalog, &io, settings, stamp](const Request& req,
+                                                            Respond respond) {
+    std::string_view type = req.Header("Content-Type");
+    if (!type.empty() &&
+        !absl::StartsWithIgnoreCase(absl::string_view(type.data(), type.size()),
+                                    "application/json")) {
+      respond(stamp(Response::Error(415, "checkout takes application/json")));
+      return;
+    }
+    auto quote = shop::PriceCart(catalog, req.body, *settings);
+    if (!quote.ok()) {
+      respond(stamp(Error(quote.status())));
+      return;
+    }
+    // The payment provider answers after a while; the loop serves other
+    // requests meanwhile.
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        io, std::chrono::milliseconds(settings->payment_latency_ms));
+    std::string body = shop::QuoteToJson(*quote);
+    timer->async_wait([timer, body = std::move(body), respond,
+                       stamp](boost::system::error_code) {
+      auto j = nlohmann::json::parse(body, nullptr, false);
+      j["payment"] = "approved";
+      respond(stamp(Response::Json(200, j.dump())));
+    });
+  });
 
-  if (FaultsEnabled()) s.Update(AddFaultRoutes(ctx));
-  return s;
+  if (shop::FaultsEnabled()) return shop::AddFaultRoutes(ctx);
+  return absl::OkStatus();
 }
 
 }  // namespace
