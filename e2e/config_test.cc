@@ -12,8 +12,8 @@
 #include <set>
 
 #include "atomic_writer.h"
-#include "harness.h"
 #include "expect_load.h"
+#include "harness.h"
 #include "load_client.h"
 
 namespace corral::e2e {
@@ -309,6 +309,69 @@ TEST_F(ConfigTest, InvalidConfigAtStartIsAClearError) {
   EXPECT_NE(
       err[0]["error"].get<std::string>().find("unknown field \"discount_pct\""),
       std::string::npos);
+}
+
+}  // namespace
+}  // namespace corral::e2e
+
+namespace corral::e2e {
+namespace {
+
+// Every rejected change, unreadable or invalid, is counted once and shows the
+// same in the log, /status and the metrics.
+TEST_F(ConfigTest, UnreadableChangesAreRejectedLikeInvalidOnes) {
+  std::ofstream(dir_ + "/sale.json") << R"({"discount_percent": 10})";
+  auto p = StartShop(1);
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  const std::string rejected_msg =
+      "config change rejected; workers keep the last good config";
+
+  // A key over the size cap.
+  std::ofstream(dir_ + "/banner") << std::string((4 << 20) + 1, 'x');
+  ASSERT_TRUE(p->WaitForLog(rejected_msg, 1, 10s)) << p->Logs();
+  fs::remove(dir_ + "/banner");
+  ASSERT_TRUE(p->WaitForLog(
+      "config files changed but their content did not; no roll", 1, 10s))
+      << p->Logs();
+  // A symlink loop.
+  fs::create_symlink("features.json", dir_ + "/features.json");
+  ASSERT_TRUE(p->WaitForLog(rejected_msg, 2, 10s)) << p->Logs();
+
+  auto logged = p->LogsWithMsg(rejected_msg);
+  EXPECT_NE(logged[0]["error"].get<std::string>().find("larger than"),
+            std::string::npos)
+      << logged[0].dump();
+  EXPECT_NE(logged[1]["error"].get<std::string>().find("cannot stat"),
+            std::string::npos)
+      << logged[1].dump();
+  auto status = Status(*p);
+  EXPECT_EQ(status["config"]["rejected_total"], 2) << status.dump();
+  EXPECT_EQ(status["config"]["last_rejection"]["error"], logged[1]["error"]);
+  EXPECT_EQ(Metric(*p, "corral_config_reload_failures_total"), 2);
+  EXPECT_EQ(status["config"]["generation"], 1);
+  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty());
+}
+
+// Without inotify the master polls the directory and keeps serving.
+TEST_F(ConfigTest, WithoutInotifyTheDirIsPolled) {
+  writer_->Write({{"sale.json", R"({"discount_percent": 0})"}});
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1", "--config-dir=" + dir_},
+                            .inotify_unavailable = true});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto warned =
+      p->LogsWithMsg("inotify is unavailable; polling the config dir instead");
+  ASSERT_EQ(warned.size(), 1u) << p->Logs();
+  EXPECT_NE(warned[0]["error"].get<std::string>().find("Too many open files"),
+            std::string::npos)
+      << warned[0].dump();
+
+  writer_->Write({{"sale.json", R"({"discount_percent": 20})"}});
+  ASSERT_TRUE(PollUntil([&]() { return AllWorkersOn(*p, 2); }, 30s))
+      << p->Logs();
+  std::string gen;
+  CheckoutTotal(*p, &gen);
+  EXPECT_EQ(gen, "2");
 }
 
 }  // namespace

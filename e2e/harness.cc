@@ -101,7 +101,15 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
     argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
             "--kill-child"};
   }
-  argv.push_back(CORRAL_SHOP_BIN);
+  if (options.inotify_unavailable) {
+    // The limit is per user namespace; exec keeps the master's pid.
+    argv.insert(argv.begin() + 1, {"--user", "--map-root-user"});
+    argv.insert(
+        argv.end(),
+        {"/bin/sh", "-c",
+         "echo 0 > /proc/sys/user/max_inotify_instances && exec \"$@\"", "sh"});
+  }
+  argv.push_back(options.binary.empty() ? CORRAL_SHOP_BIN : options.binary);
   argv.push_back("--listen=127.0.0.1:" + std::to_string(p->port_));
   argv.push_back("--admin=127.0.0.1:" + std::to_string(p->admin_port_));
   for (const std::string& a : options.args) argv.push_back(a);

@@ -40,6 +40,11 @@ struct ProcessOptions {
   std::vector<std::string> args;           // besides --listen/--admin
   std::map<std::string, std::string> env;  // added to the environment
   bool pid_namespace = true;
+  // Runs the master in a user namespace that allows no inotify instance, as
+  // on a node where they are used up.
+  bool inotify_unavailable = false;
+  // The binary to run; corral-shop unless set.
+  std::string binary;
 };
 
 class CorralProcess {

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <set>
+
 namespace corral::master {
 namespace {
 
@@ -40,6 +42,17 @@ class FakeProcesses : public ProcessControl {
   bool fail_next_start = false;
 };
 
+// Time as the test sets it.
+class FakeClock : public clock::Clock {
+ public:
+  explicit FakeClock(const int64_t* now) : now_(now) {}
+  int64_t Now() const override { return *now_; }
+  int64_t UnixNow() const override { return *now_; }
+
+ private:
+  const int64_t* now_;
+};
+
 class SupervisorTest : public ::testing::Test {
  protected:
   SupervisorTest() : region_(std::move(*region::SharedRegion::Create(16))) {}
@@ -51,7 +64,7 @@ class SupervisorTest : public ::testing::Test {
     config_.worker_start_timeout = absl::Seconds(10);
     config_.worker_timeout = absl::Seconds(30);
     config_.crash_loop_limit = 3;
-    sup_.emplace(config_, procs_, region_);
+    sup_.emplace(config_, procs_, region_, clock_);
     return *sup_;
   }
 
@@ -69,9 +82,9 @@ class SupervisorTest : public ::testing::Test {
   void Advance(int64_t ns) {
     now_ += ns;
     Beat();
-    sup_->Tick(now_);
+    sup_->Tick();
   }
-  int CountPhase(WorkerInfo::Phase phase) const {
+  int CountPhase(WorkerPhase phase) const {
     int n = 0;
     for (const auto& [pid, w] : sup_->workers()) n += w.phase == phase;
     return n;
@@ -84,12 +97,13 @@ class SupervisorTest : public ::testing::Test {
   }
   void StartAll(int workers) {
     Make(workers);
-    sup_->Start(now_);
+    sup_->Start();
     for (const auto& s : procs_.started) MarkReady(s.pid);
     Advance(50 * kMs);
   }
 
   int64_t now_ = 1000 * kSec;
+  FakeClock clock_{&now_};
   SupervisorConfig config_;
   FakeProcesses procs_;
   region::SharedRegion region_;
@@ -98,22 +112,21 @@ class SupervisorTest : public ::testing::Test {
 
 TEST_F(SupervisorTest, StartsOneWorkerPerSeatAndTurnsReady) {
   Supervisor& s = Make(3);
-  s.Start(now_);
+  s.Start();
   ASSERT_EQ(procs_.started.size(), 3u);
-  std::string why;
-  EXPECT_FALSE(s.Ready(&why));
-  EXPECT_FALSE(s.Started(&why));
-  EXPECT_EQ(why, "0 of 3 workers ready");
+  EXPECT_FALSE(s.Ready().ok);
+  EXPECT_FALSE(s.Started().ok);
+  EXPECT_EQ(s.Started().why, "0 of 3 workers ready");
   MarkReady(procs_.started[0].pid);
   MarkReady(procs_.started[1].pid);
   Advance(50 * kMs);
-  EXPECT_FALSE(s.Started(&why));
-  EXPECT_EQ(why, "2 of 3 workers ready");
+  EXPECT_FALSE(s.Started().ok);
+  EXPECT_EQ(s.Started().why, "2 of 3 workers ready");
   MarkReady(procs_.started[2].pid);
   Advance(50 * kMs);
-  EXPECT_TRUE(s.Started(&why));
-  EXPECT_TRUE(s.Ready(&why));
-  EXPECT_TRUE(s.Live(&why));
+  EXPECT_TRUE(s.Started().ok);
+  EXPECT_TRUE(s.Ready().ok);
+  EXPECT_TRUE(s.Live().ok);
   EXPECT_EQ(s.state(), PoolState::kServing);
   // Every worker got its own slot.
   std::set<int> slots;
@@ -124,40 +137,38 @@ TEST_F(SupervisorTest, StartsOneWorkerPerSeatAndTurnsReady) {
 TEST_F(SupervisorTest, CrashedWorkerIsReplacedAtOnceThenWithBackoff) {
   StartAll(2);
   pid_t victim = procs_.started[0].pid;
-  ASSERT_TRUE(sup_->OnChildExit(victim, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->OnChildExit(victim, Killed(SIGKILL)));
   Advance(1 * kMs);
   ASSERT_EQ(procs_.started.size(), 3u) << "first restart is immediate";
   EXPECT_EQ(procs_.started[2].index, 0);
-  EXPECT_EQ(sup_->counts().restarts.at("crash"), 1u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 1u);
 
   // It dies again while starting: the next start waits for the backoff.
-  ASSERT_TRUE(sup_->OnChildExit(procs_.started[2].pid, Exited(1), now_));
+  ASSERT_TRUE(sup_->OnChildExit(procs_.started[2].pid, Exited(1)));
   Advance(100 * kMs);
   EXPECT_EQ(procs_.started.size(), 3u);
   Advance(500 * kMs);
   EXPECT_EQ(procs_.started.size(), 4u);
-  std::string why;
-  EXPECT_TRUE(sup_->Live(&why));
-  EXPECT_TRUE(sup_->Ready(&why)) << "one worker still serves";
+  EXPECT_TRUE(sup_->Live().ok);
+  EXPECT_TRUE(sup_->Ready().ok) << "one worker still serves";
 }
 
 TEST_F(SupervisorTest, CrashLoopFailsLivenessAndRecoveryResetsIt) {
   StartAll(1);
-  std::string why;
   for (int i = 0; i < 3; ++i) {
     pid_t pid = procs_.started.back().pid;
-    ASSERT_TRUE(sup_->OnChildExit(pid, Exited(1), now_));
+    ASSERT_TRUE(sup_->OnChildExit(pid, Exited(1)));
     Advance(60 * kSec);  // past any backoff
   }
-  EXPECT_FALSE(sup_->Live(&why));
-  EXPECT_THAT(why, ::testing::HasSubstr("failed 3 times"));
+  EXPECT_FALSE(sup_->Live().ok);
+  EXPECT_THAT(sup_->Live().why, ::testing::HasSubstr("failed 3 times"));
   // The latest start comes up and stays up: liveness recovers.
   MarkReady(procs_.started.back().pid);
   Advance(50 * kMs);
-  EXPECT_TRUE(sup_->Live(&why));
+  EXPECT_TRUE(sup_->Live().ok);
   Advance(11 * kSec);
   pid_t pid = procs_.started.back().pid;
-  ASSERT_TRUE(sup_->OnChildExit(pid, Killed(SIGSEGV), now_));
+  ASSERT_TRUE(sup_->OnChildExit(pid, Killed(SIGSEGV)));
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.back().index, 0);
   EXPECT_NE(procs_.started.back().pid, pid)
@@ -166,78 +177,77 @@ TEST_F(SupervisorTest, CrashLoopFailsLivenessAndRecoveryResetsIt) {
 
 TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
   StartAll(3);
-  sup_->RequestRoll(now_, "SIGHUP");
+  sup_->RequestRoll("SIGHUP");
   EXPECT_EQ(sup_->state(), PoolState::kRolling);
   std::set<pid_t> old_pids = {100, 101, 102};
   for (int step = 0; step < 3; ++step) {
     ASSERT_EQ(procs_.started.size(), 4u + step);
-    EXPECT_EQ(CountPhase(WorkerInfo::Phase::kStarting), 1) << "one at a time";
-    EXPECT_GE(CountPhase(WorkerInfo::Phase::kReady), 3) << "capacity kept";
+    EXPECT_EQ(CountPhase(WorkerPhase::kStarting), 1) << "one at a time";
+    EXPECT_GE(CountPhase(WorkerPhase::kReady), 3) << "capacity kept";
     pid_t fresh = procs_.started.back().pid;
     pid_t old = 100 + procs_.started.back().index;
     MarkReady(fresh);
     Advance(50 * kMs);
     // The old worker of that seat is told to drain.
     EXPECT_TRUE(Signalled(old, SIGTERM)) << "step " << step;
-    ASSERT_TRUE(sup_->OnChildExit(old, Exited(0), now_));
+    ASSERT_TRUE(sup_->OnChildExit(old, Exited(0)));
     Advance(50 * kMs);
   }
   EXPECT_EQ(sup_->state(), PoolState::kServing);
   ASSERT_TRUE(sup_->last_roll().has_value());
-  EXPECT_EQ(sup_->last_roll()->result, "success");
-  EXPECT_EQ(sup_->counts().restarts.at("roll"), 3u);
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kSuccess);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kRoll), 3u);
   for (const auto& [pid, w] : sup_->workers())
     EXPECT_FALSE(old_pids.count(pid));
-  std::string why;
-  EXPECT_TRUE(sup_->Ready(&why));
+  EXPECT_TRUE(sup_->Ready().ok);
 }
 
 TEST_F(SupervisorTest, ReplacementThatDiesAbortsTheRoll) {
   StartAll(2);
-  sup_->RequestRoll(now_, "SIGHUP");
+  sup_->RequestRoll("SIGHUP");
   pid_t fresh = procs_.started.back().pid;
-  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78), now_));
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78)));
   Advance(50 * kMs);
   ASSERT_TRUE(sup_->last_roll().has_value());
-  EXPECT_EQ(sup_->last_roll()->result, "failed");
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kFailed);
   EXPECT_EQ(sup_->state(), PoolState::kServing);
-  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kReady), 2);
+  EXPECT_EQ(CountPhase(WorkerPhase::kReady), 2);
   EXPECT_TRUE(procs_.signals.empty()) << "no old worker was touched";
   EXPECT_EQ(procs_.started.size(), 3u) << "no retry loop";
 }
 
 TEST_F(SupervisorTest, ReplacementThatNeverGetsReadyIsKilledAndRollAborts) {
   StartAll(2);
-  sup_->RequestRoll(now_, "SIGHUP");
+  sup_->RequestRoll("SIGHUP");
   pid_t fresh = procs_.started.back().pid;
   Advance(11 * kSec);
   EXPECT_TRUE(Signalled(fresh, SIGKILL));
-  ASSERT_TRUE(sup_->OnChildExit(fresh, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Killed(SIGKILL)));
   ASSERT_TRUE(sup_->last_roll().has_value());
-  EXPECT_EQ(sup_->last_roll()->result, "failed");
-  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kReady), 2);
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kFailed);
+  EXPECT_EQ(CountPhase(WorkerPhase::kReady), 2);
 }
 
 TEST_F(SupervisorTest, RollDuringRollRestartsFromTheNewest) {
   StartAll(2);
-  sup_->RequestRoll(now_, "first");
+  sup_->RequestRoll("first");
   pid_t first = procs_.started.back().pid;
-  sup_->RequestRoll(now_, "second", 7);
+  sup_->RequestRoll("second", 7);
   EXPECT_TRUE(Signalled(first, SIGTERM)) << "the half-started one goes";
-  EXPECT_EQ(sup_->last_roll()->result, "superseded");
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kSuperseded);
   pid_t second = procs_.started.back().pid;
   ASSERT_NE(second, first);
   EXPECT_EQ(procs_.started.back().generation, 7);
-  ASSERT_TRUE(sup_->OnChildExit(first, Killed(SIGTERM), now_));
-  EXPECT_EQ(CountPhase(WorkerInfo::Phase::kStarting), 1);
+  ASSERT_TRUE(sup_->OnChildExit(first, Killed(SIGTERM)));
+  EXPECT_EQ(CountPhase(WorkerPhase::kStarting), 1);
   MarkReady(second);
   Advance(50 * kMs);
   MarkReady(procs_.started.back().pid);
   Advance(50 * kMs);
-  EXPECT_EQ(sup_->last_roll()->result, "success");
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kSuccess);
   EXPECT_EQ(sup_->last_roll()->generation, 7);
   for (const auto& [pid, w] : sup_->workers()) {
-    if (w.phase == WorkerInfo::Phase::kReady) {
+    if (w.phase == WorkerPhase::kReady) {
       EXPECT_EQ(w.generation, 7);
     }
   }
@@ -253,31 +263,30 @@ TEST_F(SupervisorTest, HungWorkerIsKilledAndReplaced) {
     for (const auto& [pid, info] : sup_->workers()) {
       region_.slot(info.slot).heartbeat_ns = pid == hung ? frozen : now_;
     }
-    sup_->Tick(now_);
+    sup_->Tick();
   }
   (void)w;
   EXPECT_TRUE(Signalled(hung, SIGKILL));
   EXPECT_FALSE(Signalled(procs_.started[1].pid, SIGKILL));
-  ASSERT_TRUE(sup_->OnChildExit(hung, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->OnChildExit(hung, Killed(SIGKILL)));
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.back().index, 0);
-  EXPECT_EQ(sup_->counts().restarts.at("timeout"), 1u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kTimeout), 1u);
 }
 
 TEST_F(SupervisorTest, ShutdownWaitsTheDelayThenDrainsAndExitsZero) {
   StartAll(2);
-  sup_->RequestShutdown(now_, false, "TERM");
-  std::string why;
-  EXPECT_FALSE(sup_->Ready(&why));
-  EXPECT_EQ(sup_->state(), PoolState::kDraining);
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  EXPECT_FALSE(sup_->Ready().ok);
+  EXPECT_EQ(sup_->state(), PoolState::kDrainDelay);
   Advance(4 * kSec);
   EXPECT_TRUE(procs_.signals.empty()) << "still serving during the delay";
   Advance(1100 * kMs);
   EXPECT_TRUE(Signalled(100, SIGTERM));
   EXPECT_TRUE(Signalled(101, SIGTERM));
   EXPECT_FALSE(sup_->Finished());
-  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0), now_));
-  ASSERT_TRUE(sup_->OnChildExit(101, Exited(0), now_));
+  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0)));
+  ASSERT_TRUE(sup_->OnChildExit(101, Exited(0)));
   EXPECT_TRUE(sup_->Finished());
   EXPECT_EQ(sup_->ExitCode(), 0);
   EXPECT_EQ(procs_.started.size(), 2u) << "nothing restarted during shutdown";
@@ -285,29 +294,95 @@ TEST_F(SupervisorTest, ShutdownWaitsTheDelayThenDrainsAndExitsZero) {
 
 TEST_F(SupervisorTest, SecondSignalSkipsTheDelay) {
   StartAll(1);
-  sup_->RequestShutdown(now_, false, "TERM");
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
   Advance(1 * kSec);
   EXPECT_TRUE(procs_.signals.empty());
-  sup_->RequestShutdown(now_, true, "TERM");
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
   Advance(1 * kMs);
   EXPECT_TRUE(Signalled(100, SIGTERM));
 }
 
+TEST_F(SupervisorTest, QuitSkipsTheDelayAtOnce) {
+  StartAll(1);
+  sup_->RequestShutdown(Shutdown::kSkipDelay, "QUIT");
+  Advance(1 * kMs);
+  EXPECT_TRUE(Signalled(100, SIGTERM));
+  EXPECT_EQ(sup_->state(), PoolState::kDraining);
+}
+
+TEST_F(SupervisorTest, ShutdownBeforeEverReadySkipsTheDelay) {
+  Make(1);
+  sup_->Start();
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  Advance(1 * kMs);
+  EXPECT_TRUE(Signalled(100, SIGTERM)) << "no endpoint ever pointed here";
+}
+
+TEST_F(SupervisorTest, SignalsAfterTheDelayChangeNothing) {
+  StartAll(1);
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  Advance(6 * kSec);
+  ASSERT_EQ(sup_->state(), PoolState::kDraining);
+  size_t signals = procs_.signals.size();
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  sup_->RequestShutdown(Shutdown::kSkipDelay, "QUIT");
+  sup_->RequestRoll("SIGHUP");
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.signals.size(), signals);
+  EXPECT_EQ(sup_->state(), PoolState::kDraining);
+  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0)));
+  EXPECT_EQ(sup_->state(), PoolState::kStopped);
+}
+
+TEST_F(SupervisorTest, ShutdownDuringARollAbortsIt) {
+  StartAll(2);
+  sup_->RequestRoll("SIGHUP");
+  ASSERT_EQ(sup_->state(), PoolState::kRolling);
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  EXPECT_EQ(sup_->state(), PoolState::kDrainDelay);
+  ASSERT_TRUE(sup_->last_roll().has_value());
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kAborted);
+  EXPECT_EQ(sup_->counts().rollouts_for(RollResult::kAborted), 1u);
+}
+
+TEST_F(SupervisorTest, RollAskedForDuringStartUpRunsOnceServing) {
+  Make(1);
+  sup_->Start();
+  sup_->RequestRoll("SIGHUP");
+  EXPECT_EQ(sup_->state(), PoolState::kStarting);
+  MarkReady(100);
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->state(), PoolState::kRolling);
+  EXPECT_EQ(procs_.started.size(), 2u);
+}
+
+TEST_F(SupervisorTest, GenerationsInUseCoverWorkersTargetAndFallback) {
+  StartAll(2);
+  sup_->RequestRoll("config generation 2", 2);
+  EXPECT_EQ(sup_->GenerationsInUse(), (std::set<int64_t>{1, 2}));
+  pid_t fresh = procs_.started.back().pid;
+  MarkReady(fresh);
+  Advance(50 * kMs);
+  sup_->RequestRoll("config generation 3", 3);
+  // Generation 2 is still run by the worker the first roll step started.
+  EXPECT_EQ(sup_->GenerationsInUse(), (std::set<int64_t>{1, 2, 3}));
+}
+
 TEST_F(SupervisorTest, StragglerIsKilledAtDrainTimeoutAndExitCodeSaysSo) {
   StartAll(2);
-  sup_->RequestShutdown(now_, true, "QUIT");
+  sup_->RequestShutdown(Shutdown::kSkipDelay, "QUIT");
   Advance(1 * kMs);
-  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0), now_));
+  ASSERT_TRUE(sup_->OnChildExit(100, Exited(0)));
   Advance(21 * kSec);
   EXPECT_TRUE(Signalled(101, SIGKILL));
-  ASSERT_TRUE(sup_->OnChildExit(101, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->OnChildExit(101, Killed(SIGKILL)));
   EXPECT_TRUE(sup_->Finished());
   EXPECT_EQ(sup_->ExitCode(), 1);
 }
 
 TEST_F(SupervisorTest, OrphansAreNotWorkers) {
   StartAll(1);
-  EXPECT_FALSE(sup_->OnChildExit(4242, Exited(0), now_));
+  EXPECT_FALSE(sup_->OnChildExit(4242, Exited(0)));
   EXPECT_EQ(sup_->workers().size(), 1u);
 }
 
@@ -316,14 +391,14 @@ TEST_F(SupervisorTest, RetiredSlotIsReportedBeforeReuse) {
   std::vector<int> retired;
   sup_->OnSlotRetired([&](int slot) { retired.push_back(slot); });
   int slot = sup_->workers().at(100).slot;
-  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGKILL), now_));
+  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGKILL)));
   EXPECT_EQ(retired, std::vector<int>{slot});
 }
 
 TEST_F(SupervisorTest, ForkFailureIsRetried) {
   Make(1);
   procs_.fail_next_start = true;
-  sup_->Start(now_);
+  sup_->Start();
   EXPECT_TRUE(procs_.started.empty());
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.size(), 1u);
@@ -337,16 +412,16 @@ namespace {
 
 TEST_F(SupervisorTest, FailedRollFallsBackToTheServingGeneration) {
   StartAll(2);
-  sup_->RequestRoll(now_, "config generation 2", 2);
+  sup_->RequestRoll("config generation 2", 2);
   EXPECT_EQ(sup_->generation(), 2);
   pid_t fresh = procs_.started.back().pid;
   EXPECT_EQ(procs_.started.back().generation, 2);
-  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78), now_));
-  EXPECT_EQ(sup_->last_roll()->result, "failed");
+  ASSERT_TRUE(sup_->OnChildExit(fresh, Exited(78)));
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kFailed);
   EXPECT_EQ(sup_->generation(), 1)
       << "crash restarts use a config known to start";
   // A serving worker crashes: its replacement runs generation 1.
-  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGSEGV), now_));
+  ASSERT_TRUE(sup_->OnChildExit(100, Killed(SIGSEGV)));
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.back().generation, 1);
 }

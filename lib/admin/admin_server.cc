@@ -3,13 +3,12 @@
 namespace corral::admin {
 namespace {
 
-using Probe = bool (master::Supervisor::*)(std::string*) const;
+using Probe = pool::ProbeResult (pool::PoolView::*)() const;
 
-http::Handler ProbeHandler(const master::Supervisor& supervisor, Probe probe) {
-  return [&supervisor, probe](const http::Request&, http::Respond respond) {
-    std::string why;
-    bool ok = (supervisor.*probe)(&why);
-    respond(http::Response::Text(ok ? 200 : 503, why + "\n"));
+http::Handler ProbeHandler(const pool::PoolView& pool, Probe probe) {
+  return [&pool, probe](const http::Request&, http::Respond respond) {
+    pool::ProbeResult r = (pool.*probe)();
+    respond(http::Response::Text(r.ok ? 200 : 503, r.why + "\n"));
   };
 }
 
@@ -17,25 +16,23 @@ http::Handler ProbeHandler(const master::Supervisor& supervisor, Probe probe) {
 
 AdminServer::AdminServer(boost::asio::io_context& io,
                          boost::asio::ip::tcp::acceptor acceptor,
-                         const master::Supervisor& supervisor) {
+                         const pool::PoolView& pool) {
   port_ = acceptor.local_endpoint().port();
   limits_.max_body_bytes = 64 * 1024;
   limits_.keepalive_timeout = std::chrono::seconds(30);
   limits_.request_timeout = std::chrono::seconds(10);
   limits_.server_header = "corral-admin";
-  (void)router_.Add("GET", "/livez",
-                    ProbeHandler(supervisor, &master::Supervisor::Live));
+  (void)router_.Add("GET", "/livez", ProbeHandler(pool, &pool::PoolView::Live));
   (void)router_.Add("GET", "/readyz",
-                    ProbeHandler(supervisor, &master::Supervisor::Ready));
+                    ProbeHandler(pool, &pool::PoolView::Ready));
   (void)router_.Add("GET", "/startupz",
-                    ProbeHandler(supervisor, &master::Supervisor::Started));
-  (void)router_.Add(
-      "GET", "/status",
-      [this, &supervisor](const http::Request&, http::Respond respond) {
-        nlohmann::json j = supervisor.StatusJson();
-        if (extra_) j.update(extra_());
-        respond(http::Response::Json(200, j.dump(2) + "\n"));
-      });
+                    ProbeHandler(pool, &pool::PoolView::Started));
+  (void)router_.Add("GET", "/status",
+                    [this, &pool](const http::Request&, http::Respond respond) {
+                      nlohmann::json j = pool.StatusJson();
+                      if (extra_) j.update(extra_());
+                      respond(http::Response::Json(200, j.dump(2) + "\n"));
+                    });
   listener_ = std::make_unique<http::Listener>(io, std::move(acceptor), router_,
                                                limits_, nullptr, &connections_);
 }

@@ -13,7 +13,7 @@
 #include "http/listener.h"
 #include "http/router.h"
 #include "http/session.h"
-#include "master/supervisor.h"
+#include "pool/pool.h"
 
 namespace corral::admin {
 
@@ -21,7 +21,7 @@ class AdminServer {
  public:
   AdminServer(boost::asio::io_context& io,
               boost::asio::ip::tcp::acceptor acceptor,
-              const master::Supervisor& supervisor);
+              const pool::PoolView& pool);
 
   // Adds a route next to the probes (the metrics endpoint, say).
   void Add(std::string_view path, http::Handler handler);

@@ -1,7 +1,7 @@
-// The public face of corral for a C++ app: describe the app, hand it to
-// corral::Main, and the binary becomes a master with one worker per CPU.
-#ifndef CORRAL_CORRAL_APP_H_
-#define CORRAL_CORRAL_APP_H_
+// What a C++ app tells corral about itself, and what a worker hands the app
+// while it starts. corral/app.h adds Main, which runs it.
+#ifndef CORRAL_APP_APP_H_
+#define CORRAL_APP_APP_H_
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
@@ -60,10 +60,6 @@ struct App {
   Options defaults;
 };
 
-// The whole program: master, worker or `healthcheck`, chosen from argv and
-// the environment. Returns the process exit code.
-int Main(int argc, char** argv, const App& app);
-
 }  // namespace corral
 
-#endif  // CORRAL_CORRAL_APP_H_
+#endif  // CORRAL_APP_APP_H_

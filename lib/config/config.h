@@ -51,7 +51,6 @@ class Config {
 
   // The typed value of a declared key.
   const nlohmann::json& Get(const std::string& key) const;
-  bool Has(const std::string& key) const { return values_.count(key) > 0; }
   // Keys that were present in the snapshot (not defaulted).
   const std::vector<std::string>& present() const { return present_; }
   const std::vector<std::string>& ignored() const { return ignored_; }

@@ -1,13 +1,16 @@
 #include "config/config_watcher.h"
 
+#include <dirent.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "log/log.h"
 
 namespace corral::config {
@@ -29,6 +32,28 @@ bool IsRelevantEvent(std::string_view name, uint32_t mask) {
                   IN_CLOSE_WRITE | IN_ATTRIB)) != 0;
 }
 
+std::string DirFingerprint(const std::string& dir) {
+  char target[4096];
+  ssize_t n = readlink((dir + "/..data").c_str(), target, sizeof(target));
+  if (n >= 0) return "..data -> " + std::string(target, static_cast<size_t>(n));
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return absl::StrCat("unreadable: ", std::strerror(errno));
+  std::set<std::string> entries;  // sorted: readdir's order is not stable
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    struct stat st;
+    if (stat((dir + "/" + e->d_name).c_str(), &st) != 0) {
+      entries.insert(absl::StrCat(e->d_name, " gone"));
+      continue;
+    }
+    entries.insert(absl::StrCat(e->d_name, " ", st.st_size, " ",
+                                st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, " ",
+                                st.st_ino));
+  }
+  closedir(d);
+  return absl::StrJoin(entries, "\n");
+}
+
 ConfigWatcher::ConfigWatcher(boost::asio::io_context& io, std::string dir,
                              std::chrono::milliseconds debounce,
                              std::function<void(std::string_view)> on_change)
@@ -37,14 +62,43 @@ ConfigWatcher::ConfigWatcher(boost::asio::io_context& io, std::string dir,
       on_change_(std::move(on_change)),
       inotify_(io),
       debounce_timer_(io),
-      rewatch_timer_(io) {}
+      rewatch_timer_(io),
+      poll_timer_(io) {}
 
 ConfigWatcher::~ConfigWatcher() {
   boost::system::error_code ec;
   inotify_.close(ec);
 }
 
-absl::Status ConfigWatcher::Start() {
+void ConfigWatcher::Start(std::chrono::milliseconds poll_period) {
+  absl::Status s = StartInotify();
+  if (s.ok()) return;
+  boost::system::error_code ec;
+  inotify_.close(ec);
+  polling_ = true;
+  poll_period_ = poll_period;
+  fingerprint_ = DirFingerprint(dir_);
+  log::Warn("inotify is unavailable; polling the config dir instead",
+            {{"config_dir", dir_},
+             {"error", std::string(s.message())},
+             {"poll_seconds", poll_period.count() / 1000.0}});
+  Poll();
+}
+
+void ConfigWatcher::Poll() {
+  poll_timer_.expires_after(poll_period_);
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    std::string now = DirFingerprint(dir_);
+    if (now != fingerprint_) {
+      fingerprint_ = std::move(now);
+      Changed("config dir changed (polled)");
+    }
+    Poll();
+  });
+}
+
+absl::Status ConfigWatcher::StartInotify() {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) {
     return absl::InternalError(

@@ -1,6 +1,8 @@
 // Watches a config directory with inotify on the master's event loop. Fires
 // once per burst of changes (debounced): the kubelet's `..data` swap, or
-// files edited in place. Re-arms if the directory itself is replaced.
+// files edited in place. Re-arms if the directory itself is replaced. Where
+// inotify cannot be set up (too many instances, or not supported), it polls
+// the directory instead.
 #ifndef CORRAL_CONFIG_CONFIG_WATCHER_H_
 #define CORRAL_CONFIG_CONFIG_WATCHER_H_
 
@@ -19,6 +21,11 @@ namespace corral::config {
 // Whether one inotify event (name and mask) can change the snapshot. Pure.
 bool IsRelevantEvent(std::string_view name, uint32_t mask);
 
+// What polling compares: where `..data` points, or, for a plain directory,
+// each file's name, size, mtime and inode. Changes whenever a snapshot read
+// could.
+std::string DirFingerprint(const std::string& dir);
+
 class ConfigWatcher {
  public:
   ConfigWatcher(boost::asio::io_context& io, std::string dir,
@@ -26,9 +33,13 @@ class ConfigWatcher {
                 std::function<void(std::string_view why)> on_change);
   ~ConfigWatcher();
 
-  absl::Status Start();
+  // Never fails: without inotify it polls every `poll_period`, and says so.
+  void Start(std::chrono::milliseconds poll_period = std::chrono::seconds(1));
+  bool polling() const { return polling_; }
 
  private:
+  absl::Status StartInotify();
+  void Poll();
   void Arm();
   void WaitForEvents();
   void OnEvents();
@@ -41,6 +52,10 @@ class ConfigWatcher {
   boost::asio::posix::stream_descriptor inotify_;
   boost::asio::steady_timer debounce_timer_;
   boost::asio::steady_timer rewatch_timer_;
+  boost::asio::steady_timer poll_timer_;
+  std::chrono::milliseconds poll_period_{1000};
+  bool polling_ = false;
+  std::string fingerprint_;
   int watch_ = -1;
   std::string pending_why_;
 };

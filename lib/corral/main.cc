@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "master/master.h"
 #include "options/options.h"
+#include "pool/worker_env.h"
 #include "worker/worker.h"
 
 namespace corral {
@@ -49,9 +50,9 @@ int Main(int argc, char** argv, const App& app) {
   log::ParseLevel(parsed->options.log_level, &level);
   log::SetLevel(level);
 
-  auto role = env.find(worker::kRoleEnv);
+  auto role = env.find(pool::kRoleEnv);
   if (role != env.end() && role->second == "worker") {
-    auto worker_env = worker::ParseWorkerEnv(env);
+    auto worker_env = pool::ParseWorkerEnv(env);
     if (!worker_env.ok()) {
       std::fprintf(stderr, "%s: %s\n", program.c_str(),
                    std::string(worker_env.status().message()).c_str());

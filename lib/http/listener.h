@@ -21,7 +21,6 @@ class Listener {
   // Closes this process's descriptor only. Never shutdown(2): the socket is
   // shared with sibling workers and would stop accepting in all of them.
   void Stop();
-  bool accepting() const { return acceptor_.is_open(); }
 
  private:
   void Accept();

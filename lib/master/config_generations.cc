@@ -4,9 +4,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "absl/time/time.h"
-#include "region/shared_region.h"
-
 namespace corral::master {
 namespace {
 
@@ -28,48 +25,45 @@ int SealedCopy(const std::string& text) {
   return fd;
 }
 
-std::string Iso(int64_t unix_ns) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixNanos(unix_ns),
-                          absl::UTCTimeZone());
-}
-
 }  // namespace
 
 ConfigGenerations::~ConfigGenerations() {
   for (const auto& [g, fd] : fds_) close(fd);
 }
 
-ConfigGenerations::Outcome ConfigGenerations::Offer(
-    const config::Snapshot& snapshot, const std::string& source) {
+ConfigGenerations::Outcome ConfigGenerations::Reject(std::string error) {
+  ++rejected_;
+  last_error_ = std::move(error);
+  last_error_unix_ns_ = clock_.UnixNow();
   Outcome out;
-  auto parsed = config::Config::Parse(spec_, snapshot);
-  if (!parsed.ok()) {
-    ++rejected_;
-    last_error_ = std::string(parsed.status().message());
-    last_error_unix_ns_ = region::UnixNanos();
-    out.kind = Outcome::Kind::kRejected;
-    out.error = last_error_;
-  } else if (generation_ > 0 && parsed->hash == hash_) {
+  out.kind = Outcome::Kind::kRejected;
+  out.error = last_error_;
+  out.generation = generation_;
+  out.hash = hash_;
+  return out;
+}
+
+ConfigGenerations::Outcome ConfigGenerations::Offer(
+    const absl::StatusOr<config::Snapshot>& snapshot,
+    const std::string& source) {
+  if (!snapshot.ok()) return Reject(snapshot.status().ToString());
+  auto parsed = config::Config::Parse(spec_, *snapshot);
+  if (!parsed.ok()) return Reject(std::string(parsed.status().message()));
+  Outcome out;
+  if (generation_ > 0 && parsed->hash == hash_) {
     out.kind = Outcome::Kind::kUnchanged;
   } else {
-    int fd = SealedCopy(config::SnapshotToJson(snapshot));
-    if (fd < 0) {
-      ++rejected_;
-      last_error_ = "cannot keep a copy of the config (memfd)";
-      last_error_unix_ns_ = region::UnixNanos();
-      out.kind = Outcome::Kind::kRejected;
-      out.error = last_error_;
-    } else {
-      ++generation_;
-      hash_ = parsed->hash;
-      fds_[generation_] = fd;
-      hashes_[generation_] = hash_;
-      changed_unix_ns_ = region::UnixNanos();
-      source_ = source;
-      out.kind = Outcome::Kind::kAccepted;
-      out.keys = parsed->present();
-      out.ignored = parsed->ignored();
-    }
+    int fd = SealedCopy(config::SnapshotToJson(*snapshot));
+    if (fd < 0) return Reject("cannot keep a copy of the config (memfd)");
+    ++generation_;
+    hash_ = parsed->hash;
+    fds_[generation_] = fd;
+    hashes_[generation_] = hash_;
+    changed_unix_ns_ = clock_.UnixNow();
+    source_ = source;
+    out.kind = Outcome::Kind::kAccepted;
+    out.keys = parsed->present();
+    out.ignored = parsed->ignored();
   }
   out.generation = generation_;
   out.hash = hash_;
@@ -102,11 +96,11 @@ nlohmann::json ConfigGenerations::StatusJson() const {
   nlohmann::json j = {{"generation", generation_},
                       {"hash", hash_},
                       {"source", source_},
-                      {"changed_at", Iso(changed_unix_ns_)},
+                      {"changed_at", clock::IsoTime(changed_unix_ns_)},
                       {"rejected_total", rejected_}};
   if (!last_error_.empty()) {
     j["last_rejection"] = {{"error", last_error_},
-                           {"at", Iso(last_error_unix_ns_)}};
+                           {"at", clock::IsoTime(last_error_unix_ns_)}};
   } else {
     j["last_rejection"] = nullptr;
   }

@@ -11,13 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "clock/clock.h"
 #include "config/config.h"
 
 namespace corral::master {
 
 class ConfigGenerations {
  public:
-  explicit ConfigGenerations(const config::ConfigSpec& spec) : spec_(spec) {}
+  ConfigGenerations(const config::ConfigSpec& spec, const clock::Clock& clock)
+      : spec_(spec), clock_(clock) {}
   ~ConfigGenerations();
 
   struct Outcome {
@@ -30,14 +33,18 @@ class ConfigGenerations {
   };
 
   // Validates a snapshot; a valid one with new content becomes the next
-  // generation. `source` says where it came from, for /status.
-  Outcome Offer(const config::Snapshot& snapshot, const std::string& source);
+  // generation. `source` says where it came from, for /status. A snapshot
+  // that could not be read is rejected like one that fails validation: every
+  // rejection is counted and shown the same way.
+  Outcome Offer(const absl::StatusOr<config::Snapshot>& snapshot,
+                const std::string& source);
 
   // A read-only descriptor holding generation `g`'s snapshot as JSON, for a
   // worker to inherit; -1 if unknown.
   int FdFor(int64_t generation) const;
   std::string HashFor(int64_t generation) const;
-  // Frees the copies of generations no worker uses any more.
+  // Frees the copies of generations no worker uses any more; the live one is
+  // always kept.
   void Prune(const std::set<int64_t>& in_use);
 
   int64_t generation() const { return generation_; }
@@ -46,7 +53,10 @@ class ConfigGenerations {
   nlohmann::json StatusJson() const;
 
  private:
+  Outcome Reject(std::string error);
+
   const config::ConfigSpec& spec_;
+  const clock::Clock& clock_;
   int64_t generation_ = 0;
   std::string hash_;
   std::map<int64_t, int> fds_;

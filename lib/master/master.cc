@@ -9,13 +9,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <fstream>
-#include <functional>
 #include <memory>
-#include <set>
+#include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "admin/admin_server.h"
+#include "clock/clock.h"
 #include "config/config_dir.h"
 #include "config/config_watcher.h"
 #include "cpu/cpu_count.h"
@@ -25,8 +24,8 @@
 #include "master/supervisor.h"
 #include "metrics/collector.h"
 #include "pid1/pid1.h"
+#include "pool/worker_env.h"
 #include "region/shared_region.h"
-#include "worker/worker.h"
 
 namespace corral::master {
 namespace {
@@ -75,10 +74,10 @@ class Processes : public ProcessControl {
         listen_fd_(listen_fd),
         region_fd_(region_fd) {
     for (const auto& [key, value] : CurrentEnvironment()) {
-      if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == worker::kRoleEnv ||
-          key == worker::kGenerationEnv || key == worker::kListenFdEnv ||
-          key == worker::kRegionFdEnv || key == worker::kConfigFdEnv ||
-          key == worker::kConfigHashEnv) {
+      if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == pool::kRoleEnv ||
+          key == pool::kGenerationEnv || key == pool::kListenFdEnv ||
+          key == pool::kRegionFdEnv || key == pool::kConfigFdEnv ||
+          key == pool::kConfigHashEnv) {
         continue;
       }
       base_env_.push_back(absl::StrCat(key, "=", value));
@@ -91,15 +90,15 @@ class Processes : public ProcessControl {
     r.exe = exe_;
     r.argv = argv_;
     r.env = base_env_;
-    r.env.push_back(absl::StrCat(worker::kRoleEnv, "=worker"));
-    r.env.push_back(absl::StrCat(worker::kIndexEnv, "=", index));
-    r.env.push_back(absl::StrCat(worker::kSlotEnv, "=", slot));
-    r.env.push_back(absl::StrCat(worker::kGenerationEnv, "=", generation));
-    r.env.push_back(absl::StrCat(worker::kListenFdEnv, "=", kListenFd));
-    r.env.push_back(absl::StrCat(worker::kRegionFdEnv, "=", kRegionFd));
-    r.env.push_back(absl::StrCat(worker::kConfigFdEnv, "=", kConfigFd));
-    r.env.push_back(absl::StrCat(worker::kConfigHashEnv, "=",
-                                 configs_.HashFor(generation)));
+    r.env.push_back(absl::StrCat(pool::kRoleEnv, "=worker"));
+    r.env.push_back(absl::StrCat(pool::kIndexEnv, "=", index));
+    r.env.push_back(absl::StrCat(pool::kSlotEnv, "=", slot));
+    r.env.push_back(absl::StrCat(pool::kGenerationEnv, "=", generation));
+    r.env.push_back(absl::StrCat(pool::kListenFdEnv, "=", kListenFd));
+    r.env.push_back(absl::StrCat(pool::kRegionFdEnv, "=", kRegionFd));
+    r.env.push_back(absl::StrCat(pool::kConfigFdEnv, "=", kConfigFd));
+    r.env.push_back(
+        absl::StrCat(pool::kConfigHashEnv, "=", configs_.HashFor(generation)));
     r.listen_fd = listen_fd_;
     r.region_fd = region_fd_;
     r.config_fd = configs_.FdFor(generation);
@@ -121,7 +120,260 @@ class Processes : public ProcessControl {
   int region_fd_;
 };
 
+// Logs why the master cannot start, and passes the error on.
+absl::Status Failed(std::string_view what, absl::Status error,
+                    nlohmann::json fields = nlohmann::json::object()) {
+  fields["error"] = std::string(error.message());
+  log::Error(what, fields);
+  return error;
+}
+
 }  // namespace
+
+// The master cycle, read top to bottom in Run(): start the workers, then turn
+// each event (a signal, a child's exit, a config change, the tick) into
+// Supervisor calls until the pool has stopped. Every decision is the
+// Supervisor's or ConfigGenerations'; this class only does the I/O.
+class Master {
+ public:
+  Master(const App& app, const Options& options, std::vector<std::string> argv)
+      : app_(app),
+        options_(options),
+        argv_(std::move(argv)),
+        configs_(app.config, clock_),
+        signals_(io_, SIGTERM, SIGINT, SIGQUIT),
+        ticker_(io_) {}
+
+  // Sockets, the metrics region, the first config, the admin server. Nothing
+  // is started yet; an error here means the pod cannot run at all.
+  absl::Status Bootstrap();
+  // Runs until every worker has exited; returns the exit code.
+  int Run();
+
+ private:
+  absl::Status LoadFirstConfig();
+  void WaitForSignal();
+  void OnSignal(int sig);
+  void OnChildExit();
+  void OnConfigChange(std::string_view trigger);
+  void OnTick();
+  void StopIfFinished();
+  int Exit();
+
+  const App& app_;
+  const Options& options_;
+  std::vector<std::string> argv_;
+  clock::SystemClock clock_;
+  asio::io_context io_{1};
+  std::optional<tcp::acceptor> listener_;
+  std::optional<region::SharedRegion> region_;
+  ConfigGenerations configs_;
+  std::unique_ptr<Processes> processes_;
+  std::unique_ptr<Supervisor> supervisor_;
+  std::unique_ptr<metrics::Collector> collector_;
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<config::ConfigWatcher> watcher_;
+  asio::signal_set signals_;
+  asio::steady_timer ticker_;
+};
+
+int Master::Run() {
+  admin_->Start();
+  supervisor_->Start();
+  WaitForSignal();
+  OnTick();
+  io_.run();
+  return Exit();
+}
+
+void Master::WaitForSignal() {
+  signals_.async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    OnSignal(sig);
+    WaitForSignal();
+  });
+}
+
+void Master::OnSignal(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+      OnChildExit();
+      break;
+    case SIGHUP:
+      supervisor_->RequestRoll("SIGHUP");
+      break;
+    case SIGTERM:
+    case SIGINT:
+      supervisor_->RequestShutdown(Shutdown::kGraceful, sigabbrev_np(sig));
+      break;
+    case SIGQUIT:
+      supervisor_->RequestShutdown(Shutdown::kSkipDelay, "QUIT");
+      break;
+  }
+  supervisor_->Tick();
+  StopIfFinished();
+}
+
+void Master::OnChildExit() {
+  for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
+    if (!supervisor_->OnChildExit(c.pid, c.status)) {
+      log::Info("reaped orphaned process",
+                {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
+    }
+  }
+}
+
+// A config change: validate, then roll; a bad one changes nothing.
+void Master::OnConfigChange(std::string_view trigger) {
+  ConfigGenerations::Outcome out = configs_.Offer(
+      config::ReadSnapshot(options_.config_dir), options_.config_dir);
+  collector_->SetConfig(configs_.generation(), configs_.hash(),
+                        configs_.rejected());
+  switch (out.kind) {
+    case ConfigGenerations::Outcome::Kind::kUnchanged:
+      log::Info("config files changed but their content did not; no roll",
+                {{"trigger", trigger}, {"generation", out.generation}});
+      break;
+    case ConfigGenerations::Outcome::Kind::kRejected:
+      log::Error("config change rejected; workers keep the last good config",
+                 {{"trigger", trigger},
+                  {"error", out.error},
+                  {"serving_generation", supervisor_->generation()}});
+      break;
+    case ConfigGenerations::Outcome::Kind::kAccepted:
+      log::Info("config changed; rolling workers to the new generation",
+                {{"trigger", trigger},
+                 {"generation", out.generation},
+                 {"hash", out.hash},
+                 {"keys", out.keys},
+                 {"ignored_keys", out.ignored}});
+      supervisor_->RequestRoll(
+          absl::StrCat("config generation ", out.generation), out.generation);
+      break;
+  }
+}
+
+void Master::OnTick() {
+  OnChildExit();  // a safety net: SIGCHLDs coalesce
+  supervisor_->Tick();
+  configs_.Prune(supervisor_->GenerationsInUse());
+  StopIfFinished();
+  ticker_.expires_after(kTick);
+  ticker_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) OnTick();
+  });
+}
+
+void Master::StopIfFinished() {
+  if (!supervisor_->Finished()) return;
+  admin_->Stop();
+  io_.stop();
+}
+
+// Nothing may outlive PID 1's exit: orphans a worker left behind get
+// SIGTERM, then SIGKILL, and are reaped.
+int Master::Exit() {
+  OnChildExit();
+  if (int n = pid1::EndRemainingChildren(2000); n > 0) {
+    log::Info("ended processes left behind by workers", {{"processes", n}});
+  }
+  int code = supervisor_->ExitCode();
+  log::Info("master exiting", {{"exit_code", code}});
+  return code;
+}
+
+absl::Status Master::Bootstrap() {
+  cpu::CpuCount cpus = cpu::Detect();
+  int workers = options_.workers.value_or(cpus.workers);
+  log::Info(
+      "worker count",
+      {{"workers", workers},
+       {"how", options_.workers ? std::string("set by --workers") : cpus.how},
+       {"cpus_detected", cpus.workers}});
+
+  int backlog = Somaxconn();
+  auto listener = Bind(io_, options_.listen, backlog);
+  if (!listener.ok()) return Failed("cannot start", listener.status());
+  listener_.emplace(std::move(*listener));
+  auto admin_acceptor = Bind(io_, options_.admin, 1024);
+  if (!admin_acceptor.ok()) {
+    return Failed("cannot start", admin_acceptor.status());
+  }
+  auto region = region::SharedRegion::Create(std::max(64, workers * 4));
+  if (!region.ok()) {
+    return Failed("cannot create the metrics region", region.status());
+  }
+  region_.emplace(std::move(*region));
+  if (absl::Status s = LoadFirstConfig(); !s.ok()) {
+    return Failed("cannot start: config rejected", s,
+                  {{"config_dir", options_.config_dir}});
+  }
+
+  SupervisorConfig config;
+  config.workers = workers;
+  config.drain_delay = options_.drain_delay;
+  config.drain_timeout = options_.drain_timeout;
+  config.worker_start_timeout = options_.worker_start_timeout;
+  config.worker_timeout = options_.worker_timeout;
+  config.crash_loop_limit = options_.crash_loop_limit;
+  processes_ = std::make_unique<Processes>(argv_, listener_->native_handle(),
+                                           region_->fd(), configs_);
+  supervisor_ =
+      std::make_unique<Supervisor>(config, *processes_, *region_, clock_);
+
+  collector_ = std::make_unique<metrics::Collector>(app_.name, app_.version,
+                                                    *supervisor_, *region_);
+  collector_->SetConfig(configs_.generation(), configs_.hash(),
+                        configs_.rejected());
+  supervisor_->OnSlotRetired(
+      [this](int slot) { collector_->RetireSlot(slot); });
+  admin_ = std::make_unique<admin::AdminServer>(io_, std::move(*admin_acceptor),
+                                                *supervisor_);
+  admin_->SetStatusExtra([this]() {
+    return nlohmann::json{{"config", configs_.StatusJson()}};
+  });
+  admin_->Add("/metrics", [this](const http::Request&, http::Respond respond) {
+    http::Response r = http::Response::Text(200, collector_->Scrape());
+    r.content_type = metrics::kContentType;
+    respond(std::move(r));
+  });
+
+  if (!options_.config_dir.empty()) {
+    watcher_ = std::make_unique<config::ConfigWatcher>(
+        io_, options_.config_dir, std::chrono::milliseconds(250),
+        [this](std::string_view why) { OnConfigChange(why); });
+    watcher_->Start();
+  }
+  signals_.add(SIGHUP);
+  signals_.add(SIGCHLD);
+
+  log::Info("listening", {{"app", app_.name},
+                          {"version", app_.version},
+                          {"listen", FormatEndpoint(options_.listen)},
+                          {"port", listener_->local_endpoint().port()},
+                          {"admin", FormatEndpoint(options_.admin)},
+                          {"admin_port", admin_->port()},
+                          {"backlog", backlog},
+                          {"pid1", getpid() == 1}});
+  return absl::OkStatus();
+}
+
+// The first config must be valid: there is no last good one to fall back on.
+absl::Status Master::LoadFirstConfig() {
+  const bool from_dir = !options_.config_dir.empty();
+  ConfigGenerations::Outcome first = configs_.Offer(
+      from_dir ? config::ReadSnapshot(options_.config_dir) : config::Snapshot(),
+      from_dir ? options_.config_dir : "built-in defaults");
+  if (first.kind == ConfigGenerations::Outcome::Kind::kRejected) {
+    return absl::FailedPreconditionError(first.error);
+  }
+  log::Info("config loaded", {{"generation", first.generation},
+                              {"hash", first.hash},
+                              {"keys", first.keys},
+                              {"ignored_keys", first.ignored},
+                              {"config_dir", options_.config_dir}});
+  return absl::OkStatus();
+}
 
 int RunMaster(const App& app, const Options& options,
               const std::vector<std::string>& argv) {
@@ -131,222 +383,9 @@ int RunMaster(const App& app, const Options& options,
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }
-
-  cpu::CpuCount cpus = cpu::Detect();
-  int workers = options.workers.value_or(cpus.workers);
-  log::Info(
-      "worker count",
-      {{"workers", workers},
-       {"how", options.workers ? std::string("set by --workers") : cpus.how},
-       {"cpus_detected", cpus.workers}});
-
-  asio::io_context io(1);
-  int backlog = Somaxconn();
-  auto listener = Bind(io, options.listen, backlog);
-  if (!listener.ok()) {
-    log::Error("cannot start", {{"error", listener.status().ToString()}});
-    return 1;
-  }
-  auto admin_acceptor = Bind(io, options.admin, 1024);
-  if (!admin_acceptor.ok()) {
-    log::Error("cannot start", {{"error", admin_acceptor.status().ToString()}});
-    return 1;
-  }
-  auto region = region::SharedRegion::Create(std::max(64, workers * 4));
-  if (!region.ok()) {
-    log::Error("cannot create the metrics region",
-               {{"error", region.status().ToString()}});
-    return 1;
-  }
-
-  // The first config must be valid: there is no last good one to fall back on.
-  ConfigGenerations configs(app.config);
-  {
-    config::Snapshot initial;
-    if (!options.config_dir.empty()) {
-      auto snap = config::ReadSnapshot(options.config_dir);
-      if (!snap.ok()) {
-        log::Error("cannot start: config dir unreadable",
-                   {{"config_dir", options.config_dir},
-                    {"error", snap.status().ToString()}});
-        return 1;
-      }
-      initial = std::move(*snap);
-    }
-    auto first = configs.Offer(initial, options.config_dir.empty()
-                                            ? std::string("built-in defaults")
-                                            : options.config_dir);
-    if (first.kind == ConfigGenerations::Outcome::Kind::kRejected) {
-      log::Error("cannot start: config rejected",
-                 {{"config_dir", options.config_dir}, {"error", first.error}});
-      return 1;
-    }
-    log::Info("config loaded", {{"generation", first.generation},
-                                {"hash", first.hash},
-                                {"keys", first.keys},
-                                {"ignored_keys", first.ignored},
-                                {"config_dir", options.config_dir}});
-  }
-
-  SupervisorConfig config;
-  config.workers = workers;
-  config.drain_delay = options.drain_delay;
-  config.drain_timeout = options.drain_timeout;
-  config.worker_start_timeout = options.worker_start_timeout;
-  config.worker_timeout = options.worker_timeout;
-  config.crash_loop_limit = options.crash_loop_limit;
-  Processes processes(argv, listener->native_handle(), region->fd(), configs);
-  Supervisor supervisor(config, processes, *region);
-
-  admin::AdminServer admin(io, std::move(*admin_acceptor), supervisor);
-  metrics::Collector collector(app.name, app.version, supervisor, *region);
-  collector.SetConfig(configs.generation(), configs.hash());
-  admin.SetStatusExtra([&configs]() {
-    return nlohmann::json{{"config", configs.StatusJson()}};
-  });
-
-  // A config change: validate, then roll; a bad one changes nothing.
-  auto reload = [&](std::string_view why) {
-    auto snap = config::ReadSnapshot(options.config_dir);
-    ConfigGenerations::Outcome out;
-    if (snap.ok()) {
-      out = configs.Offer(*snap, options.config_dir);
-    } else {
-      out.kind = ConfigGenerations::Outcome::Kind::kRejected;
-      out.error = snap.status().ToString();
-    }
-    switch (out.kind) {
-      case ConfigGenerations::Outcome::Kind::kUnchanged:
-        log::Info("config files changed but their content did not; no roll",
-                  {{"trigger", why}, {"generation", out.generation}});
-        break;
-      case ConfigGenerations::Outcome::Kind::kRejected:
-        collector.CountConfigReloadFailure();
-        log::Error("config change rejected; workers keep the last good config",
-                   {{"trigger", why},
-                    {"error", out.error},
-                    {"serving_generation", supervisor.generation()}});
-        break;
-      case ConfigGenerations::Outcome::Kind::kAccepted:
-        collector.SetConfig(out.generation, out.hash);
-        log::Info("config changed; rolling workers to the new generation",
-                  {{"trigger", why},
-                   {"generation", out.generation},
-                   {"hash", out.hash},
-                   {"keys", out.keys},
-                   {"ignored_keys", out.ignored}});
-        supervisor.RequestRoll(
-            region::MonotonicNanos(),
-            absl::StrCat("config generation ", out.generation), out.generation);
-        break;
-    }
-  };
-  std::unique_ptr<config::ConfigWatcher> watcher;
-  if (!options.config_dir.empty()) {
-    watcher = std::make_unique<config::ConfigWatcher>(
-        io, options.config_dir, std::chrono::milliseconds(250), reload);
-    if (absl::Status s = watcher->Start(); !s.ok()) {
-      log::Error("cannot start: config dir cannot be watched",
-                 {{"error", s.ToString()}});
-      return 1;
-    }
-  }
-  supervisor.OnSlotRetired(
-      [&collector](int slot) { collector.RetireSlot(slot); });
-  admin.Add("/metrics",
-            [&collector](const http::Request&, http::Respond respond) {
-              http::Response r = http::Response::Text(200, collector.Scrape());
-              r.content_type = metrics::kContentType;
-              respond(std::move(r));
-            });
-
-  log::Info("listening", {{"app", app.name},
-                          {"version", app.version},
-                          {"listen", FormatEndpoint(options.listen)},
-                          {"port", listener->local_endpoint().port()},
-                          {"admin", FormatEndpoint(options.admin)},
-                          {"admin_port", admin.port()},
-                          {"backlog", backlog},
-                          {"pid1", getpid() == 1}});
-
-  auto reap = [&]() {
-    for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
-      if (!supervisor.OnChildExit(c.pid, c.status, region::MonotonicNanos())) {
-        log::Info(
-            "reaped orphaned process",
-            {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
-      }
-    }
-  };
-  auto finish_if_done = [&]() {
-    if (supervisor.Finished()) {
-      admin.Stop();
-      io.stop();
-    }
-  };
-
-  asio::signal_set signals(io, SIGTERM, SIGINT, SIGQUIT);
-  signals.add(SIGHUP);
-  signals.add(SIGCHLD);
-  std::function<void()> wait_signal = [&]() {
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      int64_t now = region::MonotonicNanos();
-      switch (sig) {
-        case SIGCHLD:
-          reap();
-          break;
-        case SIGHUP:
-          supervisor.RequestRoll(now, "SIGHUP");
-          break;
-        case SIGTERM:
-        case SIGINT:
-          // A second one means "hurry": skip the rest of the delay.
-          supervisor.RequestShutdown(now,
-                                     supervisor.state() == PoolState::kDraining,
-                                     sigabbrev_np(sig));
-          break;
-        case SIGQUIT:
-          supervisor.RequestShutdown(now, true, "QUIT");
-          break;
-      }
-      supervisor.Tick(now);
-      finish_if_done();
-      wait_signal();
-    });
-  };
-  wait_signal();
-
-  asio::steady_timer ticker(io);
-  std::function<void()> tick = [&]() {
-    reap();  // a safety net: SIGCHLDs coalesce
-    supervisor.Tick(region::MonotonicNanos());
-    std::set<int64_t> in_use = {supervisor.generation(),
-                                supervisor.stable_generation()};
-    for (const auto& [pid, w] : supervisor.workers())
-      in_use.insert(w.generation);
-    configs.Prune(in_use);
-    finish_if_done();
-    ticker.expires_after(kTick);
-    ticker.async_wait([&](boost::system::error_code ec) {
-      if (!ec) tick();
-    });
-  };
-
-  admin.Start();
-  supervisor.Start(region::MonotonicNanos());
-  tick();
-  io.run();
-
-  // Nothing may outlive PID 1's exit: orphans a worker left behind get
-  // SIGTERM, then SIGKILL, and are reaped.
-  reap();
-  if (int n = pid1::EndRemainingChildren(2000); n > 0) {
-    log::Info("ended processes left behind by workers", {{"processes", n}});
-  }
-  int code = supervisor.ExitCode();
-  log::Info("master exiting", {{"exit_code", code}});
-  return code;
+  Master master(app, options, argv);
+  if (!master.Bootstrap().ok()) return 1;
+  return master.Run();
 }
 
 }  // namespace corral::master

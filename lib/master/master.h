@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "corral/app.h"
+#include "app/app.h"
 #include "options/options.h"
 
 namespace corral::master {

@@ -17,64 +17,19 @@ double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 }  // namespace
 
-std::string_view PoolStateName(PoolState s) {
-  switch (s) {
-    case PoolState::kStarting:
-      return "starting";
-    case PoolState::kServing:
-      return "serving";
-    case PoolState::kRolling:
-      return "rolling";
-    case PoolState::kDraining:
-      return "draining";
-    case PoolState::kStopped:
-      return "stopped";
-  }
-  return "unknown";
-}
-
-std::string_view RetireReasonName(RetireReason r) {
-  switch (r) {
-    case RetireReason::kNone:
-      return "none";
-    case RetireReason::kCrash:
-      return "crash";
-    case RetireReason::kTimeout:
-      return "timeout";
-    case RetireReason::kStartFailed:
-      return "start_failed";
-    case RetireReason::kRoll:
-      return "roll";
-    case RetireReason::kShutdown:
-      return "shutdown";
-  }
-  return "none";
-}
-
-std::string_view WorkerPhaseName(WorkerInfo::Phase p) {
-  switch (p) {
-    case WorkerInfo::Phase::kStarting:
-      return "starting";
-    case WorkerInfo::Phase::kReady:
-      return "ready";
-    case WorkerInfo::Phase::kDraining:
-      return "draining";
-  }
-  return "unknown";
-}
-
 Supervisor::Supervisor(SupervisorConfig config, ProcessControl& control,
-                       region::SharedRegion& region)
+                       region::SharedRegion& region, const clock::Clock& clock)
     : config_(config),
       control_(control),
       region_(region),
+      clock_(clock),
       seats_(static_cast<size_t>(config.workers)),
       slot_used_(static_cast<size_t>(region.slot_count()), false) {}
 
-void Supervisor::Start(int64_t now_ns) {
+void Supervisor::Start() {
   log::Info("starting workers",
             {{"workers", config_.workers}, {"generation", generation_}});
-  for (int i = 0; i < config_.workers; ++i) SpawnWorker(i, now_ns, false);
+  for (int i = 0; i < config_.workers; ++i) SpawnWorker(i, false);
 }
 
 std::optional<int> Supervisor::TakeSlot() {
@@ -88,7 +43,8 @@ std::optional<int> Supervisor::TakeSlot() {
   return std::nullopt;
 }
 
-void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
+void Supervisor::SpawnWorker(int index, bool replacement) {
+  const int64_t now = clock_.Now();
   Seat& seat = seats_[index];
   seat.restart_pending = false;
   std::optional<int> slot = TakeSlot();
@@ -97,7 +53,7 @@ void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
     log::Warn("no free worker slot; waiting for a draining worker to exit",
               {{"worker", index}});
     seat.restart_pending = true;
-    seat.restart_at_ns = now_ns + ToNanos(absl::Milliseconds(100));
+    seat.restart_at_ns = now + ToNanos(absl::Milliseconds(100));
     return;
   }
   absl::StatusOr<pid_t> pid = control_.StartWorker(index, *slot, generation_);
@@ -106,10 +62,10 @@ void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
     log::Error("could not start worker",
                {{"worker", index}, {"error", pid.status().ToString()}});
     if (replacement && roll_) {
-      FinishRoll(now_ns, "failed", pid.status().ToString());
+      FinishRoll(RollResult::kFailed, pid.status().ToString());
     } else {
       ++seat.failures;
-      ScheduleRestart(index, now_ns);
+      ScheduleRestart(index);
     }
     return;
   }
@@ -118,11 +74,11 @@ void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
   w.slot = *slot;
   w.pid = *pid;
   w.generation = generation_;
-  w.spawned_ns = now_ns;
-  w.started_unix_ns = region::UnixNanos();
+  w.epoch = epoch_;
+  w.spawned_ns = now;
+  w.started_unix_ns = clock_.UnixNow();
   w.replacement = replacement;
   workers_[*pid] = w;
-  epochs_[*pid] = epoch_;
   seat.starting = *pid;
   log::Info("worker started", {{"worker", index},
                                {"worker_pid", *pid},
@@ -131,11 +87,11 @@ void Supervisor::SpawnWorker(int index, int64_t now_ns, bool replacement) {
                                {"replacement", replacement}});
 }
 
-void Supervisor::ScheduleRestart(int index, int64_t now_ns) {
+void Supervisor::ScheduleRestart(int index) {
   Seat& seat = seats_[index];
   absl::Duration delay = config_.backoff.Delay(seat.failures);
   seat.restart_pending = true;
-  seat.restart_at_ns = now_ns + ToNanos(delay);
+  seat.restart_at_ns = clock_.Now() + ToNanos(delay);
   nlohmann::json fields = {
       {"worker", index},
       {"consecutive_failures", seat.failures},
@@ -150,47 +106,50 @@ void Supervisor::ScheduleRestart(int index, int64_t now_ns) {
   }
 }
 
-void Supervisor::ReadyWorker(WorkerInfo& w, int64_t now_ns) {
-  w.phase = WorkerInfo::Phase::kReady;
-  w.ready_ns = now_ns;
+void Supervisor::ReadyWorker(WorkerInfo& w) {
+  const int64_t now = clock_.Now();
+  w.phase = WorkerPhase::kReady;
+  w.ready_ns = now;
   Seat& seat = seats_[w.index];
   seat.starting = 0;
   seat.restart_pending = false;
   pid_t old = seat.serving;
   seat.serving = w.pid;
-  log::Info("worker ready",
-            {{"worker", w.index},
-             {"worker_pid", w.pid},
-             {"startup_seconds", Seconds(now_ns - w.spawned_ns)},
-             {"generation", w.generation}});
+  log::Info("worker ready", {{"worker", w.index},
+                             {"worker_pid", w.pid},
+                             {"startup_seconds", Seconds(now - w.spawned_ns)},
+                             {"generation", w.generation}});
   if (old != 0) {
     // A roll step: the replacement serves, so the old worker may go.
     auto it = workers_.find(old);
-    if (it != workers_.end())
-      DrainWorker(it->second, RetireReason::kRoll, now_ns);
+    if (it != workers_.end()) DrainWorker(it->second, RetireReason::kRoll);
   }
-  if (!started_ && std::all_of(seats_.begin(), seats_.end(),
-                               [](const Seat& s) { return s.serving != 0; })) {
-    started_ = true;
+  if (state_ == PoolState::kStarting &&
+      std::all_of(seats_.begin(), seats_.end(),
+                  [](const Seat& s) { return s.serving != 0; })) {
+    state_ = PoolState::kServing;
     stable_generation_ = generation_;
     log::Info("all workers ready; serving", {{"workers", config_.workers}});
+    if (pending_roll_) {
+      std::string reason = std::move(*pending_roll_);
+      pending_roll_.reset();
+      BeginRoll(std::move(reason));
+    }
   }
-  UpdateServingState();
 }
 
-void Supervisor::DrainWorker(WorkerInfo& w, RetireReason reason,
-                             int64_t now_ns) {
-  if (w.phase == WorkerInfo::Phase::kDraining) return;
+void Supervisor::DrainWorker(WorkerInfo& w, RetireReason reason) {
+  if (w.phase == WorkerPhase::kDraining) return;
   Seat& seat = seats_[w.index];
   if (seat.serving == w.pid) seat.serving = 0;
   if (seat.starting == w.pid) seat.starting = 0;
-  w.phase = WorkerInfo::Phase::kDraining;
-  w.drain_started_ns = now_ns;
+  w.phase = WorkerPhase::kDraining;
+  w.drain_started_ns = clock_.Now();
   w.reason = reason;
   control_.Signal(w.pid, SIGTERM);
   log::Info("draining worker", {{"worker", w.index},
                                 {"worker_pid", w.pid},
-                                {"reason", RetireReasonName(reason)}});
+                                {"reason", pool::Name(reason)}});
 }
 
 void Supervisor::MurderWorker(WorkerInfo& w, RetireReason reason,
@@ -201,79 +160,78 @@ void Supervisor::MurderWorker(WorkerInfo& w, RetireReason reason,
   control_.Signal(w.pid, SIGKILL);
   log::Error(why, {{"worker", w.index},
                    {"worker_pid", w.pid},
-                   {"reason", RetireReasonName(reason)}});
+                   {"reason", pool::Name(reason)}});
 }
 
-void Supervisor::Tick(int64_t now_ns) {
-  for (auto& [pid, w] : workers_) {
-    const region::WorkerSlot& slot = region_.slot(w.slot);
-    auto slot_state = static_cast<region::SlotState>(
-        slot.state.load(std::memory_order_acquire));
-    switch (w.phase) {
-      case WorkerInfo::Phase::kStarting:
-        if (slot_state == region::SlotState::kReady) {
-          ReadyWorker(w, now_ns);
-        } else if (now_ns - w.spawned_ns >
-                   ToNanos(config_.worker_start_timeout)) {
-          MurderWorker(w, RetireReason::kStartFailed,
-                       "worker did not become ready within "
-                       "--worker-start-timeout; killed");
-        }
-        break;
-      case WorkerInfo::Phase::kReady: {
-        int64_t beat = slot.heartbeat_ns.load(std::memory_order_relaxed);
-        if (now_ns - beat > ToNanos(config_.worker_timeout) && !w.killed) {
-          log::Error(
-              "worker stopped making progress (no heartbeat)",
-              {{"worker", w.index},
-               {"worker_pid", w.pid},
-               {"silent_seconds", Seconds(now_ns - beat)},
-               {"serving_path", region::LoadPath(slot)},
-               {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
-          MurderWorker(w, RetireReason::kTimeout,
-                       "worker killed after --worker-timeout");
-        } else if (w.ready_ns != 0 &&
-                   now_ns - w.ready_ns >
-                       ToNanos(config_.backoff.stable_after)) {
-          seats_[w.index].failures = 0;
-        }
-        break;
+void Supervisor::Tick() {
+  for (auto& [pid, w] : workers_) CheckWorker(w);
+  if (state_ == PoolState::kDrainDelay && clock_.Now() >= drain_at_ns_) {
+    BeginDrain();
+  }
+  ManageSeats();
+  AdvanceRoll();
+  StopIfEmpty();
+}
+
+// One worker's deadlines: start-up, heartbeat, drain.
+void Supervisor::CheckWorker(WorkerInfo& w) {
+  const int64_t now = clock_.Now();
+  const region::WorkerSlot& slot = region_.slot(w.slot);
+  switch (w.phase) {
+    case WorkerPhase::kStarting:
+      if (static_cast<region::SlotState>(slot.state.load(
+              std::memory_order_acquire)) == region::SlotState::kReady) {
+        ReadyWorker(w);
+      } else if (now - w.spawned_ns > ToNanos(config_.worker_start_timeout)) {
+        MurderWorker(w, RetireReason::kStartFailed,
+                     "worker did not become ready within "
+                     "--worker-start-timeout; killed");
       }
-      case WorkerInfo::Phase::kDraining:
-        if (now_ns - w.drain_started_ns > ToNanos(config_.drain_timeout)) {
-          MurderWorker(w, w.reason,
-                       "worker still busy at --drain-timeout; killed");
-        }
-        break;
+      break;
+    case WorkerPhase::kReady: {
+      int64_t beat = slot.heartbeat_ns.load(std::memory_order_relaxed);
+      if (now - beat > ToNanos(config_.worker_timeout) && !w.killed) {
+        log::Error(
+            "worker stopped making progress (no heartbeat)",
+            {{"worker", w.index},
+             {"worker_pid", w.pid},
+             {"silent_seconds", Seconds(now - beat)},
+             {"serving_path", region::LoadPath(slot)},
+             {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
+        MurderWorker(w, RetireReason::kTimeout,
+                     "worker killed after --worker-timeout");
+      } else if (w.ready_ns != 0 &&
+                 now - w.ready_ns > ToNanos(config_.backoff.stable_after)) {
+        seats_[w.index].failures = 0;
+      }
+      break;
     }
-  }
-  if (shutting_down_ && !drain_begun_ && now_ns >= drain_at_ns_) {
-    BeginDrain(now_ns);
-  }
-  ManageSeats(now_ns);
-  AdvanceRoll(now_ns);
-  if (shutting_down_ && drain_begun_ && workers_.empty()) {
-    state_ = PoolState::kStopped;
+    case WorkerPhase::kDraining:
+      if (now - w.drain_started_ns > ToNanos(config_.drain_timeout)) {
+        MurderWorker(w, w.reason,
+                     "worker still busy at --drain-timeout; killed");
+      }
+      break;
   }
 }
 
-void Supervisor::ManageSeats(int64_t now_ns) {
-  if (shutting_down_) return;
+void Supervisor::ManageSeats() {
+  if (ShuttingDown()) return;
+  const int64_t now = clock_.Now();
   for (int i = 0; i < static_cast<int>(seats_.size()); ++i) {
     Seat& seat = seats_[i];
     if (seat.serving == 0 && seat.starting == 0 && seat.restart_pending &&
-        now_ns >= seat.restart_at_ns) {
-      SpawnWorker(i, now_ns, false);
+        now >= seat.restart_at_ns) {
+      SpawnWorker(i, false);
     }
   }
 }
 
-bool Supervisor::OnChildExit(pid_t pid, int status, int64_t now_ns) {
+bool Supervisor::OnChildExit(pid_t pid, int status) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return false;
   WorkerInfo w = it->second;
   workers_.erase(it);
-  epochs_.erase(pid);
   if (slot_retired_) slot_retired_(w.slot);
   region_.Reset(w.slot);
   slot_used_[w.slot] = false;
@@ -287,26 +245,26 @@ bool Supervisor::OnChildExit(pid_t pid, int status, int64_t now_ns) {
   nlohmann::json fields = {{"worker", w.index},
                            {"worker_pid", pid},
                            {"exit", pid1::DescribeExit(status)},
-                           {"phase", WorkerPhaseName(w.phase)},
+                           {"phase", pool::Name(w.phase)},
                            {"generation", w.generation}};
-  if (shutting_down_) {
+  if (ShuttingDown()) {
     if (!pid1::ExitedCleanly(status) || w.killed) exit_code_ = 1;
     log::Info("worker exited", fields);
-  } else if (w.phase == WorkerInfo::Phase::kDraining && !w.killed) {
+  } else if (w.phase == WorkerPhase::kDraining && !w.killed) {
     log::Info("worker retired", fields);
-  } else if (w.phase == WorkerInfo::Phase::kDraining) {
+  } else if (w.phase == WorkerPhase::kDraining) {
     log::Warn("worker retired by force", fields);
   } else if (w.replacement && was_starting) {
     // A roll's new worker never came up: the old one keeps serving.
-    fields["reason"] = RetireReasonName(w.reason == RetireReason::kNone
-                                            ? RetireReason::kStartFailed
-                                            : w.reason);
+    fields["reason"] =
+        pool::Name(w.reason == RetireReason::kNone ? RetireReason::kStartFailed
+                                                   : w.reason);
     log::Error("replacement worker failed to start; old worker keeps serving",
                fields);
-    ++counts_.restarts["start_failed"];
+    ++counts_.restarts[static_cast<size_t>(RetireReason::kStartFailed)];
     if (roll_) {
       FinishRoll(
-          now_ns, "failed",
+          RollResult::kFailed,
           absl::StrCat("replacement for worker ", w.index, " ",
                        pid1::DescribeExit(status), " before it was ready"));
     }
@@ -315,103 +273,97 @@ bool Supervisor::OnChildExit(pid_t pid, int status, int64_t now_ns) {
     if (reason == RetireReason::kNone) {
       reason = was_starting ? RetireReason::kStartFailed : RetireReason::kCrash;
     }
-    fields["reason"] = RetireReasonName(reason);
+    fields["reason"] = pool::Name(reason);
     log::Error("worker died unexpectedly", fields);
-    ++counts_.restarts[std::string(RetireReasonName(reason))];
+    ++counts_.restarts[static_cast<size_t>(reason)];
     ++seat.failures;
-    ScheduleRestart(w.index, now_ns);
+    ScheduleRestart(w.index);
   }
-  if (w.phase == WorkerInfo::Phase::kDraining &&
-      w.reason == RetireReason::kRoll) {
-    ++counts_.restarts["roll"];
+  if (w.phase == WorkerPhase::kDraining && w.reason == RetireReason::kRoll) {
+    ++counts_.restarts[static_cast<size_t>(RetireReason::kRoll)];
   }
-  UpdateServingState();
-  if (shutting_down_ && drain_begun_ && workers_.empty()) {
-    state_ = PoolState::kStopped;
-  }
+  StopIfEmpty();
   return true;
 }
 
-void Supervisor::RequestRoll(int64_t now_ns, std::string reason,
+void Supervisor::RequestRoll(std::string reason,
                              std::optional<int64_t> generation) {
-  if (shutting_down_) {
+  if (ShuttingDown()) {
     log::Warn("roll requested while shutting down; ignored",
               {{"reason", reason}});
     return;
   }
   if (generation) generation_ = *generation;
-  if (!started_) {
+  if (state_ == PoolState::kStarting) {
     // Workers still coming up will be rolled once they all are ready.
-    roll_pending_ = true;
-    pending_reason_ = std::move(reason);
+    pending_roll_ = std::move(reason);
     log::Info("roll requested during start-up; it will run once serving");
     return;
   }
-  if (roll_) {
+  if (state_ == PoolState::kRolling) {
     // Restart from the newest state: the half-started replacement goes.
     log::Info("roll requested during a roll; restarting the roll",
               {{"reason", reason}});
     for (auto& [pid, w] : workers_) {
-      if (w.replacement && w.phase == WorkerInfo::Phase::kStarting) {
+      if (w.replacement && w.phase == WorkerPhase::kStarting) {
         seats_[w.index].starting = 0;
-        DrainWorker(w, RetireReason::kRoll, now_ns);
+        DrainWorker(w, RetireReason::kRoll);
       }
     }
-    FinishRoll(now_ns, "superseded", "");
+    FinishRoll(RollResult::kSuperseded, "");
   }
-  roll_ = Roll{generation_, ++epoch_, now_ns, std::move(reason)};
-  log::Info("rolling workers one at a time",
-            {{"reason", roll_->reason}, {"generation", generation_}});
-  UpdateServingState();
-  AdvanceRoll(now_ns);
+  BeginRoll(std::move(reason));
 }
 
-void Supervisor::AdvanceRoll(int64_t now_ns) {
-  if (roll_pending_ && started_ && !roll_ && !shutting_down_) {
-    roll_pending_ = false;
-    RequestRoll(now_ns, pending_reason_);
-    return;
-  }
-  if (!roll_ || shutting_down_) return;
+void Supervisor::BeginRoll(std::string reason) {
+  roll_ = Roll{generation_, ++epoch_, clock_.Now(), std::move(reason)};
+  state_ = PoolState::kRolling;
+  log::Info("rolling workers one at a time",
+            {{"reason", roll_->reason}, {"generation", generation_}});
+  AdvanceRoll();
+}
+
+void Supervisor::AdvanceRoll() {
+  if (state_ != PoolState::kRolling) return;
   for (const Seat& s : seats_) {
     if (s.starting != 0) return;  // one at a time: a worker is on its way up
   }
   for (int i = 0; i < static_cast<int>(seats_.size()); ++i) {
     const Seat& s = seats_[i];
-    if (s.serving == 0)
-      continue;  // a crashed seat restarts at the newest epoch
-    if (epochs_[s.serving] >= roll_->epoch) continue;
-    SpawnWorker(i, now_ns, true);
+    // A crashed seat restarts at the newest epoch by itself.
+    if (s.serving == 0) continue;
+    if (workers_.at(s.serving).epoch >= roll_->epoch) continue;
+    SpawnWorker(i, true);
     return;
   }
-  FinishRoll(now_ns, "success", "");
+  FinishRoll(RollResult::kSuccess, "");
 }
 
-void Supervisor::FinishRoll(int64_t now_ns, std::string result,
-                            std::string error) {
+void Supervisor::FinishRoll(RollResult result, std::string error) {
   if (!roll_) return;
-  RollResult r;
-  r.result = std::move(result);
+  RollRecord r;
+  r.result = result;
   r.reason = roll_->reason;
   r.error = std::move(error);
   r.generation = roll_->generation;
-  r.duration = absl::Nanoseconds(now_ns - roll_->started_ns);
-  r.finished_unix_ns = region::UnixNanos();
-  ++counts_.rollouts[r.result];
+  r.duration = absl::Nanoseconds(clock_.Now() - roll_->started_ns);
+  r.finished_unix_ns = clock_.UnixNow();
+  ++counts_.rollouts[static_cast<size_t>(result)];
   double seconds = absl::ToDoubleSeconds(r.duration);
   size_t bucket = 0;
-  while (bucket < kRolloutBounds.size() && seconds > kRolloutBounds[bucket])
+  while (bucket < pool::kRolloutBounds.size() &&
+         seconds > pool::kRolloutBounds[bucket]) {
     ++bucket;
+  }
   ++counts_.rollout_buckets[bucket];
   counts_.rollout_seconds_sum += seconds;
-  ++counts_.rollout_count;
-  nlohmann::json fields = {{"result", r.result},
+  nlohmann::json fields = {{"result", pool::Name(result)},
                            {"reason", r.reason},
                            {"generation", r.generation},
-                           {"seconds", absl::ToDoubleSeconds(r.duration)}};
+                           {"seconds", seconds}};
   if (!r.error.empty()) fields["error"] = r.error;
-  if (r.result == "success") stable_generation_ = r.generation;
-  if (r.result == "failed") {
+  if (result == RollResult::kSuccess) stable_generation_ = r.generation;
+  if (result == RollResult::kFailed) {
     if (generation_ != stable_generation_) {
       fields["serving_generation"] = stable_generation_;
       generation_ = stable_generation_;
@@ -422,103 +374,96 @@ void Supervisor::FinishRoll(int64_t now_ns, std::string result,
   }
   last_roll_ = std::move(r);
   roll_.reset();
-  UpdateServingState();
+  if (state_ == PoolState::kRolling) state_ = PoolState::kServing;
 }
 
-void Supervisor::RequestShutdown(int64_t now_ns, bool skip_delay,
-                                 std::string reason) {
-  if (!shutting_down_) {
-    shutting_down_ = true;
-    state_ = PoolState::kDraining;
-    // Before the pod was ever ready no endpoint points here: nothing to wait
-    // for.
-    bool wait = !skip_delay && started_;
-    drain_at_ns_ = now_ns + (wait ? ToNanos(config_.drain_delay) : 0);
-    if (roll_) FinishRoll(now_ns, "aborted", "shutdown");
-    log::Info(
-        "shutting down: readiness now fails; serving on during the "
-        "drain delay",
-        {{"signal", reason},
-         {"drain_delay_seconds",
-          wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
-         {"drain_timeout_seconds",
-          absl::ToDoubleSeconds(config_.drain_timeout)}});
-    return;
-  }
-  if (skip_delay && !drain_begun_) {
+void Supervisor::RequestShutdown(Shutdown how, std::string reason) {
+  const int64_t now = clock_.Now();
+  if (state_ == PoolState::kDrainDelay) {
+    // A second request means "hurry".
     log::Info("second shutdown signal: skipping the rest of the drain delay",
               {{"signal", reason}});
-    drain_at_ns_ = now_ns;
+    drain_at_ns_ = now;
+    return;
   }
+  if (ShuttingDown()) return;
+  // Before the pod was ever ready no endpoint points here: nothing to wait
+  // for.
+  bool wait = how == Shutdown::kGraceful && state_ != PoolState::kStarting;
+  if (roll_) FinishRoll(RollResult::kAborted, "shutdown");
+  state_ = PoolState::kDrainDelay;
+  drain_at_ns_ = now + (wait ? ToNanos(config_.drain_delay) : 0);
+  log::Info(
+      "shutting down: readiness now fails; serving on during the "
+      "drain delay",
+      {{"signal", reason},
+       {"drain_delay_seconds",
+        wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
+       {"drain_timeout_seconds",
+        absl::ToDoubleSeconds(config_.drain_timeout)}});
 }
 
-void Supervisor::BeginDrain(int64_t now_ns) {
-  drain_begun_ = true;
+void Supervisor::BeginDrain() {
+  state_ = PoolState::kDraining;
   log::Info(
       "drain delay over: workers stop accepting and finish in-flight "
       "requests",
       {{"workers", workers_.size()}});
-  for (auto& [pid, w] : workers_) {
-    DrainWorker(w, RetireReason::kShutdown, now_ns);
-  }
-  if (workers_.empty()) state_ = PoolState::kStopped;
+  for (auto& [pid, w] : workers_) DrainWorker(w, RetireReason::kShutdown);
+  StopIfEmpty();
 }
 
-void Supervisor::UpdateServingState() {
-  if (shutting_down_) return;
-  if (!started_) {
-    state_ = PoolState::kStarting;
-  } else {
-    state_ = roll_ ? PoolState::kRolling : PoolState::kServing;
+void Supervisor::StopIfEmpty() {
+  if (state_ == PoolState::kDraining && workers_.empty()) {
+    state_ = PoolState::kStopped;
   }
 }
 
-bool Supervisor::Live(std::string* why) const {
+std::set<int64_t> Supervisor::GenerationsInUse() const {
+  std::set<int64_t> in_use = {generation_, stable_generation_};
+  for (const auto& [pid, w] : workers_) in_use.insert(w.generation);
+  return in_use;
+}
+
+pool::ProbeResult Supervisor::Live() const {
   for (size_t i = 0; i < seats_.size(); ++i) {
     if (seats_[i].failures >= config_.crash_loop_limit &&
         seats_[i].serving == 0) {
-      *why = absl::StrCat("worker ", i, " failed ", seats_[i].failures,
-                          " times in a row");
-      return false;
+      return {false, absl::StrCat("worker ", i, " failed ", seats_[i].failures,
+                                  " times in a row")};
     }
   }
-  *why = "ok";
-  return true;
+  return {true, "ok"};
 }
 
-bool Supervisor::Ready(std::string* why) const {
-  if (shutting_down_) {
-    *why = "shutting down";
-    return false;
+pool::ProbeResult Supervisor::Ready() const {
+  if (ShuttingDown()) return {false, "shutting down"};
+  if (state_ == PoolState::kStarting) return {false, "workers starting"};
+  for (const Seat& s : seats_) {
+    if (s.serving != 0) return {true, "ok"};
   }
-  if (!started_) {
-    *why = "workers starting";
-    return false;
-  }
-  int serving = 0;
-  for (const Seat& s : seats_) serving += s.serving != 0;
-  if (serving == 0) {
-    *why = "no worker is serving";
-    return false;
-  }
-  *why = "ok";
-  return true;
+  return {false, "no worker is serving"};
 }
 
-bool Supervisor::Started(std::string* why) const {
-  if (!started_) {
-    int ready = 0;
-    for (const Seat& s : seats_) ready += s.serving != 0;
-    *why = absl::StrCat(ready, " of ", seats_.size(), " workers ready");
-    return false;
+pool::ProbeResult Supervisor::Started() const {
+  if (state_ != PoolState::kStarting) return {true, "ok"};
+  int ready = 0;
+  for (const Seat& s : seats_) ready += s.serving != 0;
+  return {false, absl::StrCat(ready, " of ", seats_.size(), " workers ready")};
+}
+
+std::vector<pool::WorkerView> Supervisor::Workers() const {
+  std::vector<pool::WorkerView> out;
+  out.reserve(workers_.size());
+  for (const auto& [pid, w] : workers_) {
+    out.push_back({w.index, w.slot, pid, w.phase});
   }
-  *why = "ok";
-  return true;
+  return out;
 }
 
 nlohmann::json Supervisor::StatusJson() const {
   nlohmann::json j;
-  j["state"] = PoolStateName(state_);
+  j["state"] = pool::Name(state_);
   j["workers_wanted"] = config_.workers;
   j["generation"] = generation_;
   nlohmann::json list = nlohmann::json::array();
@@ -529,11 +474,9 @@ nlohmann::json Supervisor::StatusJson() const {
         {"worker", w.index},
         {"slot", w.slot},
         {"pid", pid},
-        {"state", WorkerPhaseName(w.phase)},
+        {"state", pool::Name(w.phase)},
         {"generation", w.generation},
-        {"started_at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                        absl::FromUnixNanos(w.started_unix_ns),
-                                        absl::UTCTimeZone())},
+        {"started_at", clock::IsoTime(w.started_unix_ns)},
         {"requests_served",
          slot.requests_total.load(std::memory_order_relaxed)},
         {"in_flight", slot.in_flight.load(std::memory_order_relaxed)},
@@ -541,20 +484,17 @@ nlohmann::json Supervisor::StatusJson() const {
          slot.connections_open.load(std::memory_order_relaxed)},
         {"heartbeat_age_seconds",
          beat == 0 ? nlohmann::json(nullptr)
-                   : nlohmann::json(Seconds(region::MonotonicNanos() - beat))},
+                   : nlohmann::json(Seconds(clock_.Now() - beat))},
     });
   }
   j["workers"] = list;
   if (last_roll_) {
     j["last_roll"] = {
-        {"result", last_roll_->result},
+        {"result", pool::Name(last_roll_->result)},
         {"reason", last_roll_->reason},
         {"generation", last_roll_->generation},
         {"seconds", absl::ToDoubleSeconds(last_roll_->duration)},
-        {"finished_at",
-         absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                          absl::FromUnixNanos(last_roll_->finished_unix_ns),
-                          absl::UTCTimeZone())}};
+        {"finished_at", clock::IsoTime(last_roll_->finished_unix_ns)}};
     if (!last_roll_->error.empty()) j["last_roll"]["error"] = last_roll_->error;
   } else {
     j["last_roll"] = nullptr;

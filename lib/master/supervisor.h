@@ -1,27 +1,35 @@
 // The master's brain: owns the worker table and the pool's state machine
-// (starting, serving, rolling, draining, stopped). Driven only from the
-// master's event loop, with the time passed in, so tests can drive it with a
+// (starting, serving, rolling, drain delay, draining, stopped). Driven only
+// from the master's event loop; time comes from the injected clock and the
+// world is changed only through ProcessControl, so unit tests drive it with a
 // fake clock and fake processes.
 #ifndef CORRAL_MASTER_SUPERVISOR_H_
 #define CORRAL_MASTER_SUPERVISOR_H_
 
 #include <sys/types.h>
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clock/clock.h"
 #include "master/backoff.h"
+#include "pool/pool.h"
 #include "region/shared_region.h"
 
 namespace corral::master {
+
+using pool::PoolState;
+using pool::RetireReason;
+using pool::RollResult;
+using pool::WorkerPhase;
 
 // How the supervisor acts on the world; the real one forks and kills.
 class ProcessControl {
@@ -42,26 +50,13 @@ struct SupervisorConfig {
   Backoff backoff;
 };
 
-enum class PoolState { kStarting, kServing, kRolling, kDraining, kStopped };
-std::string_view PoolStateName(PoolState s);
-
-// Why a worker left, for logs and metrics.
-enum class RetireReason {
-  kNone,
-  kCrash,
-  kTimeout,
-  kStartFailed,
-  kRoll,
-  kShutdown
-};
-std::string_view RetireReasonName(RetireReason r);
-
 struct WorkerInfo {
   int index = 0;
   int slot = 0;
   pid_t pid = 0;
   int64_t generation = 0;
-  enum class Phase { kStarting, kReady, kDraining } phase = Phase::kStarting;
+  int64_t epoch = 0;  // the roll it was started for
+  WorkerPhase phase = WorkerPhase::kStarting;
   int64_t spawned_ns = 0;
   int64_t ready_ns = 0;
   int64_t drain_started_ns = 0;
@@ -70,10 +65,10 @@ struct WorkerInfo {
   bool replacement = false;  // started by a roll next to a serving worker
   RetireReason reason = RetireReason::kNone;
 };
-std::string_view WorkerPhaseName(WorkerInfo::Phase p);
 
-struct RollResult {
-  std::string result;  // "success", "failed", "superseded", "aborted"
+// How the last roll went, for logs and /status.
+struct RollRecord {
+  RollResult result = RollResult::kSuccess;
   std::string reason;  // what asked for the roll
   std::string error;
   int64_t generation = 0;
@@ -81,23 +76,19 @@ struct RollResult {
   int64_t finished_unix_ns = 0;
 };
 
-inline constexpr std::array<double, 10> kRolloutBounds = {
-    0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600};
-
-// Counts the supervisor keeps for metrics.
-struct SupervisorCounts {
-  std::map<std::string, uint64_t> restarts;  // by RetireReason name
-  std::map<std::string, uint64_t> rollouts;  // by result
-  // How long finished rolls took: buckets over kRolloutBounds (+Inf last).
-  std::array<uint64_t, kRolloutBounds.size() + 1> rollout_buckets{};
-  double rollout_seconds_sum = 0;
-  uint64_t rollout_count = 0;
+// How a shutdown request asks to stop.
+enum class Shutdown {
+  // SIGTERM, SIGINT: the drain delay first; a second request skips the rest
+  // of it.
+  kGraceful,
+  // SIGQUIT: no drain delay.
+  kSkipDelay,
 };
 
-class Supervisor {
+class Supervisor : public pool::PoolView {
  public:
   Supervisor(SupervisorConfig config, ProcessControl& control,
-             region::SharedRegion& region);
+             region::SharedRegion& region, const clock::Clock& clock);
 
   // Called with a worker's slot right before the slot is reset for reuse,
   // so its counters can be folded into the retired totals.
@@ -105,29 +96,33 @@ class Supervisor {
     slot_retired_ = std::move(f);
   }
 
-  void Start(int64_t now_ns);
-  void Tick(int64_t now_ns);
+  void Start();
+  // Readiness, heartbeats, deadlines, restarts and the next roll step.
+  void Tick();
   // Returns false when `pid` was not one of our workers (an orphan).
-  bool OnChildExit(pid_t pid, int status, int64_t now_ns);
-  void RequestRoll(int64_t now_ns, std::string reason,
+  bool OnChildExit(pid_t pid, int status);
+  void RequestRoll(std::string reason,
                    std::optional<int64_t> generation = std::nullopt);
-  void RequestShutdown(int64_t now_ns, bool skip_delay, std::string reason);
+  void RequestShutdown(Shutdown how, std::string reason);
 
   bool Finished() const { return state_ == PoolState::kStopped; }
   int ExitCode() const { return exit_code_; }
+  // The config generations a worker runs or may be started with.
+  std::set<int64_t> GenerationsInUse() const;
 
-  // Probe answers; the string is the reason shown to whoever asked.
-  bool Live(std::string* why) const;
-  bool Ready(std::string* why) const;
-  bool Started(std::string* why) const;
+  // pool::PoolView
+  pool::ProbeResult Live() const override;
+  pool::ProbeResult Ready() const override;
+  pool::ProbeResult Started() const override;
+  PoolState state() const override { return state_; }
+  int64_t generation() const override { return generation_; }
+  std::vector<pool::WorkerView> Workers() const override;
+  const pool::PoolCounts& counts() const override { return counts_; }
+  nlohmann::json StatusJson() const override;
 
-  PoolState state() const { return state_; }
-  int64_t generation() const { return generation_; }
   int64_t stable_generation() const { return stable_generation_; }
   const std::map<pid_t, WorkerInfo>& workers() const { return workers_; }
-  const std::optional<RollResult>& last_roll() const { return last_roll_; }
-  const SupervisorCounts& counts() const { return counts_; }
-  nlohmann::json StatusJson() const;
+  const std::optional<RollRecord>& last_roll() const { return last_roll_; }
 
  private:
   struct Seat {
@@ -144,26 +139,34 @@ class Supervisor {
     std::string reason;
   };
 
-  void SpawnWorker(int index, int64_t now_ns, bool replacement);
-  void ReadyWorker(WorkerInfo& w, int64_t now_ns);
+  bool ShuttingDown() const {
+    return state_ == PoolState::kDrainDelay || state_ == PoolState::kDraining ||
+           state_ == PoolState::kStopped;
+  }
+  void SpawnWorker(int index, bool replacement);
+  void ReadyWorker(WorkerInfo& w);
   void MurderWorker(WorkerInfo& w, RetireReason reason, std::string_view why);
-  void DrainWorker(WorkerInfo& w, RetireReason reason, int64_t now_ns);
-  void ManageSeats(int64_t now_ns);
-  void AdvanceRoll(int64_t now_ns);
-  void FinishRoll(int64_t now_ns, std::string result, std::string error);
-  void BeginDrain(int64_t now_ns);
-  void ScheduleRestart(int index, int64_t now_ns);
+  void DrainWorker(WorkerInfo& w, RetireReason reason);
+  void CheckWorker(WorkerInfo& w);
+  void ManageSeats();
+  void BeginRoll(std::string reason);
+  void AdvanceRoll();
+  void FinishRoll(RollResult result, std::string error);
+  void BeginDrain();
+  void StopIfEmpty();
+  void ScheduleRestart(int index);
   std::optional<int> TakeSlot();
-  void UpdateServingState();
 
   SupervisorConfig config_;
   ProcessControl& control_;
   region::SharedRegion& region_;
+  const clock::Clock& clock_;
   std::function<void(int)> slot_retired_;
 
+  // The one truth about the pool; roll_ and drain_at_ns_ are the data of
+  // the rolling and drain-delay states.
   PoolState state_ = PoolState::kStarting;
   std::map<pid_t, WorkerInfo> workers_;
-  std::map<pid_t, int64_t> epochs_;  // the roll epoch each worker was made for
   std::vector<Seat> seats_;
   std::vector<bool> slot_used_;
   int64_t generation_ = 1;
@@ -171,17 +174,13 @@ class Supervisor {
   // so a crashed worker restarts with a config known to start.
   int64_t stable_generation_ = 1;
   int64_t epoch_ = 0;
-  bool started_ = false;
   std::optional<Roll> roll_;
-  bool roll_pending_ = false;
-  std::string pending_reason_;
-  std::optional<RollResult> last_roll_;
-
-  bool shutting_down_ = false;
-  bool drain_begun_ = false;
+  // A roll asked for during start-up runs once the pool serves.
+  std::optional<std::string> pending_roll_;
+  std::optional<RollRecord> last_roll_;
   int64_t drain_at_ns_ = 0;
   int exit_code_ = 0;
-  SupervisorCounts counts_;
+  pool::PoolCounts counts_;
 };
 
 }  // namespace corral::master

@@ -33,22 +33,30 @@ ClientMetric Value(MetricType type, double v,
   return m;
 }
 
-// One series per known label value, zero until counted, so rate() and
-// increase() work from the first scrape.
+// One series per label value, zero until counted, so rate() and increase()
+// work from the first scrape. The values are the enum's name table.
+template <typename Enum, size_t N, size_t K>
 MetricFamily CounterByLabel(std::string name, std::string help,
                             const std::string& label,
-                            std::initializer_list<const char*> values,
-                            const std::map<std::string, uint64_t>& counts) {
+                            const std::array<Enum, N>& values,
+                            const std::array<uint64_t, K>& counts) {
   MetricFamily f =
       Family(std::move(name), std::move(help), MetricType::Counter);
-  for (const char* v : values) {
-    auto it = counts.find(v);
+  for (Enum v : values) {
     f.metric.push_back(
         Value(MetricType::Counter,
-              it == counts.end() ? 0 : static_cast<double>(it->second),
-              {{label, v}}));
+              static_cast<double>(counts[static_cast<size_t>(v)]),
+              {{label, std::string(pool::Name(v))}}));
   }
   return f;
+}
+
+// Every value of an enum whose values run 0..N-1.
+template <typename Enum, size_t N>
+constexpr std::array<Enum, N> AllOf(const std::array<std::string_view, N>&) {
+  std::array<Enum, N> out{};
+  for (size_t i = 0; i < N; ++i) out[i] = static_cast<Enum>(i);
+  return out;
 }
 
 template <size_t N, size_t M>
@@ -74,11 +82,11 @@ ClientMetric Histogram(const std::array<double, N>& bounds,
 }  // namespace
 
 Collector::Collector(std::string app, std::string version,
-                     const master::Supervisor& supervisor,
+                     const pool::PoolView& pool,
                      const region::SharedRegion& region)
     : app_(std::move(app)),
       version_(std::move(version)),
-      supervisor_(supervisor),
+      pool_(pool),
       region_(region) {}
 
 void Collector::RetireSlot(int slot) {
@@ -87,7 +95,7 @@ void Collector::RetireSlot(int slot) {
 
 std::vector<MetricFamily> Collector::Collect() const {
   std::vector<MetricFamily> out;
-  const auto& workers = supervisor_.workers();
+  const std::vector<pool::WorkerView> workers = pool_.Workers();
 
   // Requests: retired totals plus every live worker's slot.
   RequestTotals::Map series = retired_.series();
@@ -99,7 +107,7 @@ std::vector<MetricFamily> Collector::Collect() const {
              "Requests being served right now by each live worker.",
              MetricType::Gauge);
   int64_t in_flight = 0;
-  for (const auto& [pid, w] : workers) {
+  for (const pool::WorkerView& w : workers) {
     const region::WorkerSlot& slot = region_.slot(w.slot);
     RequestTotals::AddSlot(slot, series);
     int64_t n = slot.in_flight.load(std::memory_order_relaxed);
@@ -112,7 +120,7 @@ std::vector<MetricFamily> Collector::Collect() const {
                      "Open client connections per live worker (refreshed "
                      "every 100 ms); shows how evenly workers share the load.",
                      MetricType::Gauge);
-  for (const auto& [pid, w] : workers) {
+  for (const pool::WorkerView& w : workers) {
     open.metric.push_back(
         Value(MetricType::Gauge,
               static_cast<double>(region_.slot(w.slot).connections_open.load(
@@ -151,30 +159,31 @@ std::vector<MetricFamily> Collector::Collect() const {
   // Worker lifecycle.
   auto by_state =
       Family("corral_workers", "Worker processes by state.", MetricType::Gauge);
-  std::map<std::string, int> states = {
-      {"starting", 0}, {"ready", 0}, {"draining", 0}};
-  for (const auto& [pid, w] : workers) {
-    ++states[std::string(master::WorkerPhaseName(w.phase))];
+  std::array<int, pool::kWorkerPhaseNames.size()> states{};
+  for (const pool::WorkerView& w : workers) {
+    ++states[static_cast<size_t>(w.phase)];
   }
-  for (const auto& [state, n] : states) {
-    by_state.metric.push_back(Value(MetricType::Gauge, n, {{"state", state}}));
+  for (size_t i = 0; i < states.size(); ++i) {
+    by_state.metric.push_back(
+        Value(MetricType::Gauge, states[i],
+              {{"state", std::string(pool::kWorkerPhaseNames[i])}}));
   }
   out.push_back(std::move(by_state));
 
-  const master::SupervisorCounts& counts = supervisor_.counts();
+  const pool::PoolCounts& counts = pool_.counts();
   out.push_back(CounterByLabel(
       "corral_worker_restarts_total",
       "Workers replaced, by reason: crash, timeout (hung), start_failed, roll.",
-      "reason", {"crash", "timeout", "start_failed", "roll"}, counts.restarts));
+      "reason", pool::kRestartReasons, counts.restarts));
   out.push_back(CounterByLabel(
       "corral_rollouts_total", "Rolling restarts of the workers, by result.",
-      "result", {"success", "failed", "superseded", "aborted"},
+      "result", AllOf<pool::RollResult>(pool::kRollResultNames),
       counts.rollouts));
 
   auto roll_seconds =
       Family("corral_rollout_duration_seconds",
              "How long finished rolling restarts took.", MetricType::Histogram);
-  roll_seconds.metric.push_back(Histogram(master::kRolloutBounds,
+  roll_seconds.metric.push_back(Histogram(pool::kRolloutBounds,
                                           counts.rollout_buckets,
                                           counts.rollout_seconds_sum, {}));
   out.push_back(std::move(roll_seconds));
@@ -182,16 +191,18 @@ std::vector<MetricFamily> Collector::Collect() const {
   auto draining =
       Family("corral_draining", "1 while the pod drains after SIGTERM, else 0.",
              MetricType::Gauge);
-  draining.metric.push_back(
-      Value(MetricType::Gauge,
-            supervisor_.state() == master::PoolState::kDraining ? 1 : 0));
+  draining.metric.push_back(Value(
+      MetricType::Gauge, pool_.state() == pool::PoolState::kDrainDelay ||
+                                 pool_.state() == pool::PoolState::kDraining
+                             ? 1
+                             : 0));
   out.push_back(std::move(draining));
 
   auto generation =
       Family("corral_config_generation",
              "Config generation the workers are rolled to.", MetricType::Gauge);
   generation.metric.push_back(
-      Value(MetricType::Gauge, static_cast<double>(supervisor_.generation())));
+      Value(MetricType::Gauge, static_cast<double>(pool_.generation())));
   out.push_back(std::move(generation));
 
   auto config_info = Family("corral_config_info",
@@ -203,10 +214,10 @@ std::vector<MetricFamily> Collector::Collect() const {
              {"hash", config_hash_.empty() ? "none" : config_hash_}}));
   out.push_back(std::move(config_info));
 
-  auto reload_failures = Family(
-      "corral_config_reload_failures_total",
-      "Config changes rejected by validation; the last good config stays.",
-      MetricType::Counter);
+  auto reload_failures = Family("corral_config_reload_failures_total",
+                                "Config changes rejected (unreadable or "
+                                "invalid); the last good config stays.",
+                                MetricType::Counter);
   reload_failures.metric.push_back(
       Value(MetricType::Counter, static_cast<double>(config_reload_failures_)));
   out.push_back(std::move(reload_failures));

@@ -1,6 +1,6 @@
 // The master's /metrics: a prometheus-cpp Collectable that reads the shared
-// region (never the workers themselves), the retired totals and the
-// supervisor's counts at scrape time.
+// region (never the workers themselves), the retired totals and the pool's
+// counts at scrape time.
 #ifndef CORRAL_METRICS_COLLECTOR_H_
 #define CORRAL_METRICS_COLLECTOR_H_
 
@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "master/supervisor.h"
 #include "metrics/request_totals.h"
+#include "pool/pool.h"
 #include "region/shared_region.h"
 
 namespace corral::metrics {
@@ -23,19 +23,19 @@ inline constexpr char kContentType[] =
 
 class Collector : public prometheus::Collectable {
  public:
-  Collector(std::string app, std::string version,
-            const master::Supervisor& supervisor,
+  Collector(std::string app, std::string version, const pool::PoolView& pool,
             const region::SharedRegion& region);
 
   // A worker left: keep its counters and buckets for good.
   void RetireSlot(int slot);
 
-  // Config generation and content hash, for the info metric.
-  void SetConfig(int64_t generation, std::string hash) {
+  // The live config's generation and content hash, and how many config
+  // changes were rejected so far.
+  void SetConfig(int64_t generation, std::string hash, uint64_t rejected) {
     config_generation_ = generation;
     config_hash_ = std::move(hash);
+    config_reload_failures_ = rejected;
   }
-  void CountConfigReloadFailure() { ++config_reload_failures_; }
 
   std::vector<prometheus::MetricFamily> Collect() const override;
   std::string Scrape() const;  // the text exposition
@@ -43,7 +43,7 @@ class Collector : public prometheus::Collectable {
  private:
   std::string app_;
   std::string version_;
-  const master::Supervisor& supervisor_;
+  const pool::PoolView& pool_;
   const region::SharedRegion& region_;
   RequestTotals retired_;
   int64_t config_generation_ = 0;

@@ -2,7 +2,6 @@
 
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,22 +34,6 @@ int MethodIndex(std::string_view method) {
     if (kMethods[i] == method) return static_cast<int>(i);
   }
   return static_cast<int>(kMethods.size() - 1);
-}
-
-std::string_view SlotStateName(SlotState state) {
-  switch (state) {
-    case SlotState::kFree:
-      return "free";
-    case SlotState::kStarting:
-      return "starting";
-    case SlotState::kReady:
-      return "ready";
-    case SlotState::kDraining:
-      return "draining";
-    case SlotState::kExited:
-      return "exited";
-  }
-  return "unknown";
 }
 
 uint64_t EncodeKey(int method, int status, int route) {
@@ -155,18 +138,6 @@ std::string LoadPath(const WorkerSlot& slot) {
     std::memcpy(buf + w * 8, &word, 8);
   }
   return std::string(buf);
-}
-
-int64_t MonotonicNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-int64_t UnixNanos() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 }  // namespace corral::region

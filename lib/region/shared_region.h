@@ -40,9 +40,7 @@ enum class SlotState : uint32_t {
   kStarting = 1,
   kReady = 2,
   kDraining = 3,
-  kExited = 4,
 };
-std::string_view SlotStateName(SlotState state);
 
 // One (method, status, route) combination of one worker.
 struct Series {
@@ -57,11 +55,7 @@ uint64_t EncodeKey(int method, int status, int route);
 void DecodeKey(uint64_t key, int* method, int* status, int* route);
 
 struct alignas(64) WorkerSlot {
-  std::atomic<uint32_t> state;  // SlotState
-  std::atomic<int32_t> pid;
-  std::atomic<int32_t> index;         // position in the pool, 0..N-1
-  std::atomic<int64_t> generation;    // config generation it serves
-  std::atomic<int64_t> started_ns;    // unix time
+  std::atomic<uint32_t> state;        // SlotState
   std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC, bumped by its loop
   std::atomic<int64_t> in_flight;
   std::atomic<uint64_t> requests_total;
@@ -113,9 +107,6 @@ class SharedRegion {
 // Copies a string into / out of the slot's current_path words.
 void StorePath(WorkerSlot& slot, std::string_view path);
 std::string LoadPath(const WorkerSlot& slot);
-
-int64_t MonotonicNanos();
-int64_t UnixNanos();
 
 }  // namespace corral::region
 

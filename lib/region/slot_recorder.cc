@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "clock/clock.h"
+
 namespace corral::region {
 namespace {
 
@@ -46,7 +48,7 @@ void SlotRecorder::SetState(SlotState state) {
 }
 
 void SlotRecorder::Heartbeat() {
-  slot_->heartbeat_ns.store(MonotonicNanos(), std::memory_order_relaxed);
+  slot_->heartbeat_ns.store(clock::MonotonicNanos(), std::memory_order_relaxed);
 }
 
 void SlotRecorder::SetConnections(size_t open) {

@@ -12,8 +12,8 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "http/listener.h"
@@ -54,7 +54,7 @@ class SlotObserver : public http::SessionObserver {
 // the sealed copy it inherited (never from the directory, which may have moved
 // on to a newer generation since).
 absl::StatusOr<config::Config> LoadConfig(const config::ConfigSpec& spec,
-                                          const WorkerEnv& env) {
+                                          const pool::WorkerEnv& env) {
   std::string text;
   char buf[16384];
   for (off_t off = 0;;) {
@@ -96,29 +96,145 @@ absl::StatusOr<tcp::acceptor> AdoptListener(asio::io_context& io, int fd) {
 
 }  // namespace
 
-absl::StatusOr<WorkerEnv> ParseWorkerEnv(
-    const std::map<std::string, std::string>& env) {
-  WorkerEnv w;
-  auto get = [&](const char* name, auto* out) -> absl::Status {
-    auto it = env.find(name);
-    if (it == env.end() || !absl::SimpleAtoi(it->second, out)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("worker environment lacks a valid ", name));
-    }
-    return absl::OkStatus();
-  };
-  for (absl::Status s :
-       {get(kIndexEnv, &w.index), get(kSlotEnv, &w.slot),
-        get(kGenerationEnv, &w.generation), get(kListenFdEnv, &w.listen_fd),
-        get(kRegionFdEnv, &w.region_fd), get(kConfigFdEnv, &w.config_fd)}) {
-    if (!s.ok()) return s;
-  }
-  if (auto it = env.find(kConfigHashEnv); it != env.end())
-    w.config_hash = it->second;
-  return w;
+namespace {
+
+// The worker cycle, read top to bottom in Run(): serve the inherited socket
+// until the master says drain (SIGTERM), then finish what is in flight and
+// exit. Bootstrap does everything that can fail before the slot says ready.
+class Worker {
+ public:
+  Worker(const App& app, const Options& options, const pool::WorkerEnv& env)
+      : app_(app),
+        options_(options),
+        env_(env),
+        heartbeat_(io_),
+        signals_(io_, SIGTERM) {}
+
+  // Returns the exit code to leave with, or nothing when ready to serve.
+  std::optional<int> Bootstrap();
+  int Run();
+
+ private:
+  void OnHeartbeat();
+  void OnDrain();
+  void StopIfIdle();
+
+  const App& app_;
+  const Options& options_;
+  const pool::WorkerEnv& env_;
+  asio::io_context io_{1};
+  std::optional<region::SharedRegion> region_;
+  region::WorkerSlot* slot_ = nullptr;
+  std::optional<region::SlotRecorder> recorder_;
+  std::optional<SlotObserver> observer_;
+  std::optional<config::Config> config_;
+  http::Router router_;
+  http::SessionLimits limits_;
+  http::ConnectionSet connections_;
+  std::optional<http::Listener> listener_;
+  asio::steady_timer heartbeat_;
+  asio::signal_set signals_;
+  bool draining_ = false;
+};
+
+int Worker::Run() {
+  connections_.OnEmpty([this]() { StopIfIdle(); });
+  signals_.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) OnDrain();
+  });
+  OnHeartbeat();
+  listener_->Start();
+  recorder_->SetState(region::SlotState::kReady);
+  log::Info("worker started serving", {{"config_hash", env_.config_hash},
+                                       {"routes", router_.Templates().size()}});
+  io_.run();
+  log::Info("worker drained, exiting",
+            {{"requests_served",
+              slot_->requests_total.load(std::memory_order_relaxed)}});
+  return 0;
 }
 
-int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
+// The heartbeat proves the loop still turns; a handler stuck in a CPU loop
+// stops it and the master replaces this worker.
+void Worker::OnHeartbeat() {
+  recorder_->Heartbeat();
+  recorder_->SetConnections(connections_.size());
+  heartbeat_.expires_after(kHeartbeatPeriod);
+  heartbeat_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) OnHeartbeat();
+  });
+}
+
+void Worker::OnDrain() {
+  draining_ = true;
+  recorder_->SetState(region::SlotState::kDraining);
+  log::Info("draining: stopped accepting, finishing in-flight requests",
+            {{"connections", connections_.size()},
+             {"in_flight", slot_->in_flight.load(std::memory_order_relaxed)}});
+  listener_->Stop();
+  connections_.DrainAll();
+  StopIfIdle();
+}
+
+void Worker::StopIfIdle() {
+  if (!draining_ || connections_.size() != 0) return;
+  heartbeat_.cancel();
+  io_.stop();
+}
+
+std::optional<int> Worker::Bootstrap() {
+  auto region = region::SharedRegion::Attach(env_.region_fd);
+  if (!region.ok()) {
+    log::Error("worker cannot map the metrics region",
+               {{"error", region.status().ToString()}});
+    return 1;
+  }
+  region_.emplace(std::move(*region));
+  if (env_.slot < 0 || env_.slot >= region_->slot_count()) {
+    log::Error("worker slot out of range", {{"slot", env_.slot}});
+    return 1;
+  }
+  slot_ = &region_->slot(env_.slot);
+  recorder_.emplace(slot_);
+  recorder_->Heartbeat();
+
+  auto acceptor = AdoptListener(io_, env_.listen_fd);
+  if (!acceptor.ok()) {
+    log::Error("worker cannot use the listening socket",
+               {{"error", acceptor.status().ToString()}});
+    return 1;
+  }
+  auto config = LoadConfig(app_.config, env_);
+  if (!config.ok()) {
+    log::Error("worker cannot use its config; this worker will not serve",
+               {{"error", config.status().ToString()}});
+    return kExitStartFailed;
+  }
+  config_.emplace(std::move(*config));
+  WorkerContext context(io_, router_, options_, *config_, env_.index);
+  absl::Status setup = app_.setup ? app_.setup(context) : absl::OkStatus();
+  if (setup.ok()) setup = router_.status();
+  if (!setup.ok()) {
+    log::Error("app start-up check failed; this worker will not serve",
+               {{"error", setup.ToString()}, {"generation", env_.generation}});
+    return kExitStartFailed;
+  }
+  recorder_->PublishRoutes(router_.Templates(), http::kUnmatchedRoute);
+
+  limits_.max_body_bytes = static_cast<uint64_t>(options_.max_body_bytes);
+  limits_.keepalive_timeout = Millis(options_.keepalive_timeout);
+  limits_.request_timeout = Millis(options_.request_timeout);
+  limits_.server_header = app_.name;
+  observer_.emplace(&*recorder_);
+  listener_.emplace(io_, std::move(*acceptor), router_, limits_, &*observer_,
+                    &connections_);
+  return std::nullopt;
+}
+
+}  // namespace
+
+int RunWorker(const App& app, const Options& options,
+              const pool::WorkerEnv& env) {
   log::Init("worker", env.index, env.slot);
   log::SetGeneration(env.generation);
   // Terminal signals are the master's to handle; it tells us with SIGTERM.
@@ -126,100 +242,9 @@ int RunWorker(const App& app, const Options& options, const WorkerEnv& env) {
   signal(SIGQUIT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
-
-  auto region = region::SharedRegion::Attach(env.region_fd);
-  if (!region.ok()) {
-    log::Error("worker cannot map the metrics region",
-               {{"error", region.status().ToString()}});
-    return 1;
-  }
-  if (env.slot < 0 || env.slot >= region->slot_count()) {
-    log::Error("worker slot out of range", {{"slot", env.slot}});
-    return 1;
-  }
-  region::WorkerSlot& slot = region->slot(env.slot);
-  region::SlotRecorder recorder(&slot);
-  recorder.Heartbeat();
-
-  asio::io_context io(1);
-  auto acceptor = AdoptListener(io, env.listen_fd);
-  if (!acceptor.ok()) {
-    log::Error("worker cannot use the listening socket",
-               {{"error", acceptor.status().ToString()}});
-    return 1;
-  }
-
-  auto config = LoadConfig(app.config, env);
-  if (!config.ok()) {
-    log::Error("worker cannot use its config; this worker will not serve",
-               {{"error", config.status().ToString()}});
-    return kExitStartFailed;
-  }
-  http::Router router;
-  WorkerContext context(io, router, options, *config, env.index);
-  if (app.setup) {
-    absl::Status s = app.setup(context);
-    if (!s.ok()) {
-      log::Error("app start-up check failed; this worker will not serve",
-                 {{"error", s.ToString()}, {"generation", env.generation}});
-      return kExitStartFailed;
-    }
-  }
-  recorder.PublishRoutes(router.Templates(), http::kUnmatchedRoute);
-
-  http::SessionLimits limits;
-  limits.max_body_bytes = static_cast<uint64_t>(options.max_body_bytes);
-  limits.keepalive_timeout = Millis(options.keepalive_timeout);
-  limits.request_timeout = Millis(options.request_timeout);
-  limits.server_header = app.name;
-  SlotObserver observer(&recorder);
-  http::ConnectionSet connections;
-  http::Listener listener(io, std::move(*acceptor), router, limits, &observer,
-                          &connections);
-
-  // The heartbeat proves the loop still turns; a handler stuck in a CPU loop
-  // stops it and the master replaces this worker.
-  asio::steady_timer heartbeat(io);
-  std::function<void()> beat = [&]() {
-    recorder.Heartbeat();
-    recorder.SetConnections(connections.size());
-    heartbeat.expires_after(kHeartbeatPeriod);
-    heartbeat.async_wait([&](boost::system::error_code ec) {
-      if (!ec) beat();
-    });
-  };
-  beat();
-
-  bool draining = false;
-  auto finish_if_idle = [&]() {
-    if (draining && connections.size() == 0) {
-      heartbeat.cancel();
-      io.stop();
-    }
-  };
-  connections.OnEmpty(finish_if_idle);
-  asio::signal_set signals(io, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int) {
-    if (ec) return;
-    draining = true;
-    recorder.SetState(region::SlotState::kDraining);
-    log::Info("draining: stopped accepting, finishing in-flight requests",
-              {{"connections", connections.size()},
-               {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
-    listener.Stop();
-    connections.DrainAll();
-    finish_if_idle();
-  });
-
-  listener.Start();
-  recorder.SetState(region::SlotState::kReady);
-  log::Info("worker started serving", {{"config_hash", env.config_hash},
-                                       {"routes", router.Templates().size()}});
-  io.run();
-  log::Info("worker drained, exiting",
-            {{"requests_served",
-              slot.requests_total.load(std::memory_order_relaxed)}});
-  return 0;
+  Worker worker(app, options, env);
+  if (std::optional<int> code = worker.Bootstrap()) return *code;
+  return worker.Run();
 }
 
 }  // namespace corral::worker

@@ -1,0 +1,31 @@
+#include "pool/worker_env.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace corral::pool {
+
+absl::StatusOr<WorkerEnv> ParseWorkerEnv(
+    const std::map<std::string, std::string>& env) {
+  WorkerEnv w;
+  auto get = [&](const char* name, auto* out) -> absl::Status {
+    auto it = env.find(name);
+    if (it == env.end() || !absl::SimpleAtoi(it->second, out)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("worker environment lacks a valid ", name));
+    }
+    return absl::OkStatus();
+  };
+  for (absl::Status s :
+       {get(kIndexEnv, &w.index), get(kSlotEnv, &w.slot),
+        get(kGenerationEnv, &w.generation), get(kListenFdEnv, &w.listen_fd),
+        get(kRegionFdEnv, &w.region_fd), get(kConfigFdEnv, &w.config_fd)}) {
+    if (!s.ok()) return s;
+  }
+  if (auto it = env.find(kConfigHashEnv); it != env.end())
+    w.config_hash = it->second;
+  return w;
+}
+
+}  // namespace corral::pool
