@@ -1,6 +1,9 @@
 #include "options/options.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
 
 namespace corral {
 namespace {
@@ -98,6 +101,48 @@ TEST(OptionsTest, Ipv6Endpoint) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->host, "::1");
   EXPECT_EQ(FormatEndpoint(*e), "[::1]:8080");
+}
+
+}  // namespace
+}  // namespace corral
+
+namespace corral {
+namespace {
+
+TEST(OptionsTest, CommandFlagsAreOnlyForTheCorralBinary) {
+  EXPECT_FALSE(ParseOptions({"--stop-signal=QUIT"}, {}).ok())
+      << "an app built on lib/ has no command to stop";
+  auto p = ParseOptions(
+      {"--stop-signal=QUIT", "--ready=notify", "--ready-after=250ms",
+       "--process-group", "--listen=127.0.0.1:8080"},
+      {}, Options(), FlagSet::kCommand);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->options.stop_signal, SIGQUIT);
+  EXPECT_EQ(p->options.ready, "notify");
+  EXPECT_EQ(p->options.ready_after, absl::Milliseconds(250));
+  EXPECT_TRUE(p->options.process_group);
+  EXPECT_EQ(p->given,
+            (std::set<std::string>{"stop-signal", "ready", "ready-after",
+                                   "process-group", "listen"}));
+  EXPECT_FALSE(
+      ParseOptions({"--ready=sometimes"}, {}, Options(), FlagSet::kCommand)
+          .ok());
+  auto env = ParseOptions({}, {{"CORRAL_LISTEN", "0.0.0.0:9"}}, Options(),
+                          FlagSet::kCommand);
+  ASSERT_TRUE(env.ok());
+  EXPECT_TRUE(env->given.count("listen")) << "the environment counts too";
+  EXPECT_NE(HelpText("corral", Options(), FlagSet::kCommand).find("SIGHUP"),
+            std::string::npos);
+  EXPECT_EQ(HelpText("corral-shop", Options()).find("--stop-signal"),
+            std::string::npos);
+}
+
+TEST(OptionsTest, SignalsByNameOrNumber) {
+  EXPECT_EQ(*ParseSignal("TERM"), SIGTERM);
+  EXPECT_EQ(*ParseSignal("SIGQUIT"), SIGQUIT);
+  EXPECT_EQ(*ParseSignal("10"), 10);
+  EXPECT_FALSE(ParseSignal("SIGNOPE").ok());
+  EXPECT_FALSE(ParseSignal("0").ok());
 }
 
 }  // namespace

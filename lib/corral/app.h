@@ -12,6 +12,10 @@ namespace corral {
 // the environment. Returns the process exit code.
 int Main(int argc, char** argv, const App& app);
 
+// The `corral` binary: `corral [flags] -- CMD`, any program as the
+// container's init (no --listen) or as N workers on one socket.
+int CommandMain(int argc, char** argv);
+
 }  // namespace corral
 
 #endif  // CORRAL_CORRAL_APP_H_

@@ -1,12 +1,15 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "corral/app.h"
 #include "corral/healthcheck.h"
+#include "init/init.h"
 #include "log/log.h"
 #include "master/master.h"
 #include "options/options.h"
@@ -14,46 +17,62 @@
 #include "worker/worker.h"
 
 namespace corral {
+namespace {
 
-int Main(int argc, char** argv, const App& app) {
-  std::vector<std::string> all(argv, argv + argc);
-  std::string program = app.name.empty() ? all[0] : app.name;
+// What every corral program answers the same way: `healthcheck`, bad flags,
+// --help and --version. Returns the exit code when one of them was asked
+// for; otherwise fills `parsed` and sets the log level.
+std::optional<int> ParseCommon(const std::vector<std::string>& args,
+                               const std::string& program,
+                               const std::string& version,
+                               const Options& defaults, FlagSet set,
+                               ParsedOptions* parsed) {
   std::map<std::string, std::string> env = CurrentEnvironment();
-
-  if (all.size() >= 2 && all[1] == "healthcheck") {
+  if (!args.empty() && args[0] == "healthcheck") {
     std::string url;
-    if (all.size() >= 3) {
-      url = all[2];
+    if (args.size() >= 2) {
+      url = args[1];
     } else {
       // The admin port from the same flags and environment the server reads.
-      Options defaults = app.defaults;
-      auto parsed = ParseOptions({}, env, defaults);
-      uint16_t port =
-          parsed.ok() ? parsed->options.admin.port : defaults.admin.port;
+      auto p = ParseOptions({}, env, defaults, set);
+      uint16_t port = p.ok() ? p->options.admin.port : defaults.admin.port;
       url = absl::StrCat("http://127.0.0.1:", port, "/readyz");
     }
     return RunHealthcheck(url);
   }
-
-  std::vector<std::string> args(all.begin() + 1, all.end());
-  auto parsed = ParseOptions(args, env, app.defaults);
-  if (!parsed.ok()) {
+  auto p = ParseOptions(args, env, defaults, set);
+  if (!p.ok()) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(),
-                 std::string(parsed.status().message()).c_str());
+                 std::string(p.status().message()).c_str());
     return 2;
   }
-  if (parsed->help) {
-    std::fputs(HelpText(program, app.defaults).c_str(), stdout);
+  if (p->help) {
+    std::fputs(HelpText(program, defaults, set).c_str(), stdout);
     return 0;
   }
-  if (parsed->version) {
-    std::fputs(VersionText(program, app.version).c_str(), stdout);
+  if (p->version) {
+    std::fputs(VersionText(program, version).c_str(), stdout);
     return 0;
   }
   log::Level level = log::Level::kInfo;
-  log::ParseLevel(parsed->options.log_level, &level);
+  log::ParseLevel(p->options.log_level, &level);
   log::SetLevel(level);
+  *parsed = std::move(*p);
+  return std::nullopt;
+}
 
+}  // namespace
+
+int Main(int argc, char** argv, const App& app) {
+  std::vector<std::string> all(argv, argv + argc);
+  std::string program = app.name.empty() ? all[0] : app.name;
+  ParsedOptions parsed;
+  if (auto code =
+          ParseCommon({all.begin() + 1, all.end()}, program, app.version,
+                      app.defaults, FlagSet::kApp, &parsed)) {
+    return *code;
+  }
+  std::map<std::string, std::string> env = CurrentEnvironment();
   auto role = env.find(pool::kRoleEnv);
   if (role != env.end() && role->second == "worker") {
     auto worker_env = pool::ParseWorkerEnv(env);
@@ -62,9 +81,34 @@ int Main(int argc, char** argv, const App& app) {
                    std::string(worker_env.status().message()).c_str());
       return 2;
     }
-    return worker::RunWorker(app, parsed->options, *worker_env);
+    return worker::RunWorker(app, parsed.options, *worker_env);
   }
-  return master::RunMaster(app, parsed->options, all);
+  return master::RunMaster(app, parsed.options, all);
+}
+
+int CommandMain(int argc, char** argv) {
+  std::vector<std::string> all(argv, argv + argc);
+  const std::string program = "corral";
+  auto dashes = std::find(all.begin() + 1, all.end(), "--");
+  std::vector<std::string> flags(all.begin() + 1, dashes);
+  std::vector<std::string> command;
+  if (dashes != all.end()) command.assign(dashes + 1, all.end());
+  ParsedOptions parsed;
+  if (auto code = ParseCommon(flags, program, CORRAL_VERSION, Options(),
+                              FlagSet::kCommand, &parsed)) {
+    return *code;
+  }
+  if (command.empty()) {
+    std::fprintf(stderr,
+                 "%s: no command to run; usage: %s [flags] -- CMD [ARGS...] "
+                 "(see --help)\n",
+                 program.c_str(), program.c_str());
+    return 2;
+  }
+  if (parsed.given.count("listen") == 0) {
+    return init::RunInit(parsed, command);
+  }
+  return master::RunCommandMaster(parsed.options, command);
 }
 
 }  // namespace corral

@@ -8,13 +8,17 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "admin/admin_server.h"
 #include "clock/clock.h"
+#include "command/command_workers.h"
 #include "config/config_dir.h"
 #include "config/config_watcher.h"
 #include "cpu/cpu_count.h"
@@ -136,10 +140,13 @@ absl::Status Failed(std::string_view what, absl::Status error,
 // Supervisor's or ConfigGenerations'; this class only does the I/O.
 class Master {
  public:
-  Master(const App& app, const Options& options, std::vector<std::string> argv)
+  // An empty `command` means workers are this binary again.
+  Master(const App& app, const Options& options, std::vector<std::string> argv,
+         std::vector<std::string> command = {})
       : app_(app),
         options_(options),
         argv_(std::move(argv)),
+        command_(std::move(command)),
         configs_(app.config, clock_),
         signals_(io_, SIGTERM, SIGINT, SIGQUIT),
         ticker_(io_) {}
@@ -152,6 +159,7 @@ class Master {
 
  private:
   absl::Status LoadFirstConfig();
+  absl::Status MakeWorkers(int workers);
   void WaitForSignal();
   void OnSignal(int sig);
   void OnChildExit();
@@ -163,12 +171,14 @@ class Master {
   const App& app_;
   const Options& options_;
   std::vector<std::string> argv_;
+  std::vector<std::string> command_;
   clock::SystemClock clock_;
   asio::io_context io_{1};
   std::optional<tcp::acceptor> listener_;
   std::optional<region::SharedRegion> region_;
   ConfigGenerations configs_;
-  std::unique_ptr<Processes> processes_;
+  std::unique_ptr<ProcessControl> processes_;
+  command::CommandWorkers* command_workers_ = nullptr;  // in processes_
   std::unique_ptr<Supervisor> supervisor_;
   std::unique_ptr<metrics::Collector> collector_;
   std::unique_ptr<admin::AdminServer> admin_;
@@ -216,7 +226,9 @@ void Master::OnSignal(int sig) {
 
 void Master::OnChildExit() {
   for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
-    if (!supervisor_->OnChildExit(c.pid, c.status)) {
+    if (supervisor_->OnChildExit(c.pid, c.status)) {
+      if (command_workers_) command_workers_->Forget(c.pid);
+    } else {
       log::Info("reaped orphaned process",
                 {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
     }
@@ -255,8 +267,11 @@ void Master::OnConfigChange(std::string_view trigger) {
 
 void Master::OnTick() {
   OnChildExit();  // a safety net: SIGCHLDs coalesce
+  if (command_workers_) command_workers_->Tick();
   supervisor_->Tick();
-  configs_.Prune(supervisor_->GenerationsInUse());
+  std::set<int64_t> in_use = supervisor_->GenerationsInUse();
+  configs_.Prune(in_use);
+  if (command_workers_) command_workers_->PruneConfigDirs(in_use);
   StopIfFinished();
   ticker_.expires_after(kTick);
   ticker_.async_wait([this](boost::system::error_code ec) {
@@ -316,8 +331,9 @@ absl::Status Master::Bootstrap() {
   config.worker_start_timeout = options_.worker_start_timeout;
   config.worker_timeout = options_.worker_timeout;
   config.crash_loop_limit = options_.crash_loop_limit;
-  processes_ = std::make_unique<Processes>(argv_, listener_->native_handle(),
-                                           region_->fd(), configs_);
+  if (absl::Status s = MakeWorkers(workers); !s.ok()) {
+    return Failed("cannot start", s);
+  }
   supervisor_ =
       std::make_unique<Supervisor>(config, *processes_, *region_, clock_);
 
@@ -325,6 +341,7 @@ absl::Status Master::Bootstrap() {
                                                     *supervisor_, *region_);
   collector_->SetConfig(configs_.generation(), configs_.hash(),
                         configs_.rejected());
+  collector_->SetRequestMetrics(command_workers_ == nullptr);
   supervisor_->OnSlotRetired(
       [this](int slot) { collector_->RetireSlot(slot); });
   admin_ = std::make_unique<admin::AdminServer>(io_, std::move(*admin_acceptor),
@@ -358,6 +375,51 @@ absl::Status Master::Bootstrap() {
   return absl::OkStatus();
 }
 
+absl::Status Master::MakeWorkers(int workers) {
+  if (command_.empty()) {
+    processes_ = std::make_unique<Processes>(argv_, listener_->native_handle(),
+                                             region_->fd(), configs_);
+    return absl::OkStatus();
+  }
+  command::CommandSettings s;
+  s.command = command_;
+  for (const auto& [key, value] : CurrentEnvironment()) {
+    s.env.push_back(absl::StrCat(key, "=", value));
+  }
+  s.listen_fd = listener_->native_handle();
+  s.workers = workers;
+  s.stop_signal = options_.stop_signal;
+  s.ready = options_.ready == "notify" ? command::ReadyWhen::kNotify
+            : options_.ready == "pipe" ? command::ReadyWhen::kPipe
+                                       : command::ReadyWhen::kAlive;
+  s.ready_after = options_.ready_after;
+  s.watchdog = options_.worker_timeout;
+  if (!options_.config_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    s.state_dir = absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp",
+                               "/corral-", getpid());
+  }
+  std::string how =
+      options_.ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
+      : options_.ready == "pipe"
+          ? "when it writes a line to descriptor $CORRAL_READY_FD"
+          : absl::StrCat("once alive for ",
+                         absl::FormatDuration(options_.ready_after),
+                         " (or when it says READY=1 or writes to "
+                         "$CORRAL_READY_FD first)");
+  log::Info("workers run a command",
+            {{"command", absl::StrJoin(command_, " ")},
+             {"ready", absl::StrCat("a worker is ready ", how)},
+             {"stop_signal", sigabbrev_np(options_.stop_signal)},
+             {"config_snapshots", s.state_dir}});
+  auto workers_control = std::make_unique<command::CommandWorkers>(
+      io_, std::move(s), *region_, clock_,
+      [this](int64_t g) { return configs_.FdFor(g); });
+  command_workers_ = workers_control.get();
+  processes_ = std::move(workers_control);
+  return absl::OkStatus();
+}
+
 // The first config must be valid: there is no last good one to fall back on.
 absl::Status Master::LoadFirstConfig() {
   const bool from_dir = !options_.config_dir.empty();
@@ -375,17 +437,43 @@ absl::Status Master::LoadFirstConfig() {
   return absl::OkStatus();
 }
 
-int RunMaster(const App& app, const Options& options,
-              const std::vector<std::string>& argv) {
+namespace {
+
+// The process-wide part of being the master (and PID 1).
+int RunAsMaster(Master& master) {
   log::Init("master");
   signal(SIGPIPE, SIG_IGN);
+  // A terminal's job control must not stop the master.
+  signal(SIGTTIN, SIG_IGN);
+  signal(SIGTTOU, SIG_IGN);
   if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }
-  Master master(app, options, argv);
   if (!master.Bootstrap().ok()) return 1;
   return master.Run();
+}
+
+}  // namespace
+
+int RunMaster(const App& app, const Options& options,
+              const std::vector<std::string>& argv) {
+  Master master(app, options, argv);
+  return RunAsMaster(master);
+}
+
+int RunCommandMaster(const Options& options,
+                     const std::vector<std::string>& command) {
+  // Any config keys go through to the command; it validates them itself
+  // (--config-check), or its replacement fails to start.
+  static const App app = [] {
+    App a;
+    a.name = "corral";
+    a.version = CORRAL_VERSION;
+    return a;
+  }();
+  Master master(app, options, {}, command);
+  return RunAsMaster(master);
 }
 
 }  // namespace corral::master

@@ -11,8 +11,14 @@
 
 namespace corral::master {
 
+// Workers are this binary again (an app built on lib/); argv is how it was
+// started.
 int RunMaster(const App& app, const Options& options,
               const std::vector<std::string>& argv);
+
+// Workers are copies of `command` (corral --listen=ADDR -- CMD).
+int RunCommandMaster(const Options& options,
+                     const std::vector<std::string>& command);
 
 }  // namespace corral::master
 

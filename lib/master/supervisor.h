@@ -31,14 +31,7 @@ using pool::RetireReason;
 using pool::RollResult;
 using pool::WorkerPhase;
 
-// How the supervisor acts on the world; the real one forks and kills.
-class ProcessControl {
- public:
-  virtual ~ProcessControl() = default;
-  virtual absl::StatusOr<pid_t> StartWorker(int index, int slot,
-                                            int64_t generation) = 0;
-  virtual void Signal(pid_t pid, int signal) = 0;
-};
+using pool::ProcessControl;
 
 struct SupervisorConfig {
   int workers = 1;

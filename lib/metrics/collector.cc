@@ -128,11 +128,13 @@ std::vector<MetricFamily> Collector::Collect() const {
               {{"slot", std::to_string(w.slot)},
                {"worker", std::to_string(w.index)}}));
   }
-  out.push_back(std::move(open));
   active.metric.push_back(
       Value(MetricType::Gauge, static_cast<double>(in_flight)));
-  out.push_back(std::move(active));
-  out.push_back(std::move(per_worker));
+  if (request_metrics_) {
+    out.push_back(std::move(open));
+    out.push_back(std::move(active));
+    out.push_back(std::move(per_worker));
+  }
 
   auto total = Family("http_server_requests_total",
                       "HTTP requests answered, by method, status code and "
@@ -153,8 +155,28 @@ std::vector<MetricFamily> Collector::Collect() const {
         Histogram(region::kDurationBounds, t.buckets,
                   static_cast<double>(t.duration_sum_ns) / 1e9, l));
   }
-  out.push_back(std::move(total));
-  out.push_back(std::move(duration));
+  if (request_metrics_) {
+    out.push_back(std::move(total));
+    out.push_back(std::move(duration));
+  }
+
+  // Each worker process's CPU and memory.
+  auto cpu = Family("corral_worker_cpu_seconds_total",
+                    "CPU time of each live worker process, user and system.",
+                    MetricType::Counter);
+  auto rss =
+      Family("corral_worker_resident_memory_bytes",
+             "Resident memory of each live worker process.", MetricType::Gauge);
+  for (const pool::WorkerView& w : workers) {
+    auto stats = ReadProcessStats("/proc/" + std::to_string(w.pid), false);
+    if (!stats) continue;
+    std::vector<ClientMetric::Label> l = {{"slot", std::to_string(w.slot)},
+                                          {"worker", std::to_string(w.index)}};
+    cpu.metric.push_back(Value(MetricType::Counter, stats->cpu_seconds, l));
+    rss.metric.push_back(Value(MetricType::Gauge, stats->resident_bytes, l));
+  }
+  out.push_back(std::move(cpu));
+  out.push_back(std::move(rss));
 
   // Worker lifecycle.
   auto by_state =

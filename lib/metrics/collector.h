@@ -37,6 +37,9 @@ class Collector : public prometheus::Collectable {
     config_reload_failures_ = rejected;
   }
 
+  // Off where corral never sees the requests (workers that are any command).
+  void SetRequestMetrics(bool on) { request_metrics_ = on; }
+
   std::vector<prometheus::MetricFamily> Collect() const override;
   std::string Scrape() const;  // the text exposition
 
@@ -49,6 +52,7 @@ class Collector : public prometheus::Collectable {
   int64_t config_generation_ = 0;
   std::string config_hash_;
   uint64_t config_reload_failures_ = 0;
+  bool request_metrics_ = true;
 };
 
 }  // namespace corral::metrics

@@ -35,8 +35,9 @@ std::optional<ProcessStats> ParseProcStat(std::string_view stat, long ticks,
   return s;
 }
 
-std::optional<ProcessStats> ReadProcessStats() {
-  std::ifstream stat_file("/proc/self/stat");
+std::optional<ProcessStats> ReadProcessStats(const std::string& proc,
+                                             bool count_fds) {
+  std::ifstream stat_file(proc + "/stat");
   std::string stat;
   std::getline(stat_file, stat);
   double boot_time = 0;
@@ -47,9 +48,9 @@ std::optional<ProcessStats> ReadProcessStats() {
   }
   auto s = ParseProcStat(stat, sysconf(_SC_CLK_TCK), sysconf(_SC_PAGESIZE),
                          boot_time);
-  if (!s) return s;
+  if (!s || !count_fds) return s;
   std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+  for (auto it = std::filesystem::directory_iterator(proc + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     s->open_fds += 1;
   }

@@ -1,8 +1,10 @@
-// The standard process_* metrics of the master, read from /proc.
+// The standard process_* metrics of the master, and the CPU and memory of
+// each worker, read from /proc.
 #ifndef CORRAL_METRICS_PROCESS_STATS_H_
 #define CORRAL_METRICS_PROCESS_STATS_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace corral::metrics {
@@ -20,7 +22,10 @@ struct ProcessStats {
 std::optional<ProcessStats> ParseProcStat(std::string_view stat, long ticks,
                                           long page_size, double boot_time);
 
-std::optional<ProcessStats> ReadProcessStats();
+// `proc` is "/proc/self" or "/proc/<pid>"; descriptors are counted only
+// when asked (a directory listing per process).
+std::optional<ProcessStats> ReadProcessStats(
+    const std::string& proc = "/proc/self", bool count_fds = true);
 
 }  // namespace corral::metrics
 

@@ -22,7 +22,14 @@ struct Flag {
   const char* help;
   Setter set;
   Getter get;
+  FlagSet only = FlagSet::kApp;  // kCommand: `corral -- CMD` only
+  bool boolean = false;          // "--name" alone means true
 };
+
+Flag CommandFlag(Flag f) {
+  f.only = FlagSet::kCommand;
+  return f;
+}
 
 Flag DurationFlag(const char* name, const char* env, const char* help,
                   absl::Duration Options::*field) {
@@ -146,15 +153,116 @@ const std::vector<Flag>& Flags() {
              return absl::OkStatus();
            },
            [](const Options& o) { return o.log_level; }},
+      CommandFlag(
+          {"stop-signal", "CORRAL_STOP_SIGNAL",
+           "the signal a worker's process group gets to drain and exit "
+           "(QUIT for servers that want it); SIGKILL follows at the drain "
+           "timeout",
+           [](const std::string& v, Options& o) -> absl::Status {
+             auto sig = ParseSignal(v);
+             if (!sig.ok()) return sig.status();
+             o.stop_signal = *sig;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return absl::StrCat("SIG", sigabbrev_np(o.stop_signal));
+           }}),
+      CommandFlag(
+          {"ready", "CORRAL_READY",
+           "when a worker is ready: notify (READY=1 on $NOTIFY_SOCKET), pipe "
+           "(a line on descriptor $CORRAL_READY_FD) or alive (running for "
+           "--ready-after)",
+           [](const std::string& v, Options& o) -> absl::Status {
+             if (v != "notify" && v != "pipe" && v != "alive") {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--ready must be notify, pipe or alive, got \"", v, "\""));
+             }
+             o.ready = v;
+             return absl::OkStatus();
+           },
+           [](const Options& o) { return o.ready; }}),
+      CommandFlag(DurationFlag("ready-after", "CORRAL_READY_AFTER",
+                               "with --ready=alive: how long a worker must "
+                               "run before it counts as ready",
+                               &Options::ready_after)),
+      CommandFlag({"process-group", "CORRAL_PROCESS_GROUP",
+                   "init shape: forward signals to the child's whole process "
+                   "group, like tini -g",
+                   [](const std::string& v, Options& o) -> absl::Status {
+                     if (v != "true" && v != "false") {
+                       return absl::InvalidArgumentError(absl::StrCat(
+                           "--process-group takes true or false, got \"", v,
+                           "\""));
+                     }
+                     o.process_group = v == "true";
+                     return absl::OkStatus();
+                   },
+                   [](const Options& o) {
+                     return std::string(o.process_group ? "true" : "false");
+                   },
+                   FlagSet::kCommand, true}),
+      CommandFlag({"config-check", "CORRAL_CONFIG_CHECK",
+                   "a shell command run against each new config snapshot "
+                   "($CORRAL_CONFIG_DIR) before any roll; exit 0 = valid, its "
+                   "output goes into the rejection",
+                   [](const std::string& v, Options& o) -> absl::Status {
+                     o.config_check = v;
+                     return absl::OkStatus();
+                   },
+                   [](const Options& o) {
+                     return o.config_check.empty() ? std::string("\"\"")
+                                                   : o.config_check;
+                   }}),
   };
   return flags;
 }
 
-const Flag* FindFlag(std::string_view name) {
+bool InSet(const Flag& f, FlagSet set) {
+  return f.only == FlagSet::kApp || set == FlagSet::kCommand;
+}
+
+const Flag* FindFlag(std::string_view name, FlagSet set) {
   for (const Flag& f : Flags()) {
-    if (name == f.name) return &f;
+    if (name == f.name && InSet(f, set)) return &f;
   }
   return nullptr;
+}
+
+// The top of `corral --help`: both shapes and what each signal does.
+std::string CommandUsage(const std::string& program) {
+  return absl::StrCat(
+      "usage: ", program, " [flags] -- CMD [ARGS...]\n       ", program,
+      " healthcheck [URL]   exit 0 when URL (default "
+      "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
+      "Runs any program, in one of two shapes:\n\n"
+      "Init (no --listen): CMD is the one child; a drop-in for tini.\n"
+      "  Exits with CMD's exit code, or 128+N when signal N ended it; 127 "
+      "when\n"
+      "  CMD is not found, 126 when it cannot be executed. Orphans are "
+      "reaped.\n"
+      "  SIGTERM/SIGINT: readiness fails, --drain-delay passes, then CMD gets\n"
+      "  the signal (--stop-signal when set); --drain-delay=0s is tini's "
+      "behaviour.\n"
+      "  SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM: passed "
+      "on to\n"
+      "  CMD (to its process group with --process-group). SIGHUP is not a "
+      "roll:\n"
+      "  there is one child, and it decides what SIGHUP means.\n\n"
+      "Runtime (--listen=ADDR): one copy of CMD per CPU the pod may use, each\n"
+      "  given the listening socket as fd 3 (LISTEN_FDS=1, LISTEN_PID, "
+      "LISTEN_FDNAMES=http)\n"
+      "  and CORRAL_WORKER, CORRAL_WORKERS, CORRAL_CONFIG_GENERATION, "
+      "NOTIFY_SOCKET,\n"
+      "  CORRAL_READY_FD. SIGTERM/SIGINT drain (readiness fails, "
+      "--drain-delay, then\n"
+      "  --stop-signal to each worker's process group, SIGKILL at "
+      "--drain-timeout).\n"
+      "  SIGHUP or a change in --config-dir rolls the workers one at a time.\n"
+      "  No request metrics in this shape (corral never sees the requests).\n\n"
+      "  --help                   print this and exit\n"
+      "  --version                print the version and exit\n\n"
+      "flags (each also read from the environment variable shown; a flag "
+      "wins):\n");
 }
 
 absl::Status Annotate(const absl::Status& s, const std::string& where) {
@@ -162,6 +270,19 @@ absl::Status Annotate(const absl::Status& s, const std::string& where) {
 }
 
 }  // namespace
+
+absl::StatusOr<int> ParseSignal(const std::string& text) {
+  int n = 0;
+  if (absl::SimpleAtoi(text, &n) && n > 0 && n < NSIG) return n;
+  absl::string_view name = text;
+  absl::ConsumePrefix(&name, "SIG");
+  for (int sig = 1; sig < NSIG; ++sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    if (abbrev != nullptr && name == abbrev) return sig;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text, "\" is not a signal (examples: TERM, QUIT, 3)"));
+}
 
 absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text) {
   size_t colon = text.rfind(':');
@@ -208,14 +329,17 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
 
 absl::StatusOr<ParsedOptions> ParseOptions(
     const std::vector<std::string>& args,
-    const std::map<std::string, std::string>& env, const Options& defaults) {
+    const std::map<std::string, std::string>& env, const Options& defaults,
+    FlagSet set) {
   ParsedOptions parsed;
   parsed.options = defaults;
   for (const Flag& f : Flags()) {
+    if (!InSet(f, set)) continue;
     auto it = env.find(f.env);
     if (it == env.end()) continue;
     absl::Status s = f.set(it->second, parsed.options);
     if (!s.ok()) return Annotate(s, absl::StrCat("environment ", f.env));
+    parsed.given.insert(f.name);
   }
   for (size_t i = 0; i < args.size(); ++i) {
     absl::string_view arg = args[i];
@@ -239,12 +363,14 @@ absl::StatusOr<ParsedOptions> ParseOptions(
       name = name.substr(0, eq);
       has_value = true;
     }
-    const Flag* flag = FindFlag(name);
+    const Flag* flag = FindFlag(name, set);
     if (flag == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, " (see --help)"));
     }
-    if (!has_value) {
+    if (!has_value && flag->boolean) {
+      value = "true";
+    } else if (!has_value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(
             absl::StrCat("flag --", name, " needs a value"));
@@ -253,24 +379,33 @@ absl::StatusOr<ParsedOptions> ParseOptions(
     }
     absl::Status s = flag->set(value, parsed.options);
     if (!s.ok()) return Annotate(s, absl::StrCat("flag --", name));
+    parsed.given.insert(flag->name);
   }
   return parsed;
 }
 
-std::string HelpText(const std::string& program, const Options& defaults) {
-  std::string out = absl::StrCat(
-      "usage: ", program, " [flags]\n       ", program,
-      " healthcheck [URL]   exit 0 when URL (default "
-      "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
-      "Runs a master (this process; PID 1 in a container) and one "
-      "single-threaded\nworker per CPU the pod may use, all serving one "
-      "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the workers one "
-      "at "
-      "a time.\n\n  --help                   print this and exit\n"
-      "  --version                print the program's version and exit\n\n"
-      "flags (each also read from the environment variable shown; "
-      "a flag wins):\n");
+std::string HelpText(const std::string& program, const Options& defaults,
+                     FlagSet set) {
+  std::string out =
+      set == FlagSet::kCommand
+          ? CommandUsage(program)
+          : absl::StrCat(
+                "usage: ", program, " [flags]\n       ", program,
+                " healthcheck [URL]   exit 0 when URL (default "
+                "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
+                "Runs a master (this process; PID 1 in a container) and one "
+                "single-threaded\nworker per CPU the pod may use, all serving "
+                "one "
+                "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the "
+                "workers one "
+                "at "
+                "a time.\n\n  --help                   print this and exit\n"
+                "  --version                print the program's version and "
+                "exit\n\n"
+                "flags (each also read from the environment variable shown; "
+                "a flag wins):\n");
   for (const Flag& f : Flags()) {
+    if (!InSet(f, set)) continue;
     absl::StrAppendFormat(&out, "  --%-22s %s\n  %-24s   default %s, env %s\n",
                           absl::StrCat(f.name, "=..."), f.help, "",
                           f.get(defaults), f.env);

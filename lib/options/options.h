@@ -3,9 +3,11 @@
 #ifndef CORRAL_OPTIONS_OPTIONS_H_
 #define CORRAL_OPTIONS_OPTIONS_H_
 
+#include <csignal>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,7 +35,24 @@ struct Options {
   int crash_loop_limit = 5;
   std::string config_dir;
   std::string log_level = "info";
+
+  // Only for `corral [flags] -- CMD`, whose workers are any command.
+  // How a worker is told to stop (to its process group).
+  int stop_signal = SIGTERM;
+  // When a worker counts as ready: it says READY=1 on NOTIFY_SOCKET
+  // ("notify"), writes a line to $CORRAL_READY_FD ("pipe"), or has been
+  // alive for ready_after ("alive").
+  std::string ready = "alive";
+  absl::Duration ready_after = absl::Seconds(1);
+  // Init shape: forward signals to the child's process group (tini -g).
+  bool process_group = false;
+  // Run against a new config snapshot before any roll; exit 0 = valid.
+  std::string config_check;
 };
+
+// Which flags a program takes: an app built on lib/, or `corral -- CMD`,
+// which takes the command-mode flags too.
+enum class FlagSet { kApp, kCommand };
 
 // What ParseOptions found: the options, or that --help or --version was
 // asked for.
@@ -41,6 +60,8 @@ struct ParsedOptions {
   Options options;
   bool help = false;
   bool version = false;
+  // The flags set by the command line or the environment, by name.
+  std::set<std::string> given;
 };
 
 // Flags win over environment variables, which win over defaults. `env` maps
@@ -48,10 +69,14 @@ struct ParsedOptions {
 absl::StatusOr<ParsedOptions> ParseOptions(
     const std::vector<std::string>& args,
     const std::map<std::string, std::string>& env,
-    const Options& defaults = Options());
+    const Options& defaults = Options(), FlagSet set = FlagSet::kApp);
 
 // The --help text: every flag with its variable, default and meaning.
-std::string HelpText(const std::string& program, const Options& defaults);
+std::string HelpText(const std::string& program, const Options& defaults,
+                     FlagSet set = FlagSet::kApp);
+
+// "TERM", "SIGTERM" or "15" -> 15.
+absl::StatusOr<int> ParseSignal(const std::string& text);
 
 // The --version line: the program and its version, then corral's, e.g.
 // "corral-shop 0.1.0 (corral 0.1.0)".

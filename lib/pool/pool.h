@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 namespace corral::pool {
 
 // Each enum's names are one table, indexed by the enum's value: logs,
@@ -105,6 +107,17 @@ struct WorkerView {
 struct ProbeResult {
   bool ok = false;
   std::string why;
+};
+
+// How the supervisor acts on the world: the real ones fork and exec a
+// worker (this binary again, or any command) and signal it.
+class ProcessControl {
+ public:
+  virtual ~ProcessControl() = default;
+  virtual absl::StatusOr<pid_t> StartWorker(int index, int slot,
+                                            int64_t generation) = 0;
+  // SIGTERM asks a worker to drain, SIGKILL ends it.
+  virtual void Signal(pid_t pid, int signal) = 0;
 };
 
 class PoolView {

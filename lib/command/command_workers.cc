@@ -1,0 +1,322 @@
+#include "command/command_workers.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "command/spawn_command.h"
+#include "config/config.h"
+#include "log/log.h"
+
+namespace corral::command {
+namespace {
+
+namespace asio = boost::asio;
+namespace fs = std::filesystem;
+using Datagram = asio::local::datagram_protocol;
+
+// A datagram socket in the abstract namespace: nothing on the filesystem, so
+// it works on a read-only root. Returns the descriptor, and the address as
+// NOTIFY_SOCKET spells it ("@name").
+absl::StatusOr<std::pair<int, std::string>> NotifySocket(
+    const std::string& name) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("notify socket: ", std::strerror(errno)));
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());
+  socklen_t len =
+      static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    int err = errno;
+    close(fd);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("notify socket @", name, ": ", std::strerror(err)));
+  }
+  return std::make_pair(fd, "@" + name);
+}
+
+// Variables corral sets for its workers; the master's own values of them
+// must not leak through.
+bool IsWorkerVariable(std::string_view kv) {
+  for (std::string_view name :
+       {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
+        "WATCHDOG_USEC=", "WATCHDOG_PID=", "CORRAL_WORKER=", "CORRAL_WORKERS=",
+        "CORRAL_CONFIG_GENERATION=", "CORRAL_CONFIG_DIR=",
+        "CORRAL_READY_FD="}) {
+    if (kv.substr(0, name.size()) == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ParseNotify(std::string_view message) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(message.data(), message.size()), '\n',
+                      absl::SkipEmpty())) {
+    size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) continue;
+    out[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+  }
+  return out;
+}
+
+CommandWorkers::CommandWorkers(asio::io_context& io, CommandSettings settings,
+                               region::SharedRegion& region,
+                               const clock::Clock& clock,
+                               std::function<int(int64_t)> config_fd)
+    : io_(io),
+      settings_(std::move(settings)),
+      region_(region),
+      clock_(clock),
+      config_fd_(std::move(config_fd)) {
+  std::vector<std::string> env;
+  for (std::string& kv : settings_.env) {
+    if (!IsWorkerVariable(kv)) env.push_back(std::move(kv));
+  }
+  settings_.env = std::move(env);
+}
+
+CommandWorkers::~CommandWorkers() {
+  if (!settings_.state_dir.empty()) {
+    std::error_code ec;
+    fs::remove_all(settings_.state_dir, ec);
+  }
+}
+
+absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
+                                                  int64_t generation) {
+  auto notify = NotifySocket(
+      absl::StrCat("corral/", getpid(), "/", slot, "/", ++sockets_made_));
+  if (!notify.ok()) return notify.status();
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    close(notify->first);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("ready pipe: ", std::strerror(errno)));
+  }
+  auto w = std::make_unique<Worker>();
+  w->index = index;
+  w->slot = slot;
+  w->notify = std::make_unique<Datagram::socket>(io_);
+  w->notify->assign(Datagram(), notify->first);
+  w->ready_pipe = std::make_unique<asio::posix::stream_descriptor>(io_);
+  w->ready_pipe->assign(pipe_fds[0]);
+
+  CommandSpec spec;
+  spec.argv = settings_.command;
+  spec.env = settings_.env;
+  spec.env.push_back("LISTEN_FDS=1");
+  spec.env.push_back("LISTEN_FDNAMES=http");
+  spec.env.push_back(absl::StrCat("CORRAL_WORKER=", index));
+  spec.env.push_back(absl::StrCat("CORRAL_WORKERS=", settings_.workers));
+  spec.env.push_back(absl::StrCat("CORRAL_CONFIG_GENERATION=", generation));
+  spec.env.push_back(absl::StrCat("CORRAL_READY_FD=", kReadyPipeFd));
+  spec.env.push_back(absl::StrCat("NOTIFY_SOCKET=", notify->second));
+  spec.env.push_back(absl::StrCat(
+      "WATCHDOG_USEC=", absl::ToInt64Microseconds(settings_.watchdog)));
+  if (!settings_.state_dir.empty()) {
+    absl::StatusOr<std::string> dir = ConfigDir(generation);
+    if (!dir.ok()) {
+      close(pipe_fds[1]);
+      return dir.status();
+    }
+    spec.env.push_back(absl::StrCat("CORRAL_CONFIG_DIR=", *dir));
+  }
+  spec.pid_vars = {"LISTEN_PID", "WATCHDOG_PID"};
+  spec.fds = {{settings_.listen_fd, kListenFd}, {pipe_fds[1], kReadyPipeFd}};
+  spec.die_with_parent = true;
+  absl::StatusOr<pid_t> pid = SpawnCommand(spec);
+  close(pipe_fds[1]);
+  if (!pid.ok()) return pid.status();
+  w->spawned_ns = clock_.Now();
+  workers_[*pid] = std::move(w);
+  ReceiveNotify(*pid);
+  ReadPipe(*pid);
+  return *pid;
+}
+
+void CommandWorkers::Signal(pid_t pid, int signal) {
+  int sig = signal == SIGTERM ? settings_.stop_signal : signal;
+  // The whole group: a shell wrapper or an npm script's child gets it too.
+  if (kill(-pid, sig) != 0) kill(pid, sig);
+}
+
+void CommandWorkers::ReceiveNotify(pid_t pid) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end()) return;
+  Worker& w = *it->second;
+  w.notify->async_receive(
+      asio::buffer(w.datagram),
+      [this, pid](boost::system::error_code ec, size_t n) {
+        if (ec == asio::error::operation_aborted) return;
+        auto it = workers_.find(pid);
+        if (it == workers_.end()) return;
+        if (!ec) {
+          OnNotify(pid, std::string_view(it->second->datagram.data(), n));
+        }
+        ReceiveNotify(pid);
+      });
+}
+
+void CommandWorkers::ReadPipe(pid_t pid) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end()) return;
+  Worker& w = *it->second;
+  w.ready_pipe->async_read_some(
+      asio::buffer(w.pipe_read),
+      [this, pid](boost::system::error_code ec, size_t n) {
+        if (ec) return;  // EOF: the worker closed it, or exited
+        auto it = workers_.find(pid);
+        if (it == workers_.end()) return;
+        Worker& w = *it->second;
+        w.pipe_buffer.append(w.pipe_read.data(), n);
+        if (w.pipe_buffer.find('\n') != std::string::npos) {
+          if (settings_.ready != ReadyWhen::kNotify) {
+            MarkReady(pid, w, "a line on the ready pipe");
+          }
+          w.pipe_buffer.clear();
+        } else if (w.pipe_buffer.size() > 4096) {
+          w.pipe_buffer.clear();
+        }
+        ReadPipe(pid);
+      });
+}
+
+void CommandWorkers::OnNotify(pid_t pid, std::string_view message) {
+  Worker& w = *workers_.at(pid);
+  std::map<std::string, std::string> fields = ParseNotify(message);
+  region::WorkerSlot& slot = region_.slot(w.slot);
+  if (fields.count("WATCHDOG") && fields["WATCHDOG"] == "1") {
+    if (!w.watchdog) {
+      log::Info(
+          "worker keeps a watchdog; it is hung when silent for "
+          "--worker-timeout",
+          {{"worker", w.index}, {"worker_pid", pid}});
+    }
+    w.watchdog = true;
+    slot.heartbeat_ns.store(clock_.Now(), std::memory_order_relaxed);
+  }
+  if (auto s = fields.find("STATUS"); s != fields.end()) {
+    w.status = s->second;
+    log::Debug("worker status", {{"worker", w.index}, {"status", w.status}});
+  }
+  if (fields.count("READY") && fields["READY"] == "1" &&
+      settings_.ready != ReadyWhen::kPipe) {
+    MarkReady(pid, w, "READY=1");
+  }
+  if (fields.count("STOPPING") && fields["STOPPING"] == "1") {
+    log::Info("worker says it is stopping",
+              {{"worker", w.index}, {"worker_pid", pid}});
+  }
+}
+
+void CommandWorkers::MarkReady(pid_t pid, Worker& w, std::string_view how) {
+  if (w.ready) return;
+  w.ready = true;
+  region::WorkerSlot& slot = region_.slot(w.slot);
+  slot.heartbeat_ns.store(clock_.Now(), std::memory_order_relaxed);
+  slot.state.store(static_cast<uint32_t>(region::SlotState::kReady),
+                   std::memory_order_release);
+  log::Debug("worker reported ready",
+             {{"worker", w.index}, {"worker_pid", pid}, {"how", how}});
+}
+
+void CommandWorkers::Tick() {
+  const int64_t now = clock_.Now();
+  for (auto& [pid, w] : workers_) {
+    region::WorkerSlot& slot = region_.slot(w->slot);
+    if (!w->watchdog) slot.heartbeat_ns.store(now, std::memory_order_relaxed);
+    if (settings_.ready == ReadyWhen::kAlive && !w->ready &&
+        now - w->spawned_ns >=
+            absl::ToInt64Nanoseconds(settings_.ready_after)) {
+      MarkReady(pid, *w, "alive for --ready-after");
+    }
+  }
+}
+
+void CommandWorkers::Forget(pid_t pid) { workers_.erase(pid); }
+
+absl::StatusOr<std::string> CommandWorkers::ConfigDir(int64_t generation) {
+  std::string dir = absl::StrCat(settings_.state_dir, "/config-", generation);
+  if (config_dirs_.count(generation)) return dir;
+  int fd = config_fd_ ? config_fd_(generation) : -1;
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("no config snapshot for generation ", generation));
+  }
+  std::string text;
+  char buf[16384];
+  for (off_t off = 0;;) {
+    ssize_t n = pread(fd, buf, sizeof(buf), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  auto snapshot = config::SnapshotFromJson(text);
+  if (!snapshot.ok()) return snapshot.status();
+  // Written aside, then renamed into place: a worker never sees half of it.
+  std::string tmp = dir + ".tmp";
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot write the config snapshot to ", tmp, ": ", ec.message()));
+  }
+  for (const auto& [name, content] : *snapshot) {
+    std::ofstream out(tmp + "/" + name, std::ios::binary);
+    out << content;
+    if (!out) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot write ", tmp, "/", name));
+    }
+  }
+  fs::rename(tmp, dir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot move the config snapshot to ", dir, ": ", ec.message()));
+  }
+  config_dirs_.insert(generation);
+  return dir;
+}
+
+void CommandWorkers::PruneConfigDirs(const std::set<int64_t>& in_use) {
+  for (auto it = config_dirs_.begin(); it != config_dirs_.end();) {
+    if (in_use.count(*it)) {
+      ++it;
+      continue;
+    }
+    std::error_code ec;
+    fs::remove_all(absl::StrCat(settings_.state_dir, "/config-", *it), ec);
+    it = config_dirs_.erase(it);
+  }
+}
+
+nlohmann::json CommandWorkers::StatusJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [pid, w] : workers_) {
+    list.push_back({{"pid", pid},
+                    {"worker", w->index},
+                    {"ready", w->ready},
+                    {"watchdog", w->watchdog},
+                    {"status", w->status}});
+  }
+  return list;
+}
+
+}  // namespace corral::command

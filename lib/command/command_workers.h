@@ -1,0 +1,114 @@
+// The runtime shape of `corral --listen=ADDR -- CMD`: each worker is a copy
+// of CMD, handed the listening socket as fd 3 through the systemd
+// socket-activation protocol. corral cannot see inside such a worker, so it
+// writes the worker's slot itself: ready when the worker says so the way
+// --ready names (READY=1 on its NOTIFY_SOCKET, or a line on its ready pipe),
+// or, with --ready=alive, when it has been alive for --ready-after (or said
+// either first); a heartbeat on every WATCHDOG=1 once the worker sends them,
+// on every tick until then.
+#ifndef CORRAL_COMMAND_COMMAND_WORKERS_H_
+#define CORRAL_COMMAND_COMMAND_WORKERS_H_
+
+#include <sys/types.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "clock/clock.h"
+#include "pool/pool.h"
+#include "region/shared_region.h"
+
+namespace corral::command {
+
+// The descriptors a command worker gets.
+inline constexpr int kListenFd = 3;     // SD_LISTEN_FDS_START
+inline constexpr int kReadyPipeFd = 4;  // named by CORRAL_READY_FD
+
+enum class ReadyWhen { kNotify, kPipe, kAlive };
+
+struct CommandSettings {
+  std::vector<std::string> command;
+  std::vector<std::string> env;  // the environment every worker starts with
+  int listen_fd = -1;
+  int workers = 1;
+  int stop_signal = SIGTERM;
+  ReadyWhen ready = ReadyWhen::kAlive;
+  absl::Duration ready_after = absl::Seconds(1);
+  // WATCHDOG_USEC: a worker that sent WATCHDOG=1 and then stays silent this
+  // long is hung (the supervisor's --worker-timeout).
+  absl::Duration watchdog = absl::Seconds(30);
+  // Where config snapshots are written for workers to read; empty when no
+  // --config-dir is used.
+  std::string state_dir;
+};
+
+// One notify message, split into its assignments ("READY=1\nSTATUS=x").
+std::map<std::string, std::string> ParseNotify(std::string_view message);
+
+class CommandWorkers : public pool::ProcessControl {
+ public:
+  // `config_fd` gives the sealed snapshot of a config generation (-1 when
+  // there is none).
+  CommandWorkers(boost::asio::io_context& io, CommandSettings settings,
+                 region::SharedRegion& region, const clock::Clock& clock,
+                 std::function<int(int64_t generation)> config_fd);
+  ~CommandWorkers() override;
+
+  absl::StatusOr<pid_t> StartWorker(int index, int slot,
+                                    int64_t generation) override;
+  // SIGTERM becomes --stop-signal; both go to the worker's process group.
+  void Signal(pid_t pid, int signal) override;
+
+  // Heartbeats for workers without a watchdog, and --ready-after.
+  void Tick();
+  // The worker exited: close its sockets.
+  void Forget(pid_t pid);
+  // Removes the snapshot directories of generations no worker uses.
+  void PruneConfigDirs(const std::set<int64_t>& in_use);
+  // Per worker: pid, the last STATUS= text, whether it has a watchdog.
+  nlohmann::json StatusJson() const;
+
+ private:
+  struct Worker {
+    int index = 0;
+    int slot = 0;
+    int64_t spawned_ns = 0;
+    bool ready = false;
+    bool watchdog = false;
+    std::string status;
+    std::string pipe_buffer;
+    std::unique_ptr<boost::asio::local::datagram_protocol::socket> notify;
+    std::unique_ptr<boost::asio::posix::stream_descriptor> ready_pipe;
+    std::array<char, 4096> datagram{};
+    std::array<char, 256> pipe_read{};
+  };
+
+  absl::StatusOr<std::string> ConfigDir(int64_t generation);
+  void ReceiveNotify(pid_t pid);
+  void ReadPipe(pid_t pid);
+  void OnNotify(pid_t pid, std::string_view message);
+  void MarkReady(pid_t pid, Worker& w, std::string_view how);
+
+  boost::asio::io_context& io_;
+  CommandSettings settings_;
+  region::SharedRegion& region_;
+  const clock::Clock& clock_;
+  std::function<int(int64_t)> config_fd_;
+  std::map<pid_t, std::unique_ptr<Worker>> workers_;
+  std::set<int64_t> config_dirs_;
+  uint64_t sockets_made_ = 0;
+};
+
+}  // namespace corral::command
+
+#endif  // CORRAL_COMMAND_COMMAND_WORKERS_H_

@@ -1,0 +1,29 @@
+// The init shape of `corral -- CMD` (no --listen): one child, as tini runs
+// it. Signals are passed on, SIGTERM/SIGINT go through the drain delay first,
+// orphans are reaped, and corral exits with the child's code.
+#ifndef CORRAL_INIT_INIT_H_
+#define CORRAL_INIT_INIT_H_
+
+#include <string>
+#include <vector>
+
+#include "options/options.h"
+
+namespace corral::init {
+
+// The exit code a shell would give for a waitpid status: the code, or
+// 128+N when signal N ended the process.
+int ExitCodeOf(int wait_status);
+
+// Whether the init shape passes `sig` on to the child. SIGTERM and SIGINT
+// are not in this set: they start the drain, which ends in a signal too.
+bool IsForwarded(int sig);
+
+// Runs `command` until it exits; returns the code to exit with. When
+// --admin was given, probes answer there while the child runs.
+int RunInit(const ParsedOptions& parsed,
+            const std::vector<std::string>& command);
+
+}  // namespace corral::init
+
+#endif  // CORRAL_INIT_INIT_H_
