@@ -34,7 +34,7 @@ asan: setup
 bench: setup
 	bench/run.sh
 
-# The container image, with docker or podman (whichever is present).
+# The container image, with docker or podman (whichever works; scripts/engine.sh).
 image:
 	scripts/image.sh
 
