@@ -7,9 +7,16 @@ cd "$(dirname "$0")/.."
 tag=${IMAGE:-localhost/corral-shop:0.1.0}
 source scripts/engine.sh
 engine_setup
+# The OCI labels: version from CMakeLists.txt, the commit, the build time.
+version=$(sed -n 's/^project(corral VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+build_args=(--build-arg "VERSION=${version:-unknown}"
+  --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
+  --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  --build-arg "SOURCE=$(git remote get-url origin 2>/dev/null || true)")
 if [ "$ENGINE" = podman ]; then
   scripts/base-image.sh
-  podman build --format docker -t "$tag" .
+  # docker format: OCI image configs have no HEALTHCHECK.
+  podman build --format docker "${build_args[@]}" -t "$tag" .
 else
-  docker build -t "$tag" .
+  docker build "${build_args[@]}" -t "$tag" .
 fi
