@@ -88,6 +88,7 @@ check(hookPods[0]?.spec.containers[0].args[1] === `http://${adminService?.metada
 // 3. The case's own expectations.
 const hpa = byKind("HorizontalPodAutoscaler");
 const monitors = byKind("ServiceMonitor");
+const rules = byKind("PrometheusRule");
 const scaled = byKind("ScaledObject");
 const annotations = deployment.spec.template.metadata.annotations || {};
 const hpaMetric = (type) => hpa[0]?.spec.metrics.find((m) => m.type === type);
@@ -102,7 +103,7 @@ const expect = {
     check(deployment.metadata.name === "rel-corral-shop" && podLabels["app.kubernetes.io/name"] === "corral-shop", "default names");
     check(!container.command && !container.args, "the image's entrypoint by default");
     check(!pod.imagePullSecrets && !pod.priorityClassName && !container.envFrom, "no pull secrets, priority class or envFrom by default");
-    check(scaled.length === 0, "no ScaledObject by default");
+    check(rules.length === 0 && scaled.length === 0, "no rules or ScaledObject by default");
     check(!("CORRAL_LOG_LEVEL" in env) && !("CORRAL_MAX_BODY" in env), "corral's own defaults for unset flags");
     check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want 2 (CPU limit 2)`);
     check(pod.terminationGracePeriodSeconds === 30, `grace ${pod.terminationGracePeriodSeconds}, want 5+20+5`);
@@ -149,6 +150,17 @@ const expect = {
     check(matches(sel, adminService?.metadata.labels) && !matches(sel, appService?.metadata.labels),
       "the ServiceMonitor selects the admin Service and not the app's");
     check(!("prometheus.io/scrape" in annotations), "no prometheus.io annotations when switched off");
+  },
+  "rules-crd"() {
+    check(rules.length === 1, "a PrometheusRule when enabled and the CRD exists");
+    const alerts = (rules[0]?.spec.groups || []).flatMap((g) => g.rules.map((r) => r.alert));
+    for (const a of ["CorralWorkersCrashing", "CorralRollFailed", "CorralConfigReloadFailed", "CorralHighErrorRatio",
+      "CorralHighLatencyP99", "CorralDrainStuck", "CorralWorkersMissing"]) {
+      check(alerts.includes(a), `alert ${a}`);
+    }
+  },
+  "rules-no-crd"() {
+    check(rules.length === 0, "no PrometheusRule without the CRD");
   },
   "all-options"() {
     check(deployment.metadata.name === "store" && adminService?.metadata.name === "store-admin", "fullnameOverride");
