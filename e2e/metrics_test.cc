@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "harness.h"
+#include "prometheus_server.h"
 
 namespace corral::e2e {
 namespace {
@@ -215,55 +216,18 @@ TEST(MetricsTest, RealPrometheusSeesEveryRequest) {
   constexpr int kRequests = 321;
   ASSERT_EQ(SendProductGets(*p, kRequests), kRequests);
 
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("corral-prom-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir + "/data");
-  std::ofstream(dir + "/prom.yml")
-      << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-         "scrape_configs:\n  - job_name: corral\n    static_configs:\n"
-         "      - targets: ['127.0.0.1:"
-      << p->admin_port() << "']\n";
-  uint16_t prom_port = FreePort();
-  pid_t prom = fork();
-  if (prom == 0) {
-    std::string log = dir + "/prometheus.log";
-    freopen(log.c_str(), "w", stdout);
-    freopen(log.c_str(), "a", stderr);
-    execlp(
-        "prometheus", "prometheus",
-        ("--config.file=" + dir + "/prom.yml").c_str(),
-        ("--web.listen-address=127.0.0.1:" + std::to_string(prom_port)).c_str(),
-        ("--storage.tsdb.path=" + dir + "/data").c_str(), nullptr);
-    _exit(127);
-  }
+  PrometheusServer prometheus(p->admin_port());
   double seen = -1;
   bool found = PollUntil(
       [&]() {
-        httplib::Client c("127.0.0.1", prom_port);
-        c.set_connection_timeout(1, 0);
-        auto res = c.Get(
-            "/api/v1/"
-            "query?query=sum(http_server_request_duration_seconds_count)");
-        if (!res || res->status != 200) return false;
-        auto j = nlohmann::json::parse(res->body, nullptr, false);
-        if (j.is_discarded() || j["data"]["result"].empty()) return false;
-        seen = std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+        auto result =
+            prometheus.Query("sum(http_server_request_duration_seconds_count)");
+        if (!result || result->empty()) return false;
+        seen = std::stod((*result)[0]["value"][1].get<std::string>());
         return seen == kRequests;
       },
       60s);
-  kill(prom, SIGTERM);
-  int status;
-  waitpid(prom, &status, 0);
-  std::string prom_log;
-  {
-    std::ifstream in(dir + "/prometheus.log");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    prom_log = ss.str();
-  }
-  std::filesystem::remove_all(dir);
-  EXPECT_TRUE(found) << "Prometheus saw " << seen << "\n"
-                     << prom_log.substr(0, 3000);
+  EXPECT_TRUE(found) << "Prometheus saw " << seen << "\n" << prometheus.Log();
 }
 
 }  // namespace

@@ -90,6 +90,7 @@ const hpa = byKind("HorizontalPodAutoscaler");
 const monitors = byKind("ServiceMonitor");
 const rules = byKind("PrometheusRule");
 const scaled = byKind("ScaledObject");
+const dashboards = byKind("ConfigMap").filter((c) => c.metadata.labels?.grafana_dashboard);
 const annotations = deployment.spec.template.metadata.annotations || {};
 const hpaMetric = (type) => hpa[0]?.spec.metrics.find((m) => m.type === type);
 const expect = {
@@ -103,7 +104,7 @@ const expect = {
     check(deployment.metadata.name === "rel-corral-shop" && podLabels["app.kubernetes.io/name"] === "corral-shop", "default names");
     check(!container.command && !container.args, "the image's entrypoint by default");
     check(!pod.imagePullSecrets && !pod.priorityClassName && !container.envFrom, "no pull secrets, priority class or envFrom by default");
-    check(rules.length === 0 && scaled.length === 0, "no rules or ScaledObject by default");
+    check(rules.length === 0 && dashboards.length === 0 && scaled.length === 0, "no rules, dashboard or ScaledObject by default");
     check(!("CORRAL_LOG_LEVEL" in env) && !("CORRAL_MAX_BODY" in env), "corral's own defaults for unset flags");
     check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want 2 (CPU limit 2)`);
     check(pod.terminationGracePeriodSeconds === 30, `grace ${pod.terminationGracePeriodSeconds}, want 5+20+5`);
@@ -161,6 +162,31 @@ const expect = {
   },
   "rules-no-crd"() {
     check(rules.length === 0, "no PrometheusRule without the CRD");
+  },
+  dashboard() {
+    check(dashboards.length === 1 && dashboards[0].metadata.labels.grafana_dashboard === "1", "a ConfigMap with grafana_dashboard: \"1\"");
+    check(dashboards[0]?.metadata.annotations?.grafana_folder === "corral", "dashboard annotations passed through");
+    let d = {};
+    try { d = JSON.parse(Object.values(dashboards[0]?.data || {})[0]); } catch (e) { check(false, `dashboard JSON: ${e.message}`); }
+    const vars = new Set((d.templating?.list || []).map((v) => v.name));
+    check(d.panels?.length >= 10, `panels: ${d.panels?.length}`);
+    for (const p of d.panels || []) {
+      check(p.targets?.length > 0 && p.targets.every((t) => t.expr), `panel "${p.title}" has queries`);
+      check(p.datasource?.uid === "${datasource}", `panel "${p.title}" uses the datasource variable`);
+      for (const t of p.targets || []) {
+        for (const [, v] of t.expr.matchAll(/\$\{?(\w+)/g)) {
+          check(v.startsWith("__") || vars.has(v), `panel "${p.title}": unknown variable ${v}`);
+        }
+        check(!/\b(method|status_code|route)=/.test(t.expr) && !t.expr.includes("http_server_requests_total"),
+          `panel "${p.title}" uses the OpenTelemetry label names`);
+      }
+    }
+    const exprs = (d.panels || []).flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
+    for (const m of ["http_server_request_duration_seconds_count", "http_server_request_duration_seconds_bucket",
+      "http_server_active_requests", "corral_worker_active_requests", "corral_worker_connections", "corral_workers",
+      "corral_rollouts_total", "corral_config_generation"]) {
+      check(exprs.includes(m), `the dashboard shows ${m}`);
+    }
   },
   "all-options"() {
     check(deployment.metadata.name === "store" && adminService?.metadata.name === "store-admin", "fullnameOverride");

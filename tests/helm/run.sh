@@ -58,6 +58,8 @@ run monitoring-no-crd render_and_check monitoring-no-crd --set metrics.serviceMo
 run rules-crd render_and_check rules-crd --set metrics.prometheusRule.enabled=true \
   --api-versions monitoring.coreos.com/v1/PrometheusRule
 run rules-no-crd render_and_check rules-no-crd --set metrics.prometheusRule.enabled=true
+run dashboard render_and_check dashboard --set metrics.grafanaDashboard.enabled=true \
+  --set metrics.grafanaDashboard.annotations.grafana_folder=corral
 run all-options render_and_check all-options -f tests/helm/values/all-options.yaml
 run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
 run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
