@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan bench image chart-test image-test format clean
+.PHONY: setup build run test unit e2e asan bench image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -40,6 +40,9 @@ image:
 
 chart-test:
 	bash tests/helm/run.sh
+
+alerts-test:
+	bash tests/alerts/run.sh
 
 image-test:
 	bash tests/image/run.sh
