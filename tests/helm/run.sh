@@ -53,7 +53,7 @@ run in-flight-and-cpu render_and_check in-flight-and-cpu --set autoscaling.enabl
 run keda render_and_check keda --set autoscaling.keda.enabled=true \
   --api-versions keda.sh/v1alpha1/ScaledObject
 run monitoring-crd render_and_check monitoring-crd --set metrics.serviceMonitor.enabled=true \
-  --set metrics.podAnnotations=false --api-versions monitoring.coreos.com/v1/ServiceMonitor
+  --set metrics.scrapeAnnotations=false --api-versions monitoring.coreos.com/v1/ServiceMonitor
 run monitoring-no-crd render_and_check monitoring-no-crd --set metrics.serviceMonitor.enabled=true
 run rules-crd render_and_check rules-crd --set metrics.prometheusRule.enabled=true \
   --api-versions monitoring.coreos.com/v1/PrometheusRule
