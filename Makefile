@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan bench image chart-test image-test format clean
+.PHONY: setup build run test unit e2e asan bench image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -34,12 +34,15 @@ asan: setup
 bench: setup
 	bench/run.sh
 
-# The container image, with docker or podman (whichever is present).
+# The container image, with docker or podman (whichever works; scripts/engine.sh).
 image:
 	scripts/image.sh
 
 chart-test:
 	bash tests/helm/run.sh
+
+alerts-test:
+	bash tests/alerts/run.sh
 
 image-test:
 	bash tests/image/run.sh

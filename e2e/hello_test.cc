@@ -18,7 +18,7 @@ TEST(HelloTest, TheReadmeAppServesWithProbesAndMetrics) {
   EXPECT_EQ(nlohmann::json::parse(named.body)["hello"], "corral");
   EXPECT_EQ(HttpGet(p->port(), "/nope").status, 404);
   std::string metrics = HttpGet(p->admin_port(), "/metrics").body;
-  EXPECT_NE(metrics.find("route=\"/hello/{name}\""), std::string::npos)
+  EXPECT_NE(metrics.find("http_route=\"/hello/{name}\""), std::string::npos)
       << metrics;
   p->Signal(SIGTERM);
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();

@@ -136,29 +136,21 @@ std::vector<MetricFamily> Collector::Collect() const {
     out.push_back(std::move(per_worker));
   }
 
-  auto total = Family("http_server_requests_total",
-                      "HTTP requests answered, by method, status code and "
-                      "route template.",
-                      MetricType::Counter);
+  // OpenTelemetry's HTTP semantic conventions as exported to Prometheus. No
+  // separate request counter: it would repeat the histogram's _count.
   auto duration = Family("http_server_request_duration_seconds",
                          "Time from a request's first byte to its response, "
                          "by method, status code and route template.",
                          MetricType::Histogram);
   for (const auto& [labels, t] : series) {
-    std::vector<ClientMetric::Label> l = {
-        {"method", labels.method},
-        {"route", labels.route},
-        {"status_code", std::to_string(labels.status)}};
-    total.metric.push_back(
-        Value(MetricType::Counter, static_cast<double>(t.count), l));
     duration.metric.push_back(
         Histogram(region::kDurationBounds, t.buckets,
-                  static_cast<double>(t.duration_sum_ns) / 1e9, l));
+                  static_cast<double>(t.duration_sum_ns) / 1e9,
+                  {{"http_request_method", labels.method},
+                   {"http_response_status_code", std::to_string(labels.status)},
+                   {"http_route", labels.route}}));
   }
-  if (request_metrics_) {
-    out.push_back(std::move(total));
-    out.push_back(std::move(duration));
-  }
+  if (request_metrics_) out.push_back(std::move(duration));
 
   // Each worker process's CPU and memory.
   auto cpu = Family("corral_worker_cpu_seconds_total",

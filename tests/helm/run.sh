@@ -32,20 +32,56 @@ render_and_check() {  # case, then helm template flags
     node tests/helm/check.mjs "$name" "$out/$name.yaml"
 }
 
+rejects() {  # what the error must say, then helm template flags
+  local want=$1
+  shift
+  if "$helm" template rel "$chart" "$@" >"$out/rejected.log" 2>&1; then
+    echo "rendered, but should have failed with: $want"
+    return 1
+  fi
+  grep -q -- "$want" "$out/rejected.log" || { cat "$out/rejected.log"; return 1; }
+}
+
 run lint "$helm" lint --strict "$chart"
 run defaults render_and_check defaults
 run autoscaling render_and_check autoscaling --set autoscaling.enabled=true
+run in-flight render_and_check in-flight --set autoscaling.enabled=true \
+  --set autoscaling.targetInFlightRequests=8 --set autoscaling.targetCPUUtilizationPercentage=null \
+  --set autoscaling.behavior.scaleDown.stabilizationWindowSeconds=600
+run in-flight-and-cpu render_and_check in-flight-and-cpu --set autoscaling.enabled=true \
+  --set autoscaling.targetInFlightRequests=12.5 --set autoscaling.targetCPUUtilizationPercentage=80
+run keda render_and_check keda --set autoscaling.keda.enabled=true \
+  --api-versions keda.sh/v1alpha1/ScaledObject
 run monitoring-crd render_and_check monitoring-crd --set metrics.serviceMonitor.enabled=true \
-  --api-versions monitoring.coreos.com/v1/ServiceMonitor
+  --set metrics.scrapeAnnotations=false --api-versions monitoring.coreos.com/v1/ServiceMonitor
 run monitoring-no-crd render_and_check monitoring-no-crd --set metrics.serviceMonitor.enabled=true
+run rules-crd render_and_check rules-crd --set metrics.prometheusRule.enabled=true \
+  --api-versions monitoring.coreos.com/v1/PrometheusRule
+run rules-no-crd render_and_check rules-no-crd --set metrics.prometheusRule.enabled=true
+run dashboard render_and_check dashboard --set metrics.grafanaDashboard.enabled=true \
+  --set metrics.grafanaDashboard.annotations.grafana_folder=corral
+run all-options render_and_check all-options -f tests/helm/values/all-options.yaml
+run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
 run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
 run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
 run cpu-none render_and_check cpu-none --set resources.limits.cpu=null
 run long-drain render_and_check long-drain --set drainDelaySeconds=10 --set drainTimeoutSeconds=50
 run checksum-opt-in render_and_check checksum-opt-in --set restartPodsOnConfigChange=true
-# The schema rejects nonsense before anything renders.
-run schema-rejects-negative-delay bash -c "! '$helm' template rel '$chart' --set drainDelaySeconds=-1"
-run schema-rejects-bad-cpu bash -c "! '$helm' template rel '$chart' --set resources.limits.cpu=lots"
+# The schema (and the templates' own checks) reject nonsense before anything
+# renders.
+run schema-rejects-negative-delay rejects "drainDelaySeconds: Must be greater than or equal to 0" --set drainDelaySeconds=-1
+run schema-rejects-bad-cpu rejects "resources.limits.cpu: Does not match pattern" --set resources.limits.cpu=lots
+run schema-rejects-unknown-key rejects "Additional property replicaCont is not allowed" --set replicaCont=3
+run schema-rejects-unknown-nested-key rejects "Additional property enabeld is not allowed" --set metrics.serviceMonitor.enabeld=true
+run schema-rejects-unknown-corral-flag rejects "Additional property drainDelay is not allowed" --set corral.drainDelay=5s
+run schema-rejects-bad-duration rejects "corral.keepaliveTimeout: Does not match pattern" --set corral.keepaliveTimeout=soon
+run schema-rejects-bad-log-level rejects "corral.logLevel: corral.logLevel must be one of" --set corral.logLevel=loud
+run schema-rejects-bad-workers rejects "workers: Must validate one and only one schema" --set workers=many
+run schema-rejects-zero-in-flight rejects "autoscaling.targetInFlightRequests" --set autoscaling.targetInFlightRequests=0
+run schema-rejects-bad-pull-policy rejects "image.pullPolicy: image.pullPolicy must be one of" --set image.pullPolicy=Sometimes
+run rejects-autoscaling-without-metric rejects "needs targetCPUUtilizationPercentage, targetInFlightRequests or both" --set autoscaling.enabled=true \
+  --set autoscaling.targetCPUUtilizationPercentage=null
+run rejects-keda-without-crd rejects "needs KEDA's CRDs" --set autoscaling.keda.enabled=true
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -4,14 +4,15 @@
 # served, the healthcheck subcommand works, and `podman stop` drains to exit 0.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v podman >/dev/null && ! command -v docker >/dev/null; then
-  echo "image test skipped: neither podman nor docker is installed"
-  echo "0 passed, 0 failed"
-  exit 0
+# The engine is chosen once, after set-up, by whether it works; the build
+# (scripts/image.sh) inherits the choice through ENGINE.
+source scripts/engine.sh
+if ! engine_setup; then
+  echo "0 passed, 1 failed (no container engine works)"
+  exit 1
 fi
-export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/tests/image/containers.conf}
-engine=podman
-command -v podman >/dev/null || engine=docker
+engine=$ENGINE
+echo "engine: $engine"
 image=localhost/corral-shop:test
 name=corral-image-test-$$
 passed=0
@@ -54,7 +55,7 @@ for attempt in 1 2 3; do
     --security-opt no-new-privileges \
     -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
     -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$image" >/dev/null && break
-  echo "podman run failed (attempt $attempt); trying other ports"
+  echo "$engine run failed (attempt $attempt); trying other ports"
 done
 
 check "readiness turns 200" poll "http://127.0.0.1:$admin/readyz" 200
@@ -65,11 +66,40 @@ check "the master is PID 1 with 2 workers" bash -c \
    [ \$('$engine' logs '$name' | grep -c '\"msg\":\"worker started serving\"') -eq 2 ]"
 check "the healthcheck subcommand passes inside the image" \
   "$engine" exec "$name" /usr/local/bin/corral-shop healthcheck
-check "runs as uid 10001" bash -c "'$engine' exec '$name' cat /proc/1/status | grep -q '^Uid:.*10001'"
+# The image has no cat: read the container's PID 1 from the host.
+check "runs as uid 10001" bash -c \
+  "grep -q '^Uid:[[:space:]]*10001' /proc/\$('$engine' inspect -f '{{.State.Pid}}' '$name')/status"
+check "there is no shell in the image" bash -c "! '$engine' exec '$name' /bin/sh -c true 2>/dev/null"
 "$engine" stop -t 30 "$name" >/dev/null
 code=$("$engine" inspect -f '{{.State.ExitCode}}' "$name")
-check "podman stop drains and the container exits 0 (got $code)" test "$code" = 0
+check "$engine stop drains and the container exits 0 (got $code)" test "$code" = 0
 check "the log shows the drain" bash -c \
   "'$engine' logs '$name' | grep -q 'worker drained, exiting'"
+
+# What the image holds: the binary and the libraries it links, nothing to
+# install or run anything else with. The engine adds /dev, /proc, /sys, /run
+# and /etc/{hosts,hostname,resolv.conf,passwd,group,mtab} to every container.
+files=$("$engine" export "$name" | tar -t | sed 's#^\./##')
+unexpected_files() {
+  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
+}
+check "only the binary, the loader and shared libraries are in the image" \
+  bash -c "[ -z \"\$1\" ]" _ "$(unexpected_files)"
+check "no shell, apt, dpkg, .deb files or apt lists" \
+  bash -c "! grep -E '(^|/)(sh|bash|dash|apt|apt-get|dpkg)$|\.deb$|var/lib/apt|var/cache/apt' <<<\"\$1\"" _ "$files"
+check "the binary and the dynamic loader are there" \
+  bash -c "grep -qx usr/local/bin/corral-shop <<<\"\$1\" && grep -q 'ld-linux' <<<\"\$1\"" _ "$files"
+label() {
+  "$engine" image inspect -f "{{index .Config.Labels \"org.opencontainers.image.$1\"}}" "$image"
+}
+check "OCI labels: title, version, revision, created" bash -c \
+  '[ "$1" = corral-shop ] && [ -n "$2" ] && [ -n "$3" ] && [ -n "$4" ]' _ \
+  "$(label title)" "$(label version)" "$(label revision)" "$(label created)"
+check "the HEALTHCHECK runs the healthcheck subcommand" bash -c \
+  'grep -q "corral-shop\",\"healthcheck" <<<"$1"' _ \
+  "$("$engine" image inspect -f '{{json .Config.Healthcheck}}' "$image")"
+unexpected=$(unexpected_files)
+[ -z "$unexpected" ] || echo "unexpected files: $unexpected" | head -20
+"$engine" image ls "$image"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
