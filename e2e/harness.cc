@@ -110,9 +110,17 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
          "echo 0 > /proc/sys/user/max_inotify_instances && exec \"$@\"", "sh"});
   }
   argv.push_back(options.binary.empty() ? CORRAL_SHOP_BIN : options.binary);
-  argv.push_back("--listen=127.0.0.1:" + std::to_string(p->port_));
-  argv.push_back("--admin=127.0.0.1:" + std::to_string(p->admin_port_));
+  if (options.listen) {
+    argv.push_back("--listen=127.0.0.1:" + std::to_string(p->port_));
+  }
+  if (options.admin) {
+    argv.push_back("--admin=127.0.0.1:" + std::to_string(p->admin_port_));
+  }
   for (const std::string& a : options.args) argv.push_back(a);
+  if (!options.command.empty()) {
+    argv.push_back("--");
+    for (const std::string& a : options.command) argv.push_back(a);
+  }
 
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {

@@ -45,6 +45,11 @@ struct ProcessOptions {
   bool inotify_unavailable = false;
   // The binary to run; corral-shop unless set.
   std::string binary;
+  // Without --listen (corral's init shape) or without --admin.
+  bool listen = true;
+  bool admin = true;
+  // For corral: the command, passed after "--".
+  std::vector<std::string> command;
 };
 
 class CorralProcess {

@@ -347,7 +347,9 @@ absl::Status Master::Bootstrap() {
   admin_ = std::make_unique<admin::AdminServer>(io_, std::move(*admin_acceptor),
                                                 *supervisor_);
   admin_->SetStatusExtra([this]() {
-    return nlohmann::json{{"config", configs_.StatusJson()}};
+    nlohmann::json j = {{"config", configs_.StatusJson()}};
+    if (command_workers_) j["command"] = command_workers_->StatusJson();
+    return j;
   });
   admin_->Add("/metrics", [this](const http::Request&, http::Respond respond) {
     http::Response r = http::Response::Text(200, collector_->Scrape());

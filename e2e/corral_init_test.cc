@@ -1,0 +1,213 @@
+// `corral -- CMD` without --listen: a drop-in for tini, checked the way tini's
+// own tests check it, with corral as PID 1 of its own PID namespace.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness.h"
+
+namespace corral::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A scratch directory per test, removed afterwards.
+class InitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("corral-init-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<CorralProcess> Init(std::vector<std::string> command,
+                                      std::vector<std::string> args = {},
+                                      bool pid_namespace = true) {
+    return CorralProcess::Start({.args = std::move(args),
+                                 .pid_namespace = pid_namespace,
+                                 .binary = CORRAL_BIN,
+                                 .listen = false,
+                                 .admin = false,
+                                 .command = std::move(command)});
+  }
+  // A shell script that records the signals it gets in `marks`.
+  std::vector<std::string> Recorder(const std::string& extra = "") {
+    return {"/bin/sh", "-c",
+            "for s in USR1 USR2 WINCH HUP QUIT; do trap \"echo $s >> " +
+                marks() + "\" $s; done; trap 'echo TERM >> " + marks() +
+                "; exit 0' TERM; " + extra + " echo started >> " + marks() +
+                "; while :; do sleep 0.02; done"};
+  }
+  std::string marks() const { return dir_ + "/marks"; }
+  bool Marked(const std::string& what) const {
+    std::istringstream in(ReadFile(marks()));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line == what) return true;
+    }
+    return false;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(InitTest, ExitCodesPassThrough) {
+  for (int code = 0; code <= 255; ++code) {
+    auto p = Init({"/bin/sh", "-c", "exit " + std::to_string(code)}, {},
+                  /*pid_namespace=*/false);
+    EXPECT_EQ(p->WaitExit(10s), code) << p->Logs();
+  }
+}
+
+TEST_F(InitTest, ASignalThatEndsTheChildIs128PlusItsNumber) {
+  for (int sig : {SIGTERM, SIGINT, SIGUSR1, SIGKILL}) {
+    auto p = Init(
+        {"/bin/sh", "-c", "kill -" + std::string(sigabbrev_np(sig)) + " $$"});
+    EXPECT_EQ(p->WaitExit(10s), 128 + sig) << sigabbrev_np(sig) << p->Logs();
+  }
+}
+
+TEST_F(InitTest, MissingAndNonExecutableCommandsAre127And126) {
+  auto missing = Init({dir_ + "/no-such-program", "arg"});
+  EXPECT_EQ(missing->WaitExit(10s), 127);
+  EXPECT_NE(missing->Logs().find(dir_ + "/no-such-program: command not found"),
+            std::string::npos)
+      << missing->Logs();
+
+  std::string plain = dir_ + "/not-executable";
+  std::ofstream(plain) << "#!/bin/sh\nexit 0\n";
+  chmod(plain.c_str(), 0644);
+  auto denied = Init({plain});
+  EXPECT_EQ(denied->WaitExit(10s), 126);
+  EXPECT_NE(denied->Logs().find(plain + ": cannot execute"), std::string::npos)
+      << denied->Logs();
+}
+
+TEST_F(InitTest, SignalsArePassedOnAndTermEndsTheChild) {
+  auto p = Init(Recorder(), {"--drain-delay=0s"});
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  for (int sig : {SIGUSR1, SIGUSR2, SIGWINCH, SIGHUP, SIGQUIT}) {
+    p->Signal(sig);
+    EXPECT_TRUE(PollUntil([&]() { return Marked(sigabbrev_np(sig)); }, 10s))
+        << sigabbrev_np(sig) << " was not passed on";
+  }
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  EXPECT_TRUE(Marked("TERM"));
+}
+
+TEST_F(InitTest, ProcessGroupFlagReachesTheGrandchildren) {
+  // The child starts a grandchild in its own process group that records
+  // USR1 separately.
+  std::string grandchild = "/bin/sh -c 'trap \"echo GC >> " + marks() +
+                           "\" USR1; echo gc-started >> " + marks() +
+                           "; while :; do sleep 0.02; done' & ";
+  for (bool group : {false, true}) {
+    fs::remove(marks());
+    std::vector<std::string> args = {"--drain-delay=0s"};
+    if (group) args.push_back("--process-group");
+    auto p = Init(Recorder(grandchild), args);
+    ASSERT_TRUE(PollUntil(
+        [&]() { return Marked("started") && Marked("gc-started"); }, 10s));
+    p->Signal(SIGUSR1);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("USR1"); }, 10s));
+    if (group) {
+      EXPECT_TRUE(PollUntil([&]() { return Marked("GC"); }, 10s));
+    } else {
+      // The child has run its trap; the grandchild's would have run by now
+      // had it been signalled: both loop on the same 20 ms sleep.
+      p->Signal(SIGUSR2);
+      ASSERT_TRUE(PollUntil([&]() { return Marked("USR2"); }, 10s));
+      EXPECT_FALSE(Marked("GC"));
+    }
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  }
+}
+
+TEST_F(InitTest, DrainDelayFailsReadinessBeforeTheChildIsTold) {
+  uint16_t admin = FreePort();
+  auto p = Init(Recorder(), {"--drain-delay=2s",
+                             "--admin=127.0.0.1:" + std::to_string(admin)});
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  auto ready = [&]() { return HttpGet(admin, "/readyz").status; };
+  ASSERT_TRUE(PollUntil([&]() { return ready() == 200; }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(PollUntil([&]() { return ready() == 503; }, 10s));
+  EXPECT_FALSE(Marked("TERM")) << "the child is told only after the delay";
+  EXPECT_EQ(p->WaitExit(20s), 0) << p->Logs();
+  EXPECT_TRUE(Marked("TERM"));
+}
+
+TEST_F(InitTest, OrphansAreReapedAndNothingOutlivesCorral) {
+  // The child leaves an orphan that exits soon and one that never would.
+  std::string pid_file = dir_ + "/sleeper";
+  auto p = Init({"/bin/sh", "-c",
+                 "(sleep 0.3 &); (sleep 1000 & echo $! > " + pid_file +
+                     "); sleep 1; exit 5"},
+                {}, /*pid_namespace=*/false);
+  EXPECT_EQ(p->WaitExit(20s), 5) << p->Logs();
+  int sleeper = 0;
+  std::istringstream(ReadFile(pid_file)) >> sleeper;
+  ASSERT_GT(sleeper, 0);
+  EXPECT_NE(kill(sleeper, 0), 0) << "the orphan outlived corral";
+  // Reaped, not just killed: a zombie would still answer kill(0).
+}
+
+TEST_F(InitTest, NoZombiesPileUpUnderPid1) {
+  auto p = Init({"/bin/sh", "-c",
+                 "for i in 1 2 3 4 5; do (sleep 0.05 &); done; "
+                 "while :; do sleep 0.05; done"});
+  ASSERT_TRUE(PollUntil([&]() { return p->master_pid() > 0; }, 10s));
+  // The orphans were reparented to corral (PID 1 here) and reaped by it:
+  // only the child stays, and none of corral's children is a zombie.
+  EXPECT_TRUE(PollUntil(
+      [&]() {
+        auto kids = p->ChildPids();
+        if (kids.size() != 1) return false;
+        std::string stat =
+            ReadFile("/proc/" + std::to_string(kids[0]) + "/stat");
+        return stat.find(") Z ") == std::string::npos;
+      },
+      10s));
+  p->Signal(SIGKILL);
+}
+
+TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
+  auto p =
+      Init({"/bin/sh", "-c",
+            "grep -E '^Sig(Blk|Ign):' /proc/self/status; ls /proc/self/fd"},
+           {}, /*pid_namespace=*/false);
+  ASSERT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  std::string out = p->Logs();
+  EXPECT_NE(out.find("SigBlk:\t0000000000000000"), std::string::npos) << out;
+  EXPECT_NE(out.find("SigIgn:\t0000000000000000"), std::string::npos) << out;
+  // ls's own view: 0, 1, 2 and the directory it reads, nothing of corral's.
+  std::istringstream lines(out);
+  std::string line;
+  std::vector<int> fds;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && std::all_of(line.begin(), line.end(), ::isdigit)) {
+      fds.push_back(std::stoi(line));
+    }
+  }
+  EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3})) << out;
+}
+
+}  // namespace
+}  // namespace corral::e2e
