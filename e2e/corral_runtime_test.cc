@@ -32,6 +32,14 @@ nlohmann::json Status(const CorralProcess& p) {
   return nlohmann::json::parse(HttpGet(p.admin_port(), "/status").body);
 }
 
+// Replaces a file the way an editor or `kubectl cp` does: never half
+// written when the watcher reads it.
+void WriteAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = fs::path(path).parent_path() / ".tmp-write";
+  std::ofstream(tmp) << text;
+  fs::rename(tmp, path);
+}
+
 std::string Metrics(const CorralProcess& p) {
   return HttpGet(p.admin_port(), "/metrics").body;
 }
@@ -132,21 +140,60 @@ TEST(CorralRuntimeTest, ConfigSnapshotDirectoryPerGeneration) {
   EXPECT_EQ(text, "first");
   EXPECT_EQ(env["CORRAL_CONFIG_GENERATION"], "1");
 
-  std::ofstream(dir + "/banner") << "second";
+  WriteAtomically(dir + "/banner", "second");
+  nlohmann::json env2;  // from a worker of the new generation
   ASSERT_TRUE(PollUntil(
       [&]() {
-        auto e = nlohmann::json::parse(HttpGet(p->port(), "/env").body)["env"];
-        return e["CORRAL_CONFIG_GENERATION"] == "2";
+        env2 = nlohmann::json::parse(HttpGet(p->port(), "/env").body)["env"];
+        return env2["CORRAL_CONFIG_GENERATION"] == "2";
       },
       30s))
       << p->Logs();
-  auto env2 = nlohmann::json::parse(HttpGet(p->port(), "/env").body)["env"];
   std::ifstream second(env2["CORRAL_CONFIG_DIR"].get<std::string>() +
                        "/banner");
   second >> text;
   EXPECT_EQ(text, "second");
   // The first generation's directory goes once no worker runs it.
   EXPECT_TRUE(PollUntil([&]() { return !fs::exists(snapshot); }, 30s));
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+  fs::remove_all(dir);
+}
+
+TEST(CorralRuntimeTest, ConfigCheckRejectsBeforeAnyRoll) {
+  std::string dir = fs::temp_directory_path() /
+                    ("corral-cmd-check-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir + "/banner") << "fine 1";
+  auto p =
+      Runtime({"--workers=1", "--ready=notify", "--config-dir=" + dir,
+               "--config-check=grep -q fine \"$CORRAL_CONFIG_DIR/banner\" || "
+               "{ echo 'the banner must say fine'; exit 3; }"});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+
+  WriteAtomically(dir + "/banner", "bad");
+  ASSERT_TRUE(p->WaitForLog(
+      "config change rejected; workers keep the last good config", 1, 30s))
+      << p->Logs();
+  auto status = Status(*p);
+  EXPECT_EQ(status["config"]["rejected_total"], 1);
+  std::string error = status["config"]["last_rejection"]["error"];
+  EXPECT_NE(error.find("exited with code 3"), std::string::npos) << error;
+  EXPECT_NE(error.find("the banner must say fine"), std::string::npos) << error;
+  EXPECT_TRUE(p->LogsWithMsg("rolling workers one at a time").empty());
+
+  WriteAtomically(dir + "/banner", "fine 2");
+  ASSERT_TRUE(PollUntil(
+      [&]() {
+        auto s = Status(*p);
+        return s["state"] == "serving" && s["last_roll"].is_object() &&
+               s["last_roll"]["generation"] == 2;
+      },
+      30s))
+      << p->Logs();
+  auto e = nlohmann::json::parse(HttpGet(p->port(), "/env").body)["env"];
+  EXPECT_EQ(e["CORRAL_CONFIG_GENERATION"], "2");
   p->Signal(SIGTERM);
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
   fs::remove_all(dir);

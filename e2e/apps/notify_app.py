@@ -64,6 +64,9 @@ def main():
                                     bind_and_activate=False)
     server.socket.close()
     server.socket = socket.socket(fileno=3)
+    # Several processes wait on this socket: whoever loses the race for a
+    # connection must not block in accept().
+    server.socket.setblocking(False)
     signal.signal(signal.SIGTERM,
                   lambda *_: threading.Thread(target=server.shutdown).start())
     never = os.environ.get("APP_NEVER_READY_IF")

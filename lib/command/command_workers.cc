@@ -3,15 +3,16 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "command/snapshot_dir.h"
 #include "command/spawn_command.h"
 #include "config/config.h"
 #include "log/log.h"
@@ -155,6 +156,11 @@ void CommandWorkers::Signal(pid_t pid, int signal) {
   if (kill(-pid, sig) != 0) kill(pid, sig);
 }
 
+bool CommandWorkers::StoppedCleanly(int status) const {
+  if (WIFSIGNALED(status)) return WTERMSIG(status) == settings_.stop_signal;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 void CommandWorkers::ReceiveNotify(pid_t pid) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return;
@@ -253,44 +259,9 @@ void CommandWorkers::Forget(pid_t pid) { workers_.erase(pid); }
 absl::StatusOr<std::string> CommandWorkers::ConfigDir(int64_t generation) {
   std::string dir = absl::StrCat(settings_.state_dir, "/config-", generation);
   if (config_dirs_.count(generation)) return dir;
-  int fd = config_fd_ ? config_fd_(generation) : -1;
-  if (fd < 0) {
-    return absl::InternalError(
-        absl::StrCat("no config snapshot for generation ", generation));
-  }
-  std::string text;
-  char buf[16384];
-  for (off_t off = 0;;) {
-    ssize_t n = pread(fd, buf, sizeof(buf), off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  auto snapshot = config::SnapshotFromJson(text);
+  auto snapshot = ReadSealedSnapshot(config_fd_ ? config_fd_(generation) : -1);
   if (!snapshot.ok()) return snapshot.status();
-  // Written aside, then renamed into place: a worker never sees half of it.
-  std::string tmp = dir + ".tmp";
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot write the config snapshot to ", tmp, ": ", ec.message()));
-  }
-  for (const auto& [name, content] : *snapshot) {
-    std::ofstream out(tmp + "/" + name, std::ios::binary);
-    out << content;
-    if (!out) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot write ", tmp, "/", name));
-    }
-  }
-  fs::rename(tmp, dir, ec);
-  if (ec) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot move the config snapshot to ", dir, ": ", ec.message()));
-  }
+  if (absl::Status s = WriteSnapshotDir(*snapshot, dir); !s.ok()) return s;
   config_dirs_.insert(generation);
   return dir;
 }

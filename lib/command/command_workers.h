@@ -68,6 +68,7 @@ class CommandWorkers : public pool::ProcessControl {
                                     int64_t generation) override;
   // SIGTERM becomes --stop-signal; both go to the worker's process group.
   void Signal(pid_t pid, int signal) override;
+  bool StoppedCleanly(int status) const override;
 
   // Heartbeats for workers without a watchdog, and --ready-after.
   void Tick();

@@ -43,6 +43,29 @@ ConfigGenerations::Outcome ConfigGenerations::Reject(std::string error) {
   return out;
 }
 
+ConfigGenerations::Outcome ConfigGenerations::Preview(
+    const absl::StatusOr<config::Snapshot>& snapshot) const {
+  Outcome out;
+  out.generation = generation_;
+  out.hash = hash_;
+  if (!snapshot.ok()) {
+    out.kind = Outcome::Kind::kRejected;
+    out.error = snapshot.status().ToString();
+    return out;
+  }
+  auto parsed = config::Config::Parse(spec_, *snapshot);
+  if (!parsed.ok()) {
+    out.kind = Outcome::Kind::kRejected;
+    out.error = std::string(parsed.status().message());
+  } else if (generation_ > 0 && parsed->hash == hash_) {
+    out.kind = Outcome::Kind::kUnchanged;
+  } else {
+    out.kind = Outcome::Kind::kAccepted;
+    out.hash = parsed->hash;
+  }
+  return out;
+}
+
 ConfigGenerations::Outcome ConfigGenerations::Offer(
     const absl::StatusOr<config::Snapshot>& snapshot,
     const std::string& source) {

@@ -39,6 +39,13 @@ class ConfigGenerations {
   Outcome Offer(const absl::StatusOr<config::Snapshot>& snapshot,
                 const std::string& source);
 
+  // What Offer would do with `snapshot`, without doing it: kAccepted means
+  // it is valid and new. Lets a slower check (--config-check) run first.
+  Outcome Preview(const absl::StatusOr<config::Snapshot>& snapshot) const;
+  // Rejects a change for a reason found outside (--config-check), counted
+  // and shown like every other rejection.
+  Outcome Reject(std::string error);
+
   // A read-only descriptor holding generation `g`'s snapshot as JSON, for a
   // worker to inherit; -1 if unknown.
   int FdFor(int64_t generation) const;
@@ -53,8 +60,6 @@ class ConfigGenerations {
   nlohmann::json StatusJson() const;
 
  private:
-  Outcome Reject(std::string error);
-
   const config::ConfigSpec& spec_;
   const clock::Clock& clock_;
   int64_t generation_ = 0;

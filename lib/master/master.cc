@@ -7,8 +7,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -19,6 +21,7 @@
 #include "admin/admin_server.h"
 #include "clock/clock.h"
 #include "command/command_workers.h"
+#include "command/config_check.h"
 #include "config/config_dir.h"
 #include "config/config_watcher.h"
 #include "cpu/cpu_count.h"
@@ -164,6 +167,8 @@ class Master {
   void OnSignal(int sig);
   void OnChildExit();
   void OnConfigChange(std::string_view trigger);
+  void ApplyConfig(const ConfigGenerations::Outcome& out,
+                   std::string_view trigger);
   void OnTick();
   void StopIfFinished();
   int Exit();
@@ -183,6 +188,7 @@ class Master {
   std::unique_ptr<metrics::Collector> collector_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<config::ConfigWatcher> watcher_;
+  std::unique_ptr<command::ConfigCheck> config_check_;
   asio::signal_set signals_;
   asio::steady_timer ticker_;
 };
@@ -228,6 +234,8 @@ void Master::OnChildExit() {
   for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
     if (supervisor_->OnChildExit(c.pid, c.status)) {
       if (command_workers_) command_workers_->Forget(c.pid);
+    } else if (config_check_ && config_check_->OnChildExit(c.pid, c.status)) {
+      continue;
     } else {
       log::Info("reaped orphaned process",
                 {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
@@ -235,10 +243,30 @@ void Master::OnChildExit() {
   }
 }
 
-// A config change: validate, then roll; a bad one changes nothing.
+// A config change: validate (and run --config-check on it), then roll; a bad
+// one changes nothing.
 void Master::OnConfigChange(std::string_view trigger) {
-  ConfigGenerations::Outcome out = configs_.Offer(
-      config::ReadSnapshot(options_.config_dir), options_.config_dir);
+  absl::StatusOr<config::Snapshot> snapshot =
+      config::ReadSnapshot(options_.config_dir);
+  if (config_check_ && configs_.Preview(snapshot).kind ==
+                           ConfigGenerations::Outcome::Kind::kAccepted) {
+    log::Info("config changed; running --config-check before any roll",
+              {{"trigger", trigger}});
+    config_check_->Start(
+        *snapshot,
+        [this, snapshot, trigger = std::string(trigger)](absl::Status verdict) {
+          ApplyConfig(verdict.ok()
+                          ? configs_.Offer(snapshot, options_.config_dir)
+                          : configs_.Reject(std::string(verdict.message())),
+                      trigger);
+        });
+    return;
+  }
+  ApplyConfig(configs_.Offer(snapshot, options_.config_dir), trigger);
+}
+
+void Master::ApplyConfig(const ConfigGenerations::Outcome& out,
+                         std::string_view trigger) {
   collector_->SetConfig(configs_.generation(), configs_.hash(),
                         configs_.rejected());
   switch (out.kind) {
@@ -398,8 +426,14 @@ absl::Status Master::MakeWorkers(int workers) {
   s.watchdog = options_.worker_timeout;
   if (!options_.config_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    s.state_dir = absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp",
-                               "/corral-", getpid());
+    std::string pattern =
+        absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/corral-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot make a directory for config snapshots (", pattern,
+          "; set TMPDIR to a writable place): ", std::strerror(errno)));
+    }
+    s.state_dir = pattern;
   }
   std::string how =
       options_.ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
@@ -414,6 +448,11 @@ absl::Status Master::MakeWorkers(int workers) {
              {"ready", absl::StrCat("a worker is ready ", how)},
              {"stop_signal", sigabbrev_np(options_.stop_signal)},
              {"config_snapshots", s.state_dir}});
+  if (!options_.config_check.empty() && !s.state_dir.empty()) {
+    config_check_ = std::make_unique<command::ConfigCheck>(
+        io_, options_.config_check, s.state_dir + "/check",
+        options_.worker_start_timeout);
+  }
   auto workers_control = std::make_unique<command::CommandWorkers>(
       io_, std::move(s), *region_, clock_,
       [this](int64_t g) { return configs_.FdFor(g); });

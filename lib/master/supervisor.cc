@@ -248,7 +248,7 @@ bool Supervisor::OnChildExit(pid_t pid, int status) {
                            {"phase", pool::Name(w.phase)},
                            {"generation", w.generation}};
   if (ShuttingDown()) {
-    if (!pid1::ExitedCleanly(status) || w.killed) exit_code_ = 1;
+    if (!control_.StoppedCleanly(status) || w.killed) exit_code_ = 1;
     log::Info("worker exited", fields);
   } else if (w.phase == WorkerPhase::kDraining && !w.killed) {
     log::Info("worker retired", fields);

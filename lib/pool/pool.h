@@ -6,6 +6,7 @@
 #define CORRAL_POOL_POOL_H_
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <array>
 #include <cstddef>
@@ -118,6 +119,12 @@ class ProcessControl {
                                             int64_t generation) = 0;
   // SIGTERM asks a worker to drain, SIGKILL ends it.
   virtual void Signal(pid_t pid, int signal) = 0;
+  // Whether a worker asked to drain ended the way it should (waitpid's
+  // status): exit code 0, or, for a program that keeps the default
+  // disposition, the stop signal itself.
+  virtual bool StoppedCleanly(int status) const {
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
 };
 
 class PoolView {
