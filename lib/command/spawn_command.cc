@@ -24,6 +24,15 @@ void WriteAll(int fd, const char* s, size_t n) {
   }
 }
 
+// The kernel's struct sigaction (x86-64, aarch64): glibc's refuses signals
+// 32 and 33.
+struct KernelSigaction {
+  __sighandler_t handler;
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
+
 // Writes `pid` after the "NAME=" that `buf` already holds.
 void FormatPid(char* buf, size_t size, pid_t pid) {
   size_t at = std::strlen(buf);
@@ -65,9 +74,14 @@ void FormatPid(char* buf, size_t size, pid_t pid) {
     FormatPid(*slot, pid_slot_size, getpid());
   }
   // Default dispositions and an empty mask: what the program would get from
-  // a shell. Handlers do not survive exec, but ignored signals would.
+  // a shell. Handlers do not survive exec, but ignored signals would. The
+  // raw call reaches the two real-time signals glibc keeps for itself (32
+  // and 33), which a parent may have left ignored too.
   for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    KernelSigaction dfl{};
+    dfl.handler = SIG_DFL;
+    syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(dfl.mask));
   }
   sigset_t none;
   sigemptyset(&none);
