@@ -3,10 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "log/repeat_limiter.h"
 
 namespace corral::log {
 namespace {
@@ -38,6 +41,33 @@ const char* LevelName(Level level) {
   return "info";
 }
 
+// One line per text per window is plenty while a condition persists
+// (descriptors exhausted: accept fails ten times a second).
+constexpr absl::Duration kRepeatWindow = absl::Seconds(5);
+
+// Warnings and errors with the same text, about the same worker, are
+// rate-limited; the line let through says how many were held back. Events
+// about different workers (two crashing at once) are keyed apart so neither
+// is hidden. Returns the count held back, or nullopt to hold this one back.
+std::optional<int64_t> AdmitRepeat(std::string_view message,
+                                   const nlohmann::json& fields) {
+  static std::mutex mu;
+  static RepeatLimiter limiter(kRepeatWindow, [] { return absl::Now(); });
+  std::string key(message);
+  if (fields.is_object()) {
+    for (const char* id : {"worker", "slot"}) {
+      auto it = fields.find(id);
+      if (it == fields.end()) continue;
+      key.push_back('\n');
+      key += it->dump();
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  RepeatLimiter::Decision d = limiter.Admit(key);
+  if (!d.emit) return std::nullopt;
+  return d.suppressed;
+}
+
 }  // namespace
 
 void Init(std::string_view role, int worker, int slot) {
@@ -65,6 +95,12 @@ void Write(Level level, std::string_view message,
            const nlohmann::json& fields) {
   const State& s = GetState();
   if (level < s.level) return;
+  int64_t suppressed = 0;
+  if (level >= Level::kWarn) {
+    std::optional<int64_t> admitted = AdmitRepeat(message, fields);
+    if (!admitted) return;
+    suppressed = *admitted;
+  }
   nlohmann::json line = nlohmann::json::object();
   line["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                   absl::UTCTimeZone());
@@ -78,6 +114,7 @@ void Write(Level level, std::string_view message,
   if (fields.is_object()) {
     for (const auto& [key, value] : fields.items()) line[key] = value;
   }
+  if (suppressed > 0) line["suppressed"] = suppressed;
   std::string text =
       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
