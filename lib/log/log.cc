@@ -91,6 +91,29 @@ bool ParseLevel(std::string_view text, Level* level) {
   return false;
 }
 
+std::string FormatLine(absl::Time time, Level level, std::string_view message,
+                       const LineContext& context, const nlohmann::json& fields,
+                       int64_t suppressed) {
+  // ordered_json keeps insertion order; a field named like a prefix key
+  // replaces its value in place.
+  nlohmann::ordered_json line = nlohmann::ordered_json::object();
+  line["time"] =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+  line["level"] = LevelName(level);
+  line["msg"] = std::string(message);
+  line["pid"] = context.pid;
+  line["role"] = context.role;
+  if (context.worker >= 0) line["worker"] = context.worker;
+  if (context.slot >= 0) line["slot"] = context.slot;
+  if (context.generation >= 0) line["generation"] = context.generation;
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) line[key] = value;
+  }
+  if (suppressed > 0) line["suppressed"] = suppressed;
+  return line.dump(-1, ' ', false,
+                   nlohmann::ordered_json::error_handler_t::replace);
+}
+
 void Write(Level level, std::string_view message,
            const nlohmann::json& fields) {
   const State& s = GetState();
@@ -101,22 +124,13 @@ void Write(Level level, std::string_view message,
     if (!admitted) return;
     suppressed = *admitted;
   }
-  nlohmann::json line = nlohmann::json::object();
-  line["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                  absl::UTCTimeZone());
-  line["level"] = LevelName(level);
-  line["pid"] = static_cast<int>(getpid());
-  line["role"] = s.role;
-  if (s.worker >= 0) line["worker"] = s.worker;
-  if (s.slot >= 0) line["slot"] = s.slot;
-  if (s.generation >= 0) line["generation"] = s.generation;
-  line["msg"] = std::string(message);
-  if (fields.is_object()) {
-    for (const auto& [key, value] : fields.items()) line[key] = value;
-  }
-  if (suppressed > 0) line["suppressed"] = suppressed;
+  LineContext context{.pid = static_cast<int>(getpid()),
+                      .role = s.role,
+                      .worker = s.worker,
+                      .slot = s.slot,
+                      .generation = s.generation};
   std::string text =
-      line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      FormatLine(absl::Now(), level, message, context, fields, suppressed);
   text.push_back('\n');
   // One write keeps the line whole; retry only on EINTR and short writes.
   const char* p = text.data();
