@@ -77,6 +77,22 @@ TEST(OptionsTest, Help) {
   }
 }
 
+TEST(OptionsTest, VersionIsAskedForAndNamesProgramAppAndCorral) {
+  auto p = ParseOptions({"--version"}, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->version);
+  EXPECT_FALSE(p->help);
+  EXPECT_FALSE(ParseOptions({}, {})->version);
+  // Other flags may come along; they are still checked.
+  EXPECT_TRUE(ParseOptions({"--workers=2", "--version"}, {})->version);
+  EXPECT_FALSE(ParseOptions({"--version", "--workers=zero"}, {}).ok());
+
+  EXPECT_EQ(VersionText("corral-shop", "1.2.3"),
+            std::string("corral-shop 1.2.3 (corral ") + CORRAL_VERSION + ")\n");
+  EXPECT_NE(HelpText("corral-shop", Options()).find("--version"),
+            std::string::npos);
+}
+
 TEST(OptionsTest, Ipv6Endpoint) {
   auto e = ParseEndpoint("[::1]:8080");
   ASSERT_TRUE(e.ok());

@@ -45,6 +45,10 @@ int Main(int argc, char** argv, const App& app) {
     std::fputs(HelpText(program, app.defaults).c_str(), stdout);
     return 0;
   }
+  if (parsed->version) {
+    std::fputs(VersionText(program, app.version).c_str(), stdout);
+    return 0;
+  }
   log::Level level = log::Level::kInfo;
   log::ParseLevel(parsed->options.log_level, &level);
   log::SetLevel(level);

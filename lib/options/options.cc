@@ -223,6 +223,10 @@ absl::StatusOr<ParsedOptions> ParseOptions(
       parsed.help = true;
       continue;
     }
+    if (arg == "--version") {
+      parsed.version = true;
+      continue;
+    }
     if (!absl::ConsumePrefix(&arg, "--")) {
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument \"", args[i], "\" (see --help)"));
@@ -262,7 +266,9 @@ std::string HelpText(const std::string& program, const Options& defaults) {
       "single-threaded\nworker per CPU the pod may use, all serving one "
       "listening socket.\nSIGTERM/SIGINT drain, SIGHUP rolls the workers one "
       "at "
-      "a time.\n\nflags (each also read from the environment variable shown; "
+      "a time.\n\n  --help                   print this and exit\n"
+      "  --version                print the program's version and exit\n\n"
+      "flags (each also read from the environment variable shown; "
       "a flag wins):\n");
   for (const Flag& f : Flags()) {
     absl::StrAppendFormat(&out, "  --%-22s %s\n  %-24s   default %s, env %s\n",
@@ -270,6 +276,12 @@ std::string HelpText(const std::string& program, const Options& defaults) {
                           f.get(defaults), f.env);
   }
   return out;
+}
+
+std::string VersionText(const std::string& program,
+                        const std::string& version) {
+  return absl::StrCat(program, " ", version, " (corral ", CORRAL_VERSION,
+                      ")\n");
 }
 
 std::map<std::string, std::string> CurrentEnvironment() {

@@ -35,10 +35,12 @@ struct Options {
   std::string log_level = "info";
 };
 
-// What ParseOptions found: the options, or that --help was asked for.
+// What ParseOptions found: the options, or that --help or --version was
+// asked for.
 struct ParsedOptions {
   Options options;
   bool help = false;
+  bool version = false;
 };
 
 // Flags win over environment variables, which win over defaults. `env` maps
@@ -50,6 +52,10 @@ absl::StatusOr<ParsedOptions> ParseOptions(
 
 // The --help text: every flag with its variable, default and meaning.
 std::string HelpText(const std::string& program, const Options& defaults);
+
+// The --version line: the program and its version, then corral's, e.g.
+// "corral-shop 0.1.0 (corral 0.1.0)".
+std::string VersionText(const std::string& program, const std::string& version);
 
 absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text);
 std::string FormatEndpoint(const Endpoint& endpoint);
