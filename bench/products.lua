@@ -3,3 +3,4 @@ math.randomseed(42)
 request = function()
   return wrk.format("GET", "/products/" .. math.random(1, 500))
 end
+done = require("bench.report").done
