@@ -30,7 +30,8 @@ load_split() {
 }
 
 # Merges wrk reports (bench/report.lua) into one line:
-#   rps p50_ms p99_ms max_ms socket_errors non_2xx requests
+#   rps p50_ms p99_ms max_ms socket_errors non_2xx requests c/r/w/t
+# where the last is the socket errors by kind: connect/read/write/timeout.
 # Percentiles of the union come from each process's percentile grid,
 # weighted by its request count.
 merge_wrk_reports() {
@@ -38,7 +39,7 @@ merge_wrk_reports() {
     FNR == 1 { f++ }
     $1 == "requests" { n[f] = $2; total += $2 }
     $1 == "duration_us" && $2 > dur { dur = $2 }
-    $1 == "errors" { errors += $2 + $3 + $4 + $5 }
+    $1 == "errors" { ec += $2; er += $3; ew += $4; et += $5 }
     $1 == "status" { non2xx += $2 }
     $1 == "p" { k = ++points[f]; pct[f, k] = $2; us[f, k] = $3; cand[$3] = 1 }
     # The share of all requests answered within x microseconds.
@@ -57,18 +58,21 @@ merge_wrk_reports() {
       return best < 0 ? 0 : best
     }
     END {
-      printf "%.0f %.2f %.2f %.2f %d %d %d\n", (dur > 0 ? total / (dur / 1e6) : 0),
+      printf "%.0f %.2f %.2f %.2f %d %d %d %d/%d/%d/%d\n",
+        (dur > 0 ? total / (dur / 1e6) : 0),
         quantile(0.5) / 1000, quantile(0.99) / 1000, quantile(1) / 1000,
-        errors, non2xx, total
+        ec + er + ew + et, non2xx, total, ec, er, ew, et
     }' "$@"
 }
 
 # Runs wrk with `conns` connections against `port` with a Lua script (its
 # done hook writes the report) and prints the merged line (see above).
+# wrk's own output goes to $WORK/wrk.log under `label`.
 run_wrk() {
-  local conns=$1 port=$2 script=$3 reports=() loaders=() i=0 host n
+  local conns=$1 port=$2 script=$3 label=$4 reports=() loaders=() i=0 host n
   while read -r host n; do
     i=$((i + 1))
+    echo "== $label: wrk -c$n to $host ($script)" >>"$WORK/wrk.log"
     WRK_REPORT="$WORK/wrk-$i.report" wrk -t2 -c"$n" -d"${DURATION}s" \
       --timeout 10s --latency -s "$script" "http://$host:$port" \
       >>"$WORK/wrk.log" 2>&1 &

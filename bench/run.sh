@@ -94,9 +94,9 @@ wait_http "http://127.0.0.1:$NGINX_PORT/products/1"
 # request from the server's own counters), then the per-connection client.
 # Prints: rps p50 p99 max errors non2xx user_us sys_us min med max worst cerr
 measure() {
-  local conns=$1 port=$2 server_pid=$3 before after wrk conn cpu
+  local conns=$1 port=$2 server_pid=$3 name=$4 before after wrk conn cpu
   before=$(cpu_ticks "$server_pid")
-  wrk=$(run_wrk "$conns" "$port" bench/products.lua)
+  wrk=$(run_wrk "$conns" "$port" bench/products.lua "$name c=$conns")
   after=$(cpu_ticks "$server_pid")
   cpu=$(cpu_per_request "$before" "$after" "$(echo "$wrk" | cut -d' ' -f7)")
   conn=$(run_conn_stats "$conns" "$port")
@@ -105,8 +105,8 @@ measure() {
 
 rows=()
 for c in $CONNECTIONS; do
-  n=$(measure "$c" "$NGINX_PORT" "$NGINX_PID")
-  k=$(measure "$c" "$CORRAL_PORT" "$CORRAL_PID")
+  n=$(measure "$c" "$NGINX_PORT" "$NGINX_PID" nginx)
+  k=$(measure "$c" "$CORRAL_PORT" "$CORRAL_PID" corral-shop)
   rows+=("$c $k $n")
   echo "bench: c=$c corral: $k" >&2
   echo "bench: c=$c nginx:  $n" >&2
@@ -115,6 +115,7 @@ stop_corral
 
 # Rolls under load: SIGHUP again as soon as each roll finished, while wrk
 # runs. Sets ROLLED: rolls aborted rps p50 p99 max errors non2xx user_us sys_us
+# errors_by_kind
 rolls_under_load() {
   local conns=$1 script=$2 before after wrk roller
   start_corral 2 --log-level=info
@@ -133,13 +134,14 @@ rolls_under_load() {
   ) &
   roller=$!
   before=$(cpu_ticks "$CORRAL_PID")
-  wrk=$(run_wrk "$conns" "$CORRAL_PORT" "$script")
+  wrk=$(run_wrk "$conns" "$CORRAL_PORT" "$script" "corral-shop rolls c=$conns")
   after=$(cpu_ticks "$CORRAL_PID")
   wait "$roller"
   ROLLED="$(grep -c '"msg":"roll finished"' "$CORRAL_LOG" || true)"
   ROLLED+=" $(grep -c '"msg":"roll aborted' "$CORRAL_LOG" || true)"
   ROLLED+=" $(echo "$wrk" | cut -d' ' -f1-6)"
   ROLLED+=" $(cpu_per_request "$before" "$after" "$(echo "$wrk" | cut -d' ' -f7)")"
+  ROLLED+=" $(echo "$wrk" | cut -d' ' -f8)"
   stop_corral
 }
 roll_rows=()
@@ -155,14 +157,15 @@ echo "bench: rolls: ${roll_rows[*]}" >&2
 # every client by then.
 DRAIN_AT=2
 start_corral 2 --log-level=info --drain-delay="$(((DURATION - DRAIN_AT) * 1000 + 500))ms"
-run_wrk "$STORE_CONNECTIONS" "$CORRAL_PORT" bench/mix.lua >"$WORK/drain.wrk" &
+run_wrk "$STORE_CONNECTIONS" "$CORRAL_PORT" bench/mix.lua \
+  "corral-shop drain c=$STORE_CONNECTIONS" >"$WORK/drain.wrk" &
 drain_load=$!
 sleep "$DRAIN_AT"
 kill -TERM "$CORRAL_PID"
 wait "$drain_load"
 drain_exit=0
 wait "$CORRAL_PID" || drain_exit=$?
-read -r d_rps d_p50 d_p99 d_max d_err d_non _ <"$WORK/drain.wrk"
+read -r d_rps d_p50 d_p99 d_max d_err d_non _ d_kinds <"$WORK/drain.wrk"
 d_drained=$(grep -c '"msg":"worker drained, exiting"' "$CORRAL_LOG" || true)
 
 # The cost of a scrape with 64 live workers, each with request series.
@@ -237,11 +240,11 @@ stop_corral
   echo
   echo "SIGHUP again as soon as each roll finished, for the whole ${DURATION}s run. corral-shop only."
   echo
-  echo "| connections | load | rolls finished | rolls aborted | rps | p50 ms | p99 ms | max ms | socket errors | non-2xx | user us/req | system us/req | met |"
+  echo "| connections | load | rolls finished | rolls aborted | rps | p50 ms | p99 ms | max ms | socket errors (connect/read/write/timeout) | non-2xx | user us/req | system us/req | met |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for row in "${roll_rows[@]}"; do
-    read -r c load rolls aborted rps p50 p99 max err non u s <<<"$row"
-    echo "| $c | $load | $rolls | $aborted | $rps | $p50 | $p99 | $max | $err | $non | $u | $s | $(met "$err$non$aborted" 000 'a == b') |"
+    read -r c load rolls aborted rps p50 p99 max err non u s kinds <<<"$row"
+    echo "| $c | $load | $rolls | $aborted | $rps | $p50 | $p99 | $max | $err ($kinds) | $non | $u | $s | $(met "$err$non$aborted" 000 'a == b') |"
   done
   echo
   echo "## SIGTERM drain under load (target: 0 socket errors, 0 non-2xx)"
@@ -249,9 +252,9 @@ stop_corral
   echo "$STORE_CONNECTIONS connections, 3 GETs : 1 checkout for ${DURATION}s; SIGTERM ${DRAIN_AT}s in, --drain-delay"
   echo "ending 0.5 s after the load stops."
   echo
-  echo "| rps | p50 ms | p99 ms | max ms | socket errors | non-2xx | workers drained | exit code | met |"
+  echo "| rps | p50 ms | p99 ms | max ms | socket errors (connect/read/write/timeout) | non-2xx | workers drained | exit code | met |"
   echo "|---|---|---|---|---|---|---|---|---|"
-  echo "| $d_rps | $d_p50 | $d_p99 | $d_max | $d_err | $d_non | $d_drained | $drain_exit | $(met "$d_err$d_non$drain_exit" 000 'a == b') |"
+  echo "| $d_rps | $d_p50 | $d_p99 | $d_max | $d_err ($d_kinds) | $d_non | $d_drained | $drain_exit | $(met "$d_err$d_non$drain_exit" 000 'a == b') |"
   echo
   echo "## Scrape of /metrics with $SCRAPE_WORKERS live workers"
   echo
@@ -260,7 +263,10 @@ stop_corral
   echo "| mean ms | p50 ms | p99 ms |"
   echo "|---|---|---|"
   echo "| $scrape_mean | $scrape_p50 | $scrape_p99 |"
+  echo
+  echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
+cp "$WORK/wrk.log" "$RESULTS/wrk.log"
 
 # The chart: throughput and p99 by connection count, side by side.
 for row in "${rows[@]}"; do
