@@ -21,6 +21,7 @@ MAX_P99_RATIO=1.5
 RESULTS=bench/results
 WORK=$(mktemp -d /tmp/corral-bench.XXXXXX)
 pids=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -191,6 +192,8 @@ stop_corral
   echo "GET /products/{random id}; above $SPLIT_ABOVE connections two wrk processes, one to 127.0.0.1 and"
   echo "one to 127.0.0.2; corral-shop --workers=2; nginx 2 workers returning the same JSON)."
   echo "Client and servers share the machine's cores: read the ratios, not the absolute numbers."
+  echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Anything above ~2 on this box means other work (builds) competed with the run: the numbers are noisy."
   echo
   echo "## The targets: throughput >= ${MIN_RPS_RATIO}x nginx, p99 <= ${MAX_P99_RATIO}x nginx, 0 socket errors"
   echo
