@@ -193,7 +193,8 @@ stop_corral
   echo "one to 127.0.0.2; corral-shop --workers=2; nginx 2 workers returning the same JSON)."
   echo "Client and servers share the machine's cores: read the ratios, not the absolute numbers."
   echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
-  echo "Anything above ~2 on this box means other work (builds) competed with the run: the numbers are noisy."
+  echo "Before the run, a load well above 0 means other work (builds) shared the cores and the numbers are"
+  echo "noisy; during the run the bench itself adds about 4 (two wrk threads, two workers)."
   echo
   echo "## The targets: throughput >= ${MIN_RPS_RATIO}x nginx, p99 <= ${MAX_P99_RATIO}x nginx, 0 socket errors"
   echo
