@@ -75,5 +75,31 @@ TEST(LogFormatTest, InvalidUtf8InAFieldIsReplacedNotThrown) {
   EXPECT_NO_THROW(nlohmann::json::parse(line));
 }
 
+TEST(RepeatKeyTest, NumbersThatMeasureDoNotMakeALineDifferent) {
+  EXPECT_EQ(
+      RepeatKey("accept failed, retrying shortly",
+                {{"error", "Too many open files"}, {"connections", 9990}}),
+      RepeatKey("accept failed, retrying shortly",
+                {{"error", "Too many open files"}, {"connections", 9975}}));
+}
+
+TEST(RepeatKeyTest, ADifferentErrorIsADifferentLine) {
+  const char* msg = "config change rejected; workers keep the last good config";
+  EXPECT_NE(RepeatKey(msg, {{"error", "sale.json: not valid JSON"}}),
+            RepeatKey(msg, {{"error", "discount_percent must be 0-100"}}));
+}
+
+TEST(RepeatKeyTest, EventsAboutDifferentWorkersAreDifferentLines) {
+  EXPECT_NE(RepeatKey("worker died unexpectedly", {{"worker", 0}}),
+            RepeatKey("worker died unexpectedly", {{"worker", 1}}));
+  EXPECT_NE(RepeatKey("worker retired by force", {{"slot", 2}}),
+            RepeatKey("worker retired by force", {{"slot", 3}}));
+}
+
+TEST(RepeatKeyTest, TheTextAloneSeparatesLinesWithoutFields) {
+  EXPECT_EQ(RepeatKey("x", {}), RepeatKey("x", nlohmann::json::object()));
+  EXPECT_NE(RepeatKey("x", {}), RepeatKey("y", {}));
+}
+
 }  // namespace
 }  // namespace corral::log

@@ -45,23 +45,14 @@ const char* LevelName(Level level) {
 // (descriptors exhausted: accept fails ten times a second).
 constexpr absl::Duration kRepeatWindow = absl::Seconds(5);
 
-// Warnings and errors with the same text, about the same worker, are
-// rate-limited; the line let through says how many were held back. Events
-// about different workers (two crashing at once) are keyed apart so neither
-// is hidden. Returns the count held back, or nullopt to hold this one back.
+// Warnings and errors that repeat are rate-limited (see RepeatKey); the
+// line let through says how many were held back. Returns that count, or
+// nullopt to hold this line back.
 std::optional<int64_t> AdmitRepeat(std::string_view message,
                                    const nlohmann::json& fields) {
   static std::mutex mu;
   static RepeatLimiter limiter(kRepeatWindow, [] { return absl::Now(); });
-  std::string key(message);
-  if (fields.is_object()) {
-    for (const char* id : {"worker", "slot"}) {
-      auto it = fields.find(id);
-      if (it == fields.end()) continue;
-      key.push_back('\n');
-      key += it->dump();
-    }
-  }
+  std::string key = RepeatKey(message, fields);
   std::lock_guard<std::mutex> lock(mu);
   RepeatLimiter::Decision d = limiter.Admit(key);
   if (!d.emit) return std::nullopt;
@@ -69,6 +60,20 @@ std::optional<int64_t> AdmitRepeat(std::string_view message,
 }
 
 }  // namespace
+
+std::string RepeatKey(std::string_view message, const nlohmann::json& fields) {
+  std::string key(message);
+  if (!fields.is_object()) return key;
+  for (const auto& [name, value] : fields.items()) {
+    bool identity = name == "worker" || name == "slot";
+    if (value.is_number() && !identity) continue;
+    key.push_back('\n');
+    key += name;
+    key.push_back('=');
+    key += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  return key;
+}
 
 void Init(std::string_view role, int worker, int slot) {
   State& s = GetState();

@@ -39,6 +39,14 @@ std::string FormatLine(absl::Time time, Level level, std::string_view message,
                        const LineContext& context, const nlohmann::json& fields,
                        int64_t suppressed = 0);
 
+// Which warnings and errors count as repeats of each other: the same text,
+// the same worker or slot, and the same non-numeric fields (an error string,
+// a path, a reason). Other numbers (connection counts, sizes, durations) are
+// measurements and do not make a line different: "accept failed" stays one
+// line however many connections are open, while two different config
+// rejections, or two workers crashing, are two.
+std::string RepeatKey(std::string_view message, const nlohmann::json& fields);
+
 void Write(Level level, std::string_view message,
            const nlohmann::json& fields = nlohmann::json::object());
 
