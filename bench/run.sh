@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # make bench: corral-shop against nginx serving the same JSON (the reference
-# for the limit on this machine), at several connection counts, during
-# continuous rolls, and the cost of a /metrics scrape at 64 workers.
-# Writes the table to stdout and bench/results/latest.md, the chart to
-# bench/results/throughput.png.
+# for the limit on this machine) at several connection counts up to the
+# 28,000-connection store, with the Black Friday targets per row; the spread
+# of requests and the worst wait per connection; server CPU per request; rolls
+# and a SIGTERM drain under 28,000 connections; the cost of a /metrics scrape
+# at 64 workers. Writes the tables to stdout and bench/results/latest.md, the
+# chart (throughput and p99) to bench/results/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${BENCH_DURATION:-5}            # seconds per wrk run
-CONNECTIONS=${BENCH_CONNECTIONS:-"50 1000 5000"}
+DURATION=${BENCH_DURATION:-10}           # seconds per load run
+CONNECTIONS=${BENCH_CONNECTIONS:-"50 1000 5000 28000"}
 ROLL_CONNECTIONS=${BENCH_ROLL_CONNECTIONS:-1000}
+STORE_CONNECTIONS=${BENCH_STORE_CONNECTIONS:-28000}  # rolls and drain, 3 GET : 1 checkout
 SCRAPE_WORKERS=64
 SCRAPES=200
+# The Black Friday targets, per connection count, against nginx in the same run.
+MIN_RPS_RATIO=0.9
+MAX_P99_RATIO=1.5
 RESULTS=bench/results
 WORK=$(mktemp -d /tmp/corral-bench.XXXXXX)
 pids=()
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -27,48 +34,20 @@ scripts/setup.sh wrk nginx-light gnuplot-nox >/dev/null
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j "$(nproc)" --target corral-shop >/dev/null
 BIN=build-release/bin/corral-shop
+CONN_STATS=$WORK/conn_stats
+g++ -O2 -std=c++20 -Wall -Wextra -Werror bench/conn_stats.cc -o "$CONN_STATS"
 
-# 5000 connections need descriptors on both ends: take the hard limit.
+# Thousands of connections need descriptors on both ends: take the hard limit.
 ulimit -n "$(ulimit -Hn)"
 
 source scripts/ports.sh
-
-# Polls a URL until it answers 200 (bounded).
-wait_http() {
-  for _ in $(seq 1 500); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-    sleep 0.02
-  done
-  echo "bench: $1 never answered 200" >&2
-  return 1
-}
-
-# Runs wrk and prints: rps p50_ms p99_ms socket_errors non_2xx
-run_wrk() {
-  local conns=$1 url=$2 out
-  out=$(wrk -t2 -c"$conns" -d"${DURATION}s" --timeout 10s --latency \
-    -s bench/products.lua "$url" 2>&1)
-  echo "$out" >>"$WORK/wrk.log"
-  echo "$out" | awk '
-    function ms(v) {
-      if (v ~ /us$/) { sub(/us$/, "", v); return v / 1000 }
-      if (v ~ /ms$/) { sub(/ms$/, "", v); return v + 0 }
-      if (v ~ /s$/)  { sub(/s$/, "", v);  return v * 1000 }
-      return v
-    }
-    /Requests\/sec/ { rps = $2 }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /Socket errors/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
-    /Non-2xx/ { non2xx = $5 }
-    END { printf "%.0f %.2f %.2f %d %d\n", rps, p50, p99, errors + 0, non2xx + 0 }'
-}
+source bench/lib.sh
 
 start_corral() {  # workers, then extra flags; sets CORRAL_PORT ADMIN_PORT CORRAL_PID
   CORRAL_PORT=$(free_port)
   ADMIN_PORT=$(free_port)
   CORRAL_LOG="$WORK/corral-$CORRAL_PORT.log"
-  "$BIN" --workers="$1" --listen=127.0.0.1:"$CORRAL_PORT" \
+  "$BIN" --workers="$1" --listen=0.0.0.0:"$CORRAL_PORT" \
     --admin=127.0.0.1:"$ADMIN_PORT" --drain-delay=0s --log-level=warn "${@:2}" \
     >"$CORRAL_LOG" 2>&1 &
   CORRAL_PID=$!
@@ -81,6 +60,9 @@ stop_corral() {
   wait "$CORRAL_PID" || true
 }
 
+# Prints "yes" when the awk condition over a and b holds, else "no".
+met() { awk -v a="$1" -v b="$2" "BEGIN { print (($3) ? \"yes\" : \"no\") }"; }
+
 # nginx: 2 workers, the same JSON as a static response.
 NGINX_PORT=$(free_port)
 start_corral 2
@@ -91,12 +73,12 @@ worker_processes 2;
 worker_rlimit_nofile 20000;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/logs/error.log warn;
-events { worker_connections 10000; }
+events { worker_connections 19000; }
 http {
   access_log off;
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
+    listen $NGINX_PORT reuseport backlog=4096;
     location / {
       default_type application/json;
       return 200 '$JSON';
@@ -105,40 +87,87 @@ http {
 }
 CONF
 nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
-pids+=($!)
+NGINX_PID=$!
+pids+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/products/1"
+
+# One server at one connection count: wrk (percentiles, throughput, CPU per
+# request from the server's own counters), then the per-connection client.
+# Prints: rps p50 p99 max errors non2xx user_us sys_us min med max worst cerr
+measure() {
+  local conns=$1 port=$2 server_pid=$3 name=$4 before after wrk conn cpu
+  before=$(cpu_ticks "$server_pid")
+  wrk=$(run_wrk "$conns" "$port" bench/products.lua "$name c=$conns")
+  after=$(cpu_ticks "$server_pid")
+  cpu=$(cpu_per_request "$before" "$after" "$(echo "$wrk" | cut -d' ' -f7)")
+  conn=$(run_conn_stats "$conns" "$port")
+  echo "$(echo "$wrk" | cut -d' ' -f1-6) $cpu $conn"
+}
 
 rows=()
 for c in $CONNECTIONS; do
-  read -r n_rps n_p50 n_p99 n_err n_non <<<"$(run_wrk "$c" "http://127.0.0.1:$NGINX_PORT")"
-  read -r c_rps c_p50 c_p99 c_err c_non <<<"$(run_wrk "$c" "http://127.0.0.1:$CORRAL_PORT")"
-  ratio=$(awk -v a="$c_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-  rows+=("$c $c_rps $c_p50 $c_p99 $c_err $c_non $n_rps $n_p50 $n_p99 $n_err $n_non $ratio")
-  echo "bench: c=$c corral ${c_rps} rps, nginx ${n_rps} rps, ratio $ratio" >&2
+  n=$(measure "$c" "$NGINX_PORT" "$NGINX_PID" nginx)
+  k=$(measure "$c" "$CORRAL_PORT" "$CORRAL_PID" corral-shop)
+  rows+=("$c $k $n")
+  echo "bench: c=$c corral: $k" >&2
+  echo "bench: c=$c nginx:  $n" >&2
 done
 stop_corral
 
-# Continuous rolls: SIGHUP, wait for the roll to finish, again, while wrk runs.
-start_corral 2 --log-level=info
-rolls_file="$WORK/rolls"
-(
-  n=0
-  end=$((SECONDS + DURATION))
-  while [ $SECONDS -lt $end ]; do
-    kill -HUP "$CORRAL_PID"
-    n=$((n + 1))
-    for _ in $(seq 1 500); do
-      [ "$(grep -c '"msg":"roll finished"' "$CORRAL_LOG")" -ge "$n" ] && break
-      sleep 0.01
+# Rolls under load: SIGHUP again as soon as each roll finished, while wrk
+# runs. Sets ROLLED: rolls aborted rps p50 p99 max errors non2xx user_us sys_us
+# errors_by_kind
+rolls_under_load() {
+  local conns=$1 script=$2 before after wrk roller
+  start_corral 2 --log-level=info
+  (
+    n=0
+    end=$((SECONDS + DURATION))
+    while [ $SECONDS -lt $end ]; do
+      kill -HUP "$CORRAL_PID"
+      n=$((n + 1))
+      for _ in $(seq 1 3000); do
+        [ "$(grep -c '"msg":"roll finished"' "$CORRAL_LOG")" -ge "$n" ] && break
+        [ "$(grep -c '"msg":"roll aborted' "$CORRAL_LOG")" -gt 0 ] && break
+        sleep 0.01
+      done
     done
-  done
-) &
-roller=$!
-read -r r_rps r_p50 r_p99 r_err r_non <<<"$(run_wrk "$ROLL_CONNECTIONS" "http://127.0.0.1:$CORRAL_PORT")"
-wait "$roller"
-rolls=$(grep -c '"msg":"roll finished"' "$CORRAL_LOG" || true)
-failed_rolls=$(grep -c '"msg":"roll aborted' "$CORRAL_LOG" || true)
-stop_corral
+  ) &
+  roller=$!
+  before=$(cpu_ticks "$CORRAL_PID")
+  wrk=$(run_wrk "$conns" "$CORRAL_PORT" "$script" "corral-shop rolls c=$conns")
+  after=$(cpu_ticks "$CORRAL_PID")
+  wait "$roller"
+  ROLLED="$(grep -c '"msg":"roll finished"' "$CORRAL_LOG" || true)"
+  ROLLED+=" $(grep -c '"msg":"roll aborted' "$CORRAL_LOG" || true)"
+  ROLLED+=" $(echo "$wrk" | cut -d' ' -f1-6)"
+  ROLLED+=" $(cpu_per_request "$before" "$after" "$(echo "$wrk" | cut -d' ' -f7)")"
+  ROLLED+=" $(echo "$wrk" | cut -d' ' -f8)"
+  stop_corral
+}
+roll_rows=()
+rolls_under_load "$ROLL_CONNECTIONS" bench/products.lua
+roll_rows+=("$ROLL_CONNECTIONS GET $ROLLED")
+rolls_under_load "$STORE_CONNECTIONS" bench/mix.lua
+roll_rows+=("$STORE_CONNECTIONS 3GET:1checkout $ROLLED")
+echo "bench: rolls: ${roll_rows[*]}" >&2
+
+# SIGTERM drain under the store's load: SIGTERM 2 s into the run, and a drain
+# delay that ends as the load stops (half a second after wrk's end, for the
+# start-up jitter of wrk itself), as when the endpoint removal has reached
+# every client by then.
+DRAIN_AT=2
+start_corral 2 --log-level=info --drain-delay="$(((DURATION - DRAIN_AT) * 1000 + 500))ms"
+run_wrk "$STORE_CONNECTIONS" "$CORRAL_PORT" bench/mix.lua \
+  "corral-shop drain c=$STORE_CONNECTIONS" >"$WORK/drain.wrk" &
+drain_load=$!
+sleep "$DRAIN_AT"
+kill -TERM "$CORRAL_PID"
+wait "$drain_load"
+drain_exit=0
+wait "$CORRAL_PID" || drain_exit=$?
+read -r d_rps d_p50 d_p99 d_max d_err d_non _ d_kinds <"$WORK/drain.wrk"
+d_drained=$(grep -c '"msg":"worker drained, exiting"' "$CORRAL_LOG" || true)
 
 # The cost of a scrape with 64 live workers, each with request series.
 start_corral "$SCRAPE_WORKERS"
@@ -159,46 +188,113 @@ stop_corral
   echo "# corral-shop vs nginx on this machine"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), nginx $(nginx -v 2>&1 | cut -d/ -f2)."
-  echo "Command: \`make bench\` (BENCH_DURATION=${DURATION}s per run; wrk -t2 --latency on loopback,"
-  echo "GET /products/{random id}; corral-shop --workers=2; nginx 2 workers returning the same JSON)."
+  echo "Command: \`make bench\` (BENCH_DURATION=${DURATION}s per run; wrk -t2 --timeout 10s on loopback,"
+  echo "GET /products/{random id}; above $SPLIT_ABOVE connections two wrk processes, one to 127.0.0.1 and"
+  echo "one to 127.0.0.2; corral-shop --workers=2; nginx 2 workers returning the same JSON)."
+  echo "Client and servers share the machine's cores: read the ratios, not the absolute numbers."
+  echo "Load average (1, 5, 15 min) before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Before the run, a load well above 0 means other work (builds) shared the cores and the numbers are"
+  echo "noisy; during the run the bench itself adds about 4 (two wrk threads, two workers)."
   echo
-  echo "| connections | corral rps | p50 ms | p99 ms | socket errors | non-2xx | nginx rps | nginx p50 ms | nginx p99 ms | nginx errors | ratio corral/nginx |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "## The targets: throughput >= ${MIN_RPS_RATIO}x nginx, p99 <= ${MAX_P99_RATIO}x nginx, 0 socket errors"
+  echo
+  echo "| connections | corral rps | nginx rps | rps ratio (>= $MIN_RPS_RATIO) | corral p99 ms | nginx p99 ms | p99 ratio (<= $MAX_P99_RATIO) | corral socket errors (0) | all met |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
-    read -r c c_rps c_p50 c_p99 c_err c_non n_rps n_p50 n_p99 n_err n_non ratio <<<"$row"
-    echo "| $c | $c_rps | $c_p50 | $c_p99 | $c_err | $c_non | $n_rps | $n_p50 | $n_p99 | $((n_err + n_non)) | $ratio |"
+    read -r c k_rps _ k_p99 _ k_err _ _ _ _ _ _ _ _ n_rps _ n_p99 _ <<<"$row"
+    rps_ratio=$(awk -v a="$k_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    p99_ratio=$(awk -v a="$k_p99" -v b="$n_p99" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    rps_ok=$(met "$rps_ratio" "$MIN_RPS_RATIO" 'a >= b')
+    p99_ok=$(met "$p99_ratio" "$MAX_P99_RATIO" 'a <= b')
+    err_ok=$(met "$k_err" 0 'a == b')
+    all=$(met "$rps_ok$p99_ok$err_ok" yesyesyes 'a == b')
+    echo "| $c | $k_rps | $n_rps | $rps_ratio ($rps_ok) | $k_p99 | $n_p99 | $p99_ratio ($p99_ok) | $k_err ($err_ok) | $all |"
   done
   echo
-  echo "During continuous rolls ($ROLL_CONNECTIONS connections, ${DURATION}s, SIGHUP again as soon as each roll finished):"
+  echo "## Latency, errors and server CPU per request"
   echo
-  echo "| rolls finished | rolls aborted | corral rps | p50 ms | p99 ms | socket errors | non-2xx |"
+  echo "CPU: user and system time of the master and its workers (nginx: master and workers) from"
+  echo "/proc/PID/stat before and after the wrk run, reaped children included, divided by the requests wrk counted."
+  echo
+  echo "| connections | server | rps | p50 ms | p99 ms | max ms | socket errors | non-2xx | user us/req | system us/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for row in "${rows[@]}"; do
+    read -r c k_rps k_p50 k_p99 k_max k_err k_non k_u k_s _ _ _ _ _ \
+      n_rps n_p50 n_p99 n_max n_err n_non n_u n_s _ <<<"$row"
+    echo "| $c | corral-shop | $k_rps | $k_p50 | $k_p99 | $k_max | $k_err | $k_non | $k_u | $k_s |"
+    echo "| $c | nginx | $n_rps | $n_p50 | $n_p99 | $n_max | $n_err | $n_non | $n_u | $n_s |"
+  done
+  echo
+  echo "## Per connection"
+  echo
+  echo "bench/conn_stats.cc, right after each wrk run, holds the same number of keep-alive connections for"
+  echo "${DURATION}s, one request at a time each (as wrk does), and records every connection's answered"
+  echo "requests and the longest it waited for one answer (one still pending at the end included)."
+  echo
+  echo "| connections | server | requests per connection: min | median | max | worst connection's longest wait ms | client errors |"
   echo "|---|---|---|---|---|---|---|"
-  echo "| $rolls | $failed_rolls | $r_rps | $r_p50 | $r_p99 | $r_err | $r_non |"
+  for row in "${rows[@]}"; do
+    read -r c _ _ _ _ _ _ _ _ k_min k_med k_max k_worst k_cerr \
+      _ _ _ _ _ _ _ _ n_min n_med n_max n_worst n_cerr <<<"$row"
+    echo "| $c | corral-shop | $k_min | $k_med | $k_max | $k_worst | $k_cerr |"
+    echo "| $c | nginx | $n_min | $n_med | $n_max | $n_worst | $n_cerr |"
+  done
   echo
-  echo "Scrape of /metrics with $SCRAPE_WORKERS live workers ($series request series, $bytes bytes), $SCRAPES sequential scrapes with curl:"
+  echo "## Rolls under load (target: 0 socket errors, 0 non-2xx)"
+  echo
+  echo "SIGHUP again as soon as each roll finished, for the whole ${DURATION}s run. corral-shop only."
+  echo
+  echo "| connections | load | rolls finished | rolls aborted | rps | p50 ms | p99 ms | max ms | socket errors (connect/read/write/timeout) | non-2xx | user us/req | system us/req | met |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for row in "${roll_rows[@]}"; do
+    read -r c load rolls aborted rps p50 p99 max err non u s kinds <<<"$row"
+    echo "| $c | $load | $rolls | $aborted | $rps | $p50 | $p99 | $max | $err ($kinds) | $non | $u | $s | $(met "$err$non$aborted" 000 'a == b') |"
+  done
+  echo
+  echo "## SIGTERM drain under load (target: 0 socket errors, 0 non-2xx)"
+  echo
+  echo "$STORE_CONNECTIONS connections, 3 GETs : 1 checkout for ${DURATION}s; SIGTERM ${DRAIN_AT}s in, --drain-delay"
+  echo "ending 0.5 s after the load stops."
+  echo
+  echo "| rps | p50 ms | p99 ms | max ms | socket errors (connect/read/write/timeout) | non-2xx | workers drained | exit code | met |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| $d_rps | $d_p50 | $d_p99 | $d_max | $d_err ($d_kinds) | $d_non | $d_drained | $drain_exit | $(met "$d_err$d_non$drain_exit" 000 'a == b') |"
+  echo
+  echo "## Scrape of /metrics with $SCRAPE_WORKERS live workers"
+  echo
+  echo "$series request series, $bytes bytes, $SCRAPES sequential scrapes with curl:"
   echo
   echo "| mean ms | p50 ms | p99 ms |"
   echo "|---|---|---|"
   echo "| $scrape_mean | $scrape_p50 | $scrape_p99 |"
+  echo
+  echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
+cp "$WORK/wrk.log" "$RESULTS/wrk.log"
 
-# The chart: throughput by connection count.
+# The chart: throughput and p99 by connection count, side by side.
 for row in "${rows[@]}"; do
-  read -r c c_rps _ _ _ _ n_rps _ <<<"$row"
-  echo "$c $c_rps $n_rps"
+  read -r c k_rps _ k_p99 _ _ _ _ _ _ _ _ _ _ n_rps _ n_p99 _ <<<"$row"
+  echo "$c $k_rps $n_rps $k_p99 $n_p99"
 done >"$WORK/plot.dat"
 gnuplot <<PLOT
-set terminal pngcairo size 800,480 noenhanced
+set terminal pngcairo size 1100,480 noenhanced
 set output "$RESULTS/throughput.png"
-set title "GET /products/{id}, $(nproc) CPUs, wrk on loopback"
+set multiplot layout 1,2 title "GET /products/{id}, $(nproc) CPUs, wrk on loopback; corral-shop (2 workers) vs nginx (2 workers, static JSON)"
 set xlabel "connections"
-set ylabel "requests/s"
-set yrange [0:*]
-set key above
+set key top right
 set style data histogram
 set style histogram cluster gap 1
 set style fill solid 0.8 border -1
-plot "$WORK/plot.dat" using 2:xtic(1) title "corral-shop (2 workers)", \
-     "" using 3 title "nginx (2 workers, static JSON)"
+set title "throughput"
+set ylabel "requests/s"
+set yrange [0:*]
+plot "$WORK/plot.dat" using 2:xtic(1) title "corral-shop", "" using 3 title "nginx"
+set title "p99 latency"
+set ylabel "ms (log scale)"
+set logscale y
+set yrange [*:*]
+plot "$WORK/plot.dat" using 4:xtic(1) title "corral-shop", "" using 5 title "nginx"
+unset multiplot
 PLOT
 echo "chart: $RESULTS/throughput.png"

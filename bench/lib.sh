@@ -1,0 +1,135 @@
+# Sourced by bench/run.sh: the load generators, their merged results, and the
+# servers' CPU time. Expects WORK (a scratch directory), DURATION (seconds)
+# and CONN_STATS (the built bench/conn_stats.cc).
+
+# One process stops at 20,000 descriptors: above this many connections the
+# load is split over two processes, one to 127.0.0.1 and one to 127.0.0.2
+# (the servers listen on every address), which also doubles the ephemeral
+# ports available.
+SPLIT_ABOVE=10000
+
+# Polls a URL until it answers 200 (bounded).
+wait_http() {
+  for _ in $(seq 1 500); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
+    sleep 0.02
+  done
+  echo "bench: $1 never answered 200" >&2
+  return 1
+}
+
+# The hosts and per-process connection counts for a total: "host conns" lines.
+load_split() {
+  local conns=$1
+  if [ "$conns" -gt "$SPLIT_ABOVE" ]; then
+    echo "127.0.0.1 $((conns / 2))"
+    echo "127.0.0.2 $((conns - conns / 2))"
+  else
+    echo "127.0.0.1 $conns"
+  fi
+}
+
+# Merges wrk reports (bench/report.lua) into one line:
+#   rps p50_ms p99_ms max_ms socket_errors non_2xx requests c/r/w/t
+# where the last is the socket errors by kind: connect/read/write/timeout.
+# Percentiles of the union come from each process's percentile grid,
+# weighted by its request count.
+merge_wrk_reports() {
+  awk '
+    FNR == 1 { f++ }
+    $1 == "requests" { n[f] = $2; total += $2 }
+    $1 == "duration_us" && $2 > dur { dur = $2 }
+    $1 == "errors" { ec += $2; er += $3; ew += $4; et += $5 }
+    $1 == "status" { non2xx += $2 }
+    $1 == "p" { k = ++points[f]; pct[f, k] = $2; us[f, k] = $3; cand[$3] = 1 }
+    # The share of all requests answered within x microseconds.
+    function cdf(x,   i, k, share, best) {
+      share = 0
+      for (i = 1; i <= f; i++) {
+        best = 0
+        for (k = 1; k <= points[i]; k++) if (us[i, k] <= x) best = pct[i, k]
+        share += n[i] * best / 100
+      }
+      return total > 0 ? share / total : 0
+    }
+    function quantile(q,   x, best) {
+      best = -1
+      for (x in cand) if ((best < 0 || x + 0 < best) && cdf(x + 0) >= q) best = x + 0
+      return best < 0 ? 0 : best
+    }
+    END {
+      printf "%.0f %.2f %.2f %.2f %d %d %d %d/%d/%d/%d\n",
+        (dur > 0 ? total / (dur / 1e6) : 0),
+        quantile(0.5) / 1000, quantile(0.99) / 1000, quantile(1) / 1000,
+        ec + er + ew + et, non2xx, total, ec, er, ew, et
+    }' "$@"
+}
+
+# Runs wrk with `conns` connections against `port` with a Lua script (its
+# done hook writes the report) and prints the merged line (see above).
+# wrk's own output goes to $WORK/wrk.log under `label`.
+run_wrk() {
+  local conns=$1 port=$2 script=$3 label=$4 reports=() loaders=() i=0 host n
+  while read -r host n; do
+    i=$((i + 1))
+    echo "== $label: wrk -c$n to $host ($script)" >>"$WORK/wrk.log"
+    WRK_REPORT="$WORK/wrk-$i.report" wrk -t2 -c"$n" -d"${DURATION}s" \
+      --timeout 10s --latency -s "$script" "http://$host:$port" \
+      >>"$WORK/wrk.log" 2>&1 &
+    loaders+=($!)
+    reports+=("$WORK/wrk-$i.report")
+  done < <(load_split "$conns")
+  wait "${loaders[@]}" || true
+  merge_wrk_reports "${reports[@]}"
+}
+
+# The per-connection view wrk cannot give: bench/conn_stats.cc holds the same
+# number of keep-alive connections for the same time and prints
+#   min_requests median_requests max_requests worst_wait_ms client_errors
+# over all connections (worst wait: the longest any one connection waited
+# for an answer, one still pending at the end included).
+run_conn_stats() {
+  local conns=$1 port=$2 i=0 host n outs=() loaders=()
+  while read -r host n; do
+    i=$((i + 1))
+    "$CONN_STATS" "$host" "$port" "$n" "$DURATION" 10 "$WORK/conns-$i" \
+      >"$WORK/conns-$i.summary" &
+    loaders+=($!)
+    outs+=("$WORK/conns-$i")
+  done < <(load_split "$conns")
+  wait "${loaders[@]}" || true
+  local errors
+  errors=$(cat "${outs[@]/%/.summary}" | awk '{ e += $2 + $3 + $4 + $5 } END { print e + 0 }')
+  cat "${outs[@]}" | sort -n -k1,1 | awk -v errors="$errors" '
+    { req[NR] = $1; if ($2 > worst) worst = $2 }
+    END {
+      printf "%d %d %d %.1f %d\n", req[1], req[int((NR + 1) / 2)], req[NR],
+        worst / 1000, errors
+    }'
+}
+
+# Clock ticks of CPU a server has used: "user system" for the process, the
+# children it has reaped (retired workers) and its live children.
+cpu_ticks() {
+  local pid=$1 children
+  children=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
+  for p in "$pid" $children; do
+    # Fields after the command name: utime is 14, stime 15, cutime 16,
+    # cstime 17 of the whole line.
+    sed 's/^.*) //' /proc/"$p"/stat 2>/dev/null || true
+  done | awk '
+    NR == 1 { u += $12 + $14; s += $13 + $15; next }
+    { u += $12; s += $13 }
+    END { print u + 0, s + 0 }'
+}
+
+# CPU per request in microseconds, "user system", from two cpu_ticks samples.
+cpu_per_request() {
+  local before=$1 after=$2 requests=$3
+  read -r u0 s0 <<<"$before"
+  read -r u1 s1 <<<"$after"
+  awk -v du=$((u1 - u0)) -v ds=$((s1 - s0)) -v n="$requests" \
+    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+      if (n == 0) { print "- -"; exit }
+      printf "%.1f %.1f\n", du * 1e6 / hz / n, ds * 1e6 / hz / n }'
+}

@@ -1,0 +1,67 @@
+// The log's promises that need the real binary: a warning that repeats ten
+// times a second while descriptors are exhausted shows once per window, and
+// the next line says how many were held back.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "harness.h"
+
+namespace corral::e2e {
+namespace {
+
+int Connect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
+  // Children inherit the limit: the worker runs out of descriptors after a
+  // couple of hundred connections, and from then on every accept fails.
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto p = CorralProcess::Start({.args = {"--workers=1"}});
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+
+  std::vector<int> held;
+  for (int i = 0; i < 400; ++i) {
+    int fd = Connect(p->port());
+    if (fd >= 0) held.push_back(fd);
+  }
+  const std::string msg = "accept failed, retrying shortly";
+  // Accept is retried every 100 ms; the first line goes out at once, the
+  // next one only after the window, carrying the count of the others.
+  bool counted = PollUntil(
+      [&]() {
+        auto lines = p->LogsWithMsg(msg);
+        return lines.size() >= 2;
+      },
+      30s);
+  for (int fd : held) close(fd);
+  ASSERT_TRUE(counted) << p->Logs();
+  auto lines = p->LogsWithMsg(msg);
+  EXPECT_FALSE(lines[0].contains("suppressed")) << lines[0].dump();
+  ASSERT_TRUE(lines[1].contains("suppressed")) << lines[1].dump();
+  EXPECT_GE(lines[1]["suppressed"].get<int>(), 1) << lines[1].dump();
+  EXPECT_EQ(lines[1]["error"], lines[0]["error"]);
+}
+
+}  // namespace
+}  // namespace corral::e2e
