@@ -104,8 +104,10 @@ const server = http.createServer((req, res) => {
 
 // corral hands over its listening socket as fd 3 (systemd's LISTEN_FDS
 // protocol); LISTEN_PID says the descriptor was meant for this very process.
+// Node calls listen() on it again, for every copy sharing it: ask for the
+// longest queue, which the kernel caps at somaxconn, as corral asked for.
 const inherited = process.env.LISTEN_FDS && process.env.LISTEN_PID === String(process.pid);
-server.listen(inherited ? { fd: 3 } : Number(process.env.PORT || 3000), () => {
+server.listen(inherited ? { fd: 3 } : Number(process.env.PORT || 3000), 65535, () => {
   // corral --ready=pipe: one line on the inherited descriptor says "serving".
   if (process.env.CORRAL_READY_FD) {
     const fd = Number(process.env.CORRAL_READY_FD);

@@ -11,6 +11,10 @@ import socket
 import time
 
 bind = '0.0.0.0:' + os.environ.get('PORT', '8000')  # alone only; see above
+# gunicorn calls listen() again on the socket every copy shares, with this
+# backlog (2048 by default): ask for the longest queue, which the kernel caps
+# at net.core.somaxconn, the length corral listens with.
+backlog = 65535
 # corral is the process manager and runs the copies: one gunicorn worker each.
 workers = 1
 # Threads, so a checkout waiting on the payment provider does not hold up the
