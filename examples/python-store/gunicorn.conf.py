@@ -81,7 +81,10 @@ def _drain(worker):
     _draining = True
     _notify('STOPPING=1')
     for listener in worker.sockets:
-        worker.poller.unregister(listener)
+        try:
+            worker.poller.unregister(listener)
+        except KeyError:
+            pass  # SIGTERM came before the loop registered it: it stops at once
 
 
 def pre_request(worker, req):
