@@ -1,0 +1,3 @@
+module corral.example/go-store
+
+go 1.19
