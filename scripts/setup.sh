@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config libboost1.74-dev prometheus-cpp-dev
   nlohmann-json3-dev libabsl-dev libcpp-httplib-dev googletest libgtest-dev
-  libgmock-dev util-linux curl prometheus "$@")
+  libgmock-dev util-linux curl prometheus nodejs python3-gunicorn golang-go
+  "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
