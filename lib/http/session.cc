@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "http/header_check.h"
 
 namespace corral::http {
 namespace {
@@ -117,6 +118,7 @@ void Session::ReadHeader() {
   phase_ = Phase::kReading;
   request_started_ = Clock::now();
   parser_.emplace();
+  close_after_ = false;
   parser_->body_limit(limits_.max_body_bytes);
   // Our own timer, not the stream's: Beast closes the socket when its timer
   // fires, and a slow client should still be told 408.
@@ -158,6 +160,12 @@ void Session::OnHeader(beast::error_code ec) {
     return;
   }
   const auto& header = parser_->get();
+  HeaderVerdict verdict = CheckRequestHeader(header.base());
+  if (verdict.status != 0) {
+    FailRequest(verdict.status, verdict.message);
+    return;
+  }
+  close_after_ = verdict.close_after;
   if (auto len = parser_->content_length();
       len && *len > limits_.max_body_bytes) {
     FailRequest(413, "request body is larger than " +
@@ -211,7 +219,7 @@ void Session::Dispatch() {
   idle_timer_.cancel();
   auto& msg = parser_->get();
   version_ = msg.version();
-  request_keep_alive_ = msg.keep_alive();
+  request_keep_alive_ = msg.keep_alive() && !close_after_;
   request_ = Request();
   request_.method = std::string(msg.method_string());
   request_.target = std::string(msg.target());

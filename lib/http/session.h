@@ -109,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string route_;
   unsigned version_ = 11;
   bool request_keep_alive_ = true;
+  bool close_after_ = false;  // HTTP/1.0 with Transfer-Encoding
   std::array<char, 1024> discard_{};
 };
 
