@@ -1,10 +1,12 @@
-// Request framing and Host, checked with raw bytes on
+// Request framing, Host and Date, checked with raw bytes on
 // a socket against the real binary (RFC 9110, RFC 9112).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <regex>
 
 #include "harness.h"
 
@@ -135,6 +137,22 @@ TEST_F(HttpConformanceTest, Http11NeedsExactlyOneHost) {
   // HTTP/1.0 had no Host.
   Exchange old = Send(port(), "GET /products/1 HTTP/1.0\r\n\r\n");
   EXPECT_EQ(old.Statuses(), std::vector<int>{200}) << old.bytes;
+}
+
+TEST_F(HttpConformanceTest, EveryResponseCarriesAnImfFixdate) {
+  const std::regex date(
+      "\r\nDate: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+      "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+      "[0-9]{2}:[0-9]{2}:[0-9]{2} GMT\r\n",
+      std::regex::icase);
+  for (std::string request :
+       {"GET /products/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GARBAGE\x01 / HTTP/9\r\n\r\n"}) {
+    Exchange ex = Send(port(), request);
+    ASSERT_EQ(ex.Statuses().size(), 1u) << ex.bytes;
+    EXPECT_TRUE(std::regex_search(ex.bytes, date)) << ex.bytes;
+  }
 }
 
 }  // namespace

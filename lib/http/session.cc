@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "http/header_check.h"
+#include "http/http_date.h"
 
 namespace corral::http {
 namespace {
@@ -19,6 +20,9 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kLinger{2};
 constexpr size_t kIdleReadBytes = 8192;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// One per worker thread; the worker's sessions all share it.
+thread_local DateCache date_cache;
 
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() ==
@@ -293,6 +297,7 @@ void Session::Send(Response response, bool keep_alive) {
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(response.status), version_ == 10 ? 10 : 11);
   res->set(bhttp::field::server, limits_.server_header);
+  res->set(bhttp::field::date, date_cache.Now());
   res->set(bhttp::field::content_type, response.content_type);
   for (auto& [name, value] : response.headers) res->insert(name, value);
   res->keep_alive(keep_alive);
