@@ -1,4 +1,4 @@
-// Request framing, Host and Date, checked with raw bytes on
+// Request framing, Host, Date and percent-decoding, checked with raw bytes on
 // a socket against the real binary (RFC 9110, RFC 9112).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -152,6 +152,41 @@ TEST_F(HttpConformanceTest, EveryResponseCarriesAnImfFixdate) {
     Exchange ex = Send(port(), request);
     ASSERT_EQ(ex.Statuses().size(), 1u) << ex.bytes;
     EXPECT_TRUE(std::regex_search(ex.bytes, date)) << ex.bytes;
+  }
+}
+
+// A GET of `target` exactly as written (no client re-encoding).
+Exchange Get(uint16_t port, const std::string& target) {
+  return Send(port, "GET " + target +
+                        " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+}
+
+nlohmann::json Body(const Exchange& ex) {
+  size_t at = ex.bytes.find("\r\n\r\n");
+  if (at == std::string::npos) return nullptr;
+  return nlohmann::json::parse(ex.bytes.substr(at + 4), nullptr, false);
+}
+
+TEST_F(HttpConformanceTest, PathAndQueryArePercentDecoded) {
+  Exchange one = Get(port(), "/products/%31");
+  ASSERT_EQ(one.Statuses(), std::vector<int>{200}) << one.bytes;
+  EXPECT_EQ(Body(one)["id"], 1);
+  Exchange page = Get(port(), "/products?page=%32&per%5Fpage=%35");
+  ASSERT_EQ(page.Statuses(), std::vector<int>{200}) << page.bytes;
+  EXPECT_EQ(Body(page)["page"], 2);
+  EXPECT_EQ(Body(page)["per_page"], 5);
+  Exchange encoded_route = Get(port(), "/%70roducts/1");
+  EXPECT_EQ(encoded_route.Statuses(), std::vector<int>{200})
+      << encoded_route.bytes;
+}
+
+TEST_F(HttpConformanceTest, BadEscapesAre400) {
+  for (const char* target :
+       {"/products/%zz", "/products/1%3", "/products?page=%3",
+        "/products?page=%g2", "/nowhere%"}) {
+    Exchange ex = Send(
+        port(), std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(ex.Statuses(), std::vector<int>{400}) << target << ex.bytes;
   }
 }
 

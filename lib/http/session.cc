@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "http/header_check.h"
 #include "http/http_date.h"
+#include "http/percent.h"
 
 namespace corral::http {
 namespace {
@@ -219,16 +220,24 @@ void Session::OnBody(beast::error_code ec) {
 }
 
 void Session::Dispatch() {
-  phase_ = Phase::kHandling;
   idle_timer_.cancel();
   auto& msg = parser_->get();
+  std::string_view target(msg.target().data(), msg.target().size());
+  size_t q = target.find('?');
+  std::optional<std::string> path =
+      PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
+  if (!path.has_value() || (q != std::string_view::npos &&
+                            !IsValidPercentEncoding(target.substr(q + 1)))) {
+    FailRequest(400, "malformed percent-encoding in the request target");
+    return;
+  }
+  phase_ = Phase::kHandling;
   version_ = msg.version();
   request_keep_alive_ = msg.keep_alive() && !close_after_;
   request_ = Request();
   request_.method = std::string(msg.method_string());
-  request_.target = std::string(msg.target());
-  size_t q = request_.target.find('?');
-  request_.path = request_.target.substr(0, q);
+  request_.target = std::string(target);
+  request_.path = std::move(*path);
   if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
   request_.headers.reserve(std::distance(msg.begin(), msg.end()));
   for (const auto& field : msg) {
