@@ -24,10 +24,15 @@ class Listener {
   bool accepting() const { return acceptor_.is_open(); }
 
  private:
+  // Connections taken per readiness event before others get a turn.
+  static constexpr int kAcceptBatch = 64;
+
   void Accept();
+  void AcceptBatch();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   const Router& router_;
   const SessionLimits& limits_;
   SessionObserver* observer_;

@@ -155,9 +155,6 @@ void Session::Sweep(Clock::time_point now) {
 
 void Session::Serve() {
   serving_ = true;
-  // Until a short read shows the socket empty. Afterwards only epoll can say
-  // more came: its edge fires for data arriving after that read.
-  bool drained = false;
   int served = 0;
   for (;;) {
     if (phase_ == Phase::kIdle && buffer_.size() > 0) {
@@ -168,6 +165,12 @@ void Session::Serve() {
     Parsed parsed = buffer_.size() > 0 ? Parse() : Parsed::kNeedMore;
     if (parsed == Parsed::kFailed) break;
     if (parsed == Parsed::kDone) {
+      // Queue the next read before answering: Asio tries a queued read at
+      // once, and before the answer the client has sent nothing, so the read
+      // waits for epoll. Armed after the answer it often finds the next
+      // request and queues its completion behind every ready connection.
+      // (The buffer is empty, and nothing touches it until the read ends.)
+      if (buffer_.size() == 0 && !peer_eof_) WaitReadable();
       Dispatch();
       if (++served >= kMaxRequestsPerEvent &&
           (phase_ == Phase::kIdle || phase_ == Phase::kReading)) {
@@ -182,57 +185,34 @@ void Session::Serve() {
       CloseNow();
       break;
     }
-    if (drained) {
-      WaitReadable();
-      break;
-    }
-    ssize_t n = ReadSome(kReadBytes);
-    if (n == 0) {
-      WaitReadable();
-      break;
-    }
-    if (n > 0 && static_cast<size_t>(n) < kReadBytes) drained = true;
-    // n < 0: EOF (serve what is buffered, then close) or closed on error.
+    WaitReadable();
+    break;
   }
   serving_ = false;
-}
-
-ssize_t Session::ReadSome(size_t want) {
-  auto buf = buffer_.prepare(want);
-  for (;;) {
-    ssize_t n = ::recv(socket_.native_handle(), buf.data(), buf.size(), 0);
-    if (n > 0) {
-      buffer_.commit(static_cast<size_t>(n));
-      return n;
-    }
-    if (n == 0) {
-      peer_eof_ = true;
-      return -1;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    CloseNow();  // reset: the client is gone
-    return -1;
-  }
 }
 
 void Session::WaitReadable() {
   if (wait_pending_) return;
   wait_pending_ = true;
-  // A wait, not a read: a read that finds bytes at once would queue its
-  // completion behind every other ready connection. Asio registered the
-  // socket with epoll once, edge-triggered, so this costs no epoll_ctl.
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](boost::system::error_code ec) {
-                       self->wait_pending_ = false;
-                       self->OnReadable(ec);
-                     });
+  // An async read, not a wait: Asio re-arms epoll (an epoll_ctl) for every
+  // async_wait, but queues a read with none. After a short read Asio knows
+  // the socket is empty and does not even try it first; epoll's event then
+  // reads and runs this handler at once, inside the readiness event.
+  socket_.async_read_some(
+      buffer_.prepare(kReadBytes),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        self->wait_pending_ = false;
+        self->OnRead(ec, n);
+      });
 }
 
-void Session::OnReadable(boost::system::error_code ec) {
+void Session::OnRead(boost::system::error_code ec, size_t n) {
   if (phase_ == Phase::kClosed) return;
-  if (ec) {
-    CloseNow();
+  buffer_.commit(n);
+  if (ec == asio::error::eof) {
+    peer_eof_ = true;
+  } else if (ec) {
+    CloseNow();  // reset, or cancelled by a close
     return;
   }
   switch (phase_) {
@@ -241,10 +221,15 @@ void Session::OnReadable(boost::system::error_code ec) {
       Serve();
       return;
     case Phase::kLingering:
-      Linger();
+      buffer_.consume(buffer_.size());
+      if (peer_eof_) {
+        CloseNow();
+      } else {
+        Linger();
+      }
       return;
     default:
-      return;  // the request in hand finishes first; Serve() reads then
+      return;  // the request in hand finishes first; Serve() reads on
   }
 }
 

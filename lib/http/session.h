@@ -116,11 +116,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // Serves whatever the socket and the buffer hold, then waits for more.
   void Serve();
   Parsed Parse();
-  // Reads once into the buffer: bytes read, 0 when nothing is there, -1 at
-  // EOF or on an error.
-  ssize_t ReadSome(size_t want);
+  // Reads more into the buffer when the socket has it.
   void WaitReadable();
-  void OnReadable(boost::system::error_code ec);
+  void OnRead(boost::system::error_code ec, size_t n);
   void Dispatch();
   void Answer(Response response);
   void Send(const Response& response, bool keep_alive);
@@ -143,7 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Phase phase_ = Phase::kIdle;
   bool draining_ = false;
-  bool wait_pending_ = false;  // an async_wait for readability is queued
+  bool wait_pending_ = false;  // an async read is queued
   bool serving_ = false;       // inside Serve(): completions return to it
   bool peer_eof_ = false;      // the client shut down its sending side
   bool header_checked_ = false;
