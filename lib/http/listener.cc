@@ -56,6 +56,13 @@ void Listener::Accept() {
 void Listener::AcceptBatch() {
   if (!acceptor_.is_open()) return;
   for (int i = 0; i < kAcceptBatch; ++i) {
+    if (gate_ && !gate_()) {
+      retry_timer_.expires_after(std::chrono::milliseconds(5));
+      retry_timer_.async_wait([this](boost::system::error_code tec) {
+        if (!tec && acceptor_.is_open()) AcceptBatch();
+      });
+      return;
+    }
     int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
                        SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
