@@ -83,8 +83,12 @@ void ConnectionSet::ArmSweep() {
 }
 
 void ConnectionSet::Sweep(Clock::time_point now) {
-  // A session acting on a timeout may end (and leave the set) on return.
-  sweep_scratch_.assign(sessions_.begin(), sessions_.end());
+  // Found first, acted on after: a session acting on a timeout may end (and
+  // leave the set) on return.
+  sweep_scratch_.clear();
+  for (Session* s : sessions_) {
+    if (s->TimedOut(now)) sweep_scratch_.push_back(s);
+  }
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
@@ -119,6 +123,23 @@ void Session::Drain() {
   // The sweep closes the connection once it has been idle for the grace;
   // a request that comes first is answered with Connection: close.
   draining_ = true;
+}
+
+bool Session::TimedOut(Clock::time_point now) const {
+  switch (phase_) {
+    case Phase::kIdle:
+      return now - last_activity_ >=
+             (draining_ ? limits_.drain_idle_grace : limits_.keepalive_timeout);
+    case Phase::kReading:
+      return now - request_started_ >= limits_.request_timeout;
+    case Phase::kWriting:
+    case Phase::kLingering:
+      return now >= deadline_;
+    case Phase::kHandling:
+    case Phase::kClosed:
+      return false;
+  }
+  return false;
 }
 
 void Session::Sweep(Clock::time_point now) {
