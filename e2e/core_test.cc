@@ -360,3 +360,26 @@ TEST(CoreTest, HealthcheckSubcommand) {
 
 }  // namespace
 }  // namespace corral::e2e
+
+namespace corral::e2e {
+namespace {
+
+TEST(CoreTest, HandlerExceptionIsLoggedWithRouteAndAnswered500) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1"}, .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  HttpResult r = HttpPost(p->port(), "/fault/throw", "{}");
+  EXPECT_EQ(r.status, 500) << r.body;
+  ASSERT_TRUE(p->WaitForLog("handler threw; answered 500", 1, 10s))
+      << p->Logs();
+  auto line = p->LogsWithMsg("handler threw; answered 500")[0];
+  EXPECT_EQ(line["route"], "/fault/throw");
+  EXPECT_EQ(line["method"], "POST");
+  EXPECT_EQ(line["error"], "fault injection: the handler threw");
+  // The worker lives on and serves.
+  EXPECT_EQ(HttpGet(p->port(), "/products/1").status, 200);
+  EXPECT_TRUE(p->LogsWithMsg("worker died unexpectedly").empty());
+}
+
+}  // namespace
+}  // namespace corral::e2e

@@ -80,6 +80,42 @@ TEST(RequestTest, HeaderLookupIgnoresCase) {
   EXPECT_EQ(r.Header("x-missing"), "");
 }
 
+TEST(RouterTest, MatchesTheDecodedPathSegmentBySegment) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("GET", "/products/{id}", Named("one", &called)).ok());
+  ASSERT_TRUE(router.Add("GET", "/a b", Named("space", &called)).ok());
+  Request r = Req("GET", "");
+  r.target = "/products/%31?x=%32";
+  RouteMatch m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.route, "/products/{id}");
+  EXPECT_EQ(r.Param("id"), "1");
+  // An escaped slash stays inside its segment.
+  r.target = "/products/a%2Fb";
+  m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(r.Param("id"), "a/b");
+  r.target = "/%70roducts/%61%2F%62/extra";
+  EXPECT_EQ(router.Match(r).kind, RouteMatch::Kind::kNotFound);
+  r.target = "/a%20b";
+  m = router.Match(r);
+  ASSERT_EQ(m.kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(m.route, "/a b");
+}
+
+TEST(RouterTest, QueryParamsAreDecoded) {
+  Request r;
+  r.query = "page=%32&q=a+b%2Bc&empty&x%3Dy=1&page=9";
+  EXPECT_EQ(r.QueryParam("page"), "2");  // the first one
+  EXPECT_EQ(r.QueryParam("q"), "a b+c");
+  EXPECT_EQ(r.QueryParam("empty"), "");
+  EXPECT_EQ(r.QueryParam("x=y"), "1");
+  EXPECT_EQ(r.QueryParam("missing"), std::nullopt);
+  r.query = "page=%3";
+  EXPECT_EQ(r.QueryParam("page"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace corral::http
 

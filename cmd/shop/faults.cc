@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,9 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
     for (;;) spin = spin + 1;
   });
   router.Post("/fault/crash", [](const Request&, Respond) { std::abort(); });
+  router.Post("/fault/throw", [](const Request&, Respond) {
+    throw std::runtime_error("fault injection: the handler threw");
+  });
   // Holds a request open for ?ms=N milliseconds, then answers 200.
   boost::asio::io_context& io = ctx.io();
   router.Post("/fault/slow", [&io](const Request& req, Respond respond) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "http/percent.h"
 #include "shop/money.h"
 
 namespace shop {
@@ -70,16 +71,23 @@ absl::StatusOr<std::string> ProductsPageJson(const Catalog& catalog,
   // Debian's absl has its own string_view, not an alias of std's.
   const absl::string_view query(query_string.data(), query_string.size());
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> kv =
+    std::pair<absl::string_view, absl::string_view> raw =
         absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    if (kv.first == "page") {
-      std::optional<int> value = ParseDigits(kv.second);
+    std::optional<std::string> key = corral::http::PercentDecode(
+        std::string_view(raw.first.data(), raw.first.size()), true);
+    std::optional<std::string> text = corral::http::PercentDecode(
+        std::string_view(raw.second.data(), raw.second.size()), true);
+    if (!key.has_value() || !text.has_value()) {
+      return absl::InvalidArgumentError("query is not validly percent-encoded");
+    }
+    if (*key == "page") {
+      std::optional<int> value = ParseDigits(*text);
       if (!value.has_value() || *value < 1) {
         return absl::InvalidArgumentError("page must be a positive integer");
       }
       page = *value;
-    } else if (kv.first == "per_page") {
-      std::optional<int> value = ParseDigits(kv.second);
+    } else if (*key == "per_page") {
+      std::optional<int> value = ParseDigits(*text);
       if (!value.has_value() || *value < 1 || *value > kMaxPerPage) {
         return absl::InvalidArgumentError(absl::StrCat(
             "per_page must be an integer from 1 to ", kMaxPerPage));

@@ -1,6 +1,10 @@
 #include "http/listener.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "log/log.h"
@@ -17,9 +21,18 @@ Listener::Listener(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
       router_(router),
       limits_(limits),
       observer_(observer),
-      connections_(connections) {}
+      connections_(connections) {
+  boost::system::error_code ec;
+  protocol_ = acceptor_.local_endpoint(ec).protocol();
+}
 
-void Listener::Start() { Accept(); }
+void Listener::Start() {
+  // accept4() must not block. The flag is on the open file description, so
+  // sibling workers sharing it see it too; Asio's async accept set it anyway.
+  boost::system::error_code ec;
+  acceptor_.non_blocking(true, ec);
+  AcceptBatch();
+}
 
 void Listener::Stop() {
   retry_timer_.cancel();
@@ -28,40 +41,63 @@ void Listener::Stop() {
 }
 
 void Listener::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code ec,
-                                asio::ip::tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (ec && !acceptor_.is_open()) return;
-    if (ec) {
-      // Out of descriptors or buffers: wait a moment instead of spinning; the
-      // connection stays queued in the kernel for us or a sibling.
-      bool resource = ec.value() == EMFILE || ec.value() == ENFILE ||
-                      ec.value() == ENOBUFS || ec.value() == ENOMEM;
-      if (resource) {
-        log::Warn("accept failed, retrying shortly",
-                  {{"error", ec.message()},
-                   {"connections", connections_ ? connections_->size() : 0}});
-        retry_timer_.expires_after(std::chrono::milliseconds(100));
-        retry_timer_.async_wait([this](boost::system::error_code tec) {
-          if (!tec) Accept();
-        });
-        return;
-      }
-      Accept();  // ECONNABORTED and friends concern one connection only
+  // A wait, then accept4() until the queue is empty: an async_accept that
+  // succeeds at once queues its completion behind every ready connection,
+  // so under load a worker took one connection per pass of its loop and
+  // clients waited seconds for their first answer.
+  acceptor_.async_wait(asio::ip::tcp::acceptor::wait_read,
+                       [this](boost::system::error_code ec) {
+                         if (ec == asio::error::operation_aborted) return;
+                         if (!acceptor_.is_open()) return;
+                         AcceptBatch();
+                       });
+}
+
+void Listener::AcceptBatch() {
+  if (!acceptor_.is_open()) return;
+  for (int i = 0; i < kAcceptBatch; ++i) {
+    if (gate_ && !gate_()) {
+      retry_timer_.expires_after(std::chrono::milliseconds(5));
+      retry_timer_.async_wait([this](boost::system::error_code tec) {
+        if (!tec && acceptor_.is_open()) AcceptBatch();
+      });
       return;
     }
-    boost::system::error_code opt_ec;
-    socket.set_option(asio::ip::tcp::no_delay(true), opt_ec);
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == EINTR || err == ECONNABORTED || err == EPROTO) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) {
+        Accept();  // drained: the next connection brings a new edge
+        return;
+      }
+      // Out of descriptors or buffers: wait a moment instead of spinning;
+      // the connection stays queued in the kernel for us or a sibling.
+      log::Warn("accept failed, retrying shortly",
+                {{"error", std::strerror(err)},
+                 {"connections", connections_ ? connections_->size() : 0}});
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([this](boost::system::error_code tec) {
+        if (!tec && acceptor_.is_open()) AcceptBatch();
+      });
+      return;
+    }
+    boost::system::error_code ec;
+    asio::ip::tcp::socket socket(retry_timer_.get_executor());
+    socket.assign(protocol_, fd, ec);
+    if (ec) {
+      ::close(fd);
+      continue;
+    }
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
     auto session = std::make_shared<Session>(std::move(socket), router_,
                                              limits_, observer_, connections_);
     session->Start();
-    // Accepted just as we stopped: serve it, closing after its request,
-    // rather than drop a connection the client already sees as open.
-    if (!acceptor_.is_open()) {
-      session->Drain();
-      return;
-    }
-    Accept();
+  }
+  // More may be queued: take them after the connections already ready.
+  asio::post(retry_timer_.get_executor(), [this] {
+    if (acceptor_.is_open()) AcceptBatch();
   });
 }
 

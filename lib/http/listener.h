@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 
 #include "http/router.h"
 #include "http/session.h"
@@ -18,19 +19,28 @@ class Listener {
            SessionObserver* observer, ConnectionSet* connections);
 
   void Start();
+  // Asked before each accept; while it says no, this process leaves new
+  // connections to its siblings on the shared socket and asks again shortly.
+  void SetAcceptGate(std::function<bool()> gate) { gate_ = std::move(gate); }
   // Closes this process's descriptor only. Never shutdown(2): the socket is
   // shared with sibling workers and would stop accepting in all of them.
   void Stop();
 
  private:
+  // Connections taken per readiness event before others get a turn.
+  static constexpr int kAcceptBatch = 64;
+
   void Accept();
+  void AcceptBatch();
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   const Router& router_;
   const SessionLimits& limits_;
   SessionObserver* observer_;
   ConnectionSet* connections_;
+  std::function<bool()> gate_;
 };
 
 }  // namespace corral::http

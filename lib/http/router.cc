@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "http/percent.h"
 
 namespace corral::http {
 namespace {
@@ -106,7 +107,20 @@ absl::Status Router::status() const {
 RouteMatch Router::Match(Request& request) const {
   RouteMatch match;
   match.route = std::string(kUnmatchedRoute);
-  std::vector<std::string_view> path = PathSegments(request.path);
+  // Split first, then decode each segment: /files/a%2Fb is one segment.
+  std::string_view raw_path = request.RawPath();
+  std::vector<std::string_view> path = PathSegments(raw_path);
+  std::vector<std::string> decoded;  // reserved: the views into it stay valid
+  if (raw_path.find('%') != std::string_view::npos) {
+    decoded.reserve(path.size());
+    for (std::string_view& segment : path) {
+      if (segment.find('%') == std::string_view::npos) continue;
+      std::optional<std::string> d = PercentDecode(segment, false);
+      if (!d.has_value()) return match;  // the session refuses these first
+      decoded.push_back(std::move(*d));
+      segment = decoded.back();
+    }
+  }
   std::vector<std::string> allowed;
   const Route* get_fallback = nullptr;
   for (const Route& r : routes_) {

@@ -1,11 +1,21 @@
 #include "http/session.h"
 
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/status.hpp>
+#include <cerrno>
 #include <exception>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "http/header_check.h"
+#include "http/http_date.h"
+#include "http/percent.h"
+#include "log/log.h"
 
 namespace corral::http {
 namespace {
@@ -16,8 +26,15 @@ namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kLinger{2};
-constexpr size_t kIdleReadBytes = 8192;
+// One read's worth; also what a connection's buffer keeps between requests.
+constexpr size_t kReadBytes = 4096;
+// Requests one connection may finish in one readiness event before the
+// others get their turn: a pipelining client cannot hog the loop.
+constexpr int kMaxRequestsPerEvent = 16;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// One per worker thread; the worker's sessions all share it.
+thread_local DateCache date_cache;
 
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() ==
@@ -26,7 +43,21 @@ bool IsParseError(const beast::error_code& ec) {
          ec != bhttp::error::partial_message;
 }
 
+std::string TooLarge(uint64_t limit) {
+  return absl::StrCat("request body is larger than ", limit, " bytes");
+}
+
 }  // namespace
+
+ConnectionSet::~ConnectionSet() {
+  if (sweep_timer_) sweep_timer_->cancel();
+}
+
+void ConnectionSet::Add(Session* s, const asio::any_io_executor& executor) {
+  sessions_.insert(s);
+  if (!sweep_timer_) sweep_timer_.emplace(executor);
+  ArmSweep();
+}
 
 void ConnectionSet::Remove(Session* s) {
   sessions_.erase(s);
@@ -40,189 +71,284 @@ void ConnectionSet::DrainAll() {
   }
 }
 
+void ConnectionSet::ArmSweep() {
+  if (sweep_armed_ || sessions_.empty()) return;
+  sweep_armed_ = true;
+  sweep_timer_->expires_after(kSweepPeriod);
+  sweep_timer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: this set is being destroyed
+    sweep_armed_ = false;
+    Sweep(Clock::now());
+    ArmSweep();
+  });
+}
+
+void ConnectionSet::Sweep(Clock::time_point now) {
+  // Found first, acted on after: a session acting on a timeout may end (and
+  // leave the set) on return.
+  sweep_scratch_.clear();
+  for (Session* s : sessions_) {
+    if (s->TimedOut(now)) sweep_scratch_.push_back(s);
+  }
+  for (Session* s : sweep_scratch_) s->Sweep(now);
+}
+
 Session::Session(asio::ip::tcp::socket socket, const Router& router,
                  const SessionLimits& limits, SessionObserver* observer,
                  ConnectionSet* connections)
-    : stream_(std::move(socket)),
-      idle_timer_(stream_.get_executor()),
+    : socket_(std::move(socket)),
       router_(router),
       limits_(limits),
       observer_(observer),
       connections_(connections),
       last_activity_(Clock::now()) {
-  if (connections_ != nullptr) connections_->Add(this);
+  if (connections_ != nullptr) connections_->Add(this, socket_.get_executor());
 }
 
 Session::~Session() {
   if (connections_ != nullptr) connections_->Remove(this);
 }
 
-void Session::Start() { WaitForRequest(); }
+void Session::Start() {
+  beast::error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) {
+    CloseNow();
+    return;
+  }
+  Serve();
+}
 
 void Session::Drain() {
   if (draining_ || phase_ == Phase::kClosed) return;
+  // The sweep closes the connection once it has been idle for the grace;
+  // a request that comes first is answered with Connection: close.
   draining_ = true;
-  if (phase_ == Phase::kIdle && idle_wait_pending_) {
-    // Re-arm the idle timer with the (shorter) drain grace.
-    idle_timer_.expires_at(last_activity_ + limits_.drain_idle_grace);
-    idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      self->OnIdleTimer(ec);
-    });
+}
+
+bool Session::TimedOut(Clock::time_point now) const {
+  switch (phase_) {
+    case Phase::kIdle:
+      return now - last_activity_ >=
+             (draining_ ? limits_.drain_idle_grace : limits_.keepalive_timeout);
+    case Phase::kReading:
+      return now - request_started_ >= limits_.request_timeout;
+    case Phase::kWriting:
+    case Phase::kLingering:
+      return now >= deadline_;
+    case Phase::kHandling:
+    case Phase::kClosed:
+      return false;
+  }
+  return false;
+}
+
+void Session::Sweep(Clock::time_point now) {
+  switch (phase_) {
+    case Phase::kIdle: {
+      auto limit =
+          draining_ ? limits_.drain_idle_grace : limits_.keepalive_timeout;
+      if (now - last_activity_ < limit) return;
+      // Bytes in the kernel's buffer mean a request crossed our timeout:
+      // serve it (with Connection: close when draining).
+      if (BytesWaiting()) return;
+      auto self = shared_from_this();
+      CloseGracefully();
+      return;
+    }
+    case Phase::kReading: {
+      if (now - request_started_ < limits_.request_timeout) return;
+      auto self = shared_from_this();
+      FailRequest(408, "request not received in time");
+      return;
+    }
+    case Phase::kWriting:
+    case Phase::kLingering: {
+      if (now < deadline_) return;
+      auto self = shared_from_this();
+      CloseNow();
+      return;
+    }
+    case Phase::kHandling:
+    case Phase::kClosed:
+      return;
   }
 }
 
-void Session::WaitForRequest() {
-  phase_ = Phase::kIdle;
-  stream_.expires_never();
-  if (buffer_.size() > 0) {  // a pipelined request is already here
-    ReadHeader();
-    return;
+void Session::Serve() {
+  serving_ = true;
+  int served = 0;
+  for (;;) {
+    if (phase_ == Phase::kIdle && buffer_.size() > 0) {
+      phase_ = Phase::kReading;
+      request_started_ = Clock::now();
+    }
+    if (phase_ != Phase::kIdle && phase_ != Phase::kReading) break;
+    Parsed parsed = buffer_.size() > 0 ? Parse() : Parsed::kNeedMore;
+    if (parsed == Parsed::kFailed) break;
+    if (parsed == Parsed::kDone) {
+      // Queue the next read before answering: Asio tries a queued read at
+      // once, and before the answer the client has sent nothing, so the read
+      // waits for epoll. Armed after the answer it often finds the next
+      // request and queues its completion behind every ready connection.
+      // (The buffer is empty, and nothing touches it until the read ends.)
+      if (buffer_.size() == 0 && !peer_eof_) WaitReadable();
+      Dispatch();
+      if (++served >= kMaxRequestsPerEvent &&
+          (phase_ == Phase::kIdle || phase_ == Phase::kReading)) {
+        // To the back of the queue: every other ready connection goes first.
+        asio::post(socket_.get_executor(),
+                   [self = shared_from_this()] { self->Serve(); });
+        break;
+      }
+      continue;
+    }
+    if (peer_eof_) {  // half a request, or none, and nothing more will come
+      CloseNow();
+      break;
+    }
+    WaitReadable();
+    break;
   }
-  idle_timer_.expires_at(draining_ ? last_activity_ + limits_.drain_idle_grace
-                                   : Clock::now() + limits_.keepalive_timeout);
-  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    self->OnIdleTimer(ec);
-  });
-  idle_wait_pending_ = true;
-  // A read, not a readiness wait: asio tries it at once and re-arms epoll
-  // only when nothing is there, where async_wait costs an epoll_ctl each time.
-  stream_.socket().async_read_some(
-      buffer_.prepare(kIdleReadBytes),
-      [self = shared_from_this()](beast::error_code ec, size_t n) {
-        self->idle_wait_pending_ = false;
-        self->idle_timer_.cancel();
-        if (self->phase_ != Phase::kIdle) return;
-        if (ec) {
-          self->CloseNow();  // EOF: the client closed its idle connection
-          return;
-        }
-        self->buffer_.commit(n);
-        self->ReadHeader();
+  serving_ = false;
+}
+
+void Session::WaitReadable() {
+  if (wait_pending_) return;
+  wait_pending_ = true;
+  // An async read, not a wait: Asio re-arms epoll (an epoll_ctl) for every
+  // async_wait, but queues a read with none. After a short read Asio knows
+  // the socket is empty and does not even try it first; epoll's event then
+  // reads and runs this handler at once, inside the readiness event.
+  socket_.async_read_some(
+      buffer_.prepare(kReadBytes),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        self->wait_pending_ = false;
+        self->OnRead(ec, n);
       });
 }
 
-void Session::OnIdleTimer(beast::error_code ec) {
-  if (ec == asio::error::operation_aborted || phase_ != Phase::kIdle ||
-      !idle_wait_pending_) {
+void Session::OnRead(boost::system::error_code ec, size_t n) {
+  if (phase_ == Phase::kClosed) return;
+  buffer_.commit(n);
+  if (ec == asio::error::eof) {
+    peer_eof_ = true;
+  } else if (ec) {
+    CloseNow();  // reset, or cancelled by a close
     return;
   }
-  // Bytes already in the kernel's buffer mean a request crossed our timer:
-  // the readiness wait completes next and the request is answered.
-  beast::error_code avail_ec;
-  if (stream_.socket().available(avail_ec) > 0 && !avail_ec) return;
-  CloseGracefully();
+  switch (phase_) {
+    case Phase::kIdle:
+    case Phase::kReading:
+      Serve();
+      return;
+    case Phase::kLingering:
+      buffer_.consume(buffer_.size());
+      if (peer_eof_) {
+        CloseNow();
+      } else {
+        Linger();
+      }
+      return;
+    default:
+      return;  // the request in hand finishes first; Serve() reads on
+  }
 }
 
-void Session::ReadHeader() {
-  phase_ = Phase::kReading;
-  request_started_ = Clock::now();
-  parser_.emplace();
-  parser_->body_limit(limits_.max_body_bytes);
-  // Our own timer, not the stream's: Beast closes the socket when its timer
-  // fires, and a slow client should still be told 408.
-  stream_.expires_never();
-  request_timed_out_ = false;
-  idle_timer_.expires_after(limits_.request_timeout);
-  idle_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->phase_ != Phase::kReading) return;
-    self->request_timed_out_ = true;
-    beast::error_code cancel_ec;
-    self->stream_.socket().cancel(cancel_ec);
-  });
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->OnHeader(ec);
-      });
-}
-
-void Session::OnHeader(beast::error_code ec) {
-  if (ec) {
-    if (request_timed_out_) {
-      if (parser_->got_some() || buffer_.size() > 0) {
-        FailRequest(408, "request not received in time");
+Session::Parsed Session::Parse() {
+  if (!parser_) {
+    parser_.emplace();
+    parser_->body_limit(limits_.max_body_bytes);
+    header_checked_ = false;
+    close_after_ = false;
+  }
+  for (;;) {
+    if (parser_->is_done()) return Parsed::kDone;
+    if (buffer_.size() == 0) return Parsed::kNeedMore;
+    beast::error_code ec;
+    size_t n = parser_->put(buffer_.data(), ec);
+    buffer_.consume(n);
+    if (ec == bhttp::error::need_more) return Parsed::kNeedMore;
+    if (ec == bhttp::error::header_limit) {
+      FailRequest(431, "request headers too large");
+      return Parsed::kFailed;
+    }
+    if (ec == bhttp::error::body_limit) {
+      // Beast checks Content-Length against the limit with the header.
+      FailRequest(413, TooLarge(limits_.max_body_bytes));
+      return Parsed::kFailed;
+    }
+    if (ec) {
+      if (IsParseError(ec)) {
+        FailRequest(400, "malformed HTTP request: " + ec.message());
       } else {
         CloseNow();
       }
-    } else if (ec == bhttp::error::header_limit) {
-      FailRequest(431, "request headers too large");
-    } else if (ec == bhttp::error::body_limit) {
-      // Beast checks Content-Length against the limit with the header.
-      FailRequest(413, "request body is larger than " +
-                           std::to_string(limits_.max_body_bytes) + " bytes");
-    } else if (IsParseError(ec)) {
-      FailRequest(400, "malformed HTTP request: " + ec.message());
-    } else {
-      CloseNow();  // EOF, reset: the client is gone
+      return Parsed::kFailed;
     }
-    return;
-  }
-  const auto& header = parser_->get();
-  if (auto len = parser_->content_length();
-      len && *len > limits_.max_body_bytes) {
-    FailRequest(413, "request body is larger than " +
-                         std::to_string(limits_.max_body_bytes) + " bytes");
-    return;
-  }
-  if (parser_->is_done()) {
-    Dispatch();
-    return;
-  }
-  auto read_body = [self = shared_from_this()]() {
-    bhttp::async_read(
-        self->stream_, self->buffer_, *self->parser_,
-        [self](beast::error_code ec, size_t) { self->OnBody(ec); });
-  };
-  auto expect = header[bhttp::field::expect];
-  if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
-                                 expect.data(), expect.size())),
-                             "100-continue")) {
-    asio::async_write(
-        stream_, asio::buffer(kContinue.data(), kContinue.size()),
-        [self = shared_from_this(), read_body](beast::error_code ec, size_t) {
-          if (ec) {
-            self->CloseNow();
-            return;
-          }
-          read_body();
-        });
-    return;
-  }
-  read_body();
-}
-
-void Session::OnBody(beast::error_code ec) {
-  if (!ec) {
-    Dispatch();
-  } else if (ec == bhttp::error::body_limit) {
-    FailRequest(413, "request body is larger than " +
-                         std::to_string(limits_.max_body_bytes) + " bytes");
-  } else if (request_timed_out_) {
-    FailRequest(408, "request body not received in time");
-  } else if (IsParseError(ec)) {
-    FailRequest(400, "malformed HTTP request body: " + ec.message());
-  } else {
-    CloseNow();
+    if (parser_->is_header_done() && !header_checked_) {
+      header_checked_ = true;
+      const auto& header = parser_->get();
+      HeaderVerdict verdict = CheckRequestHeader(header.base());
+      if (verdict.status != 0) {
+        FailRequest(verdict.status, verdict.message);
+        return Parsed::kFailed;
+      }
+      close_after_ = verdict.close_after;
+      if (auto len = parser_->content_length();
+          len && *len > limits_.max_body_bytes) {
+        FailRequest(413, TooLarge(limits_.max_body_bytes));
+        return Parsed::kFailed;
+      }
+      auto expect = header[bhttp::field::expect];
+      if (!parser_->is_done() && buffer_.size() == 0 &&
+          absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
+                                     expect.data(), expect.size())),
+                                 "100-continue")) {
+        // 25 bytes into an empty send buffer; if they do not fit, the
+        // client sends its body after its own short wait anyway.
+        (void)::send(socket_.native_handle(), kContinue.data(),
+                     kContinue.size(), MSG_NOSIGNAL);
+      }
+    } else if (n == 0) {
+      return Parsed::kNeedMore;
+    }
   }
 }
 
 void Session::Dispatch() {
-  phase_ = Phase::kHandling;
-  idle_timer_.cancel();
   auto& msg = parser_->get();
-  version_ = msg.version();
-  request_keep_alive_ = msg.keep_alive();
-  request_ = Request();
-  request_.method = std::string(msg.method_string());
-  request_.target = std::string(msg.target());
-  size_t q = request_.target.find('?');
-  request_.path = request_.target.substr(0, q);
-  if (q != std::string::npos) request_.query = request_.target.substr(q + 1);
-  request_.headers.reserve(std::distance(msg.begin(), msg.end()));
-  for (const auto& field : msg) {
-    request_.headers.emplace_back(std::string(field.name_string()),
-                                  std::string(field.value()));
+  std::string_view target(msg.target().data(), msg.target().size());
+  size_t q = target.find('?');
+  std::optional<std::string> path =
+      PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
+  if (!path.has_value() || (q != std::string_view::npos &&
+                            !IsValidPercentEncoding(target.substr(q + 1)))) {
+    FailRequest(400, "malformed percent-encoding in the request target");
+    return;
   }
+  phase_ = Phase::kHandling;
+  version_ = msg.version();
+  request_keep_alive_ = msg.keep_alive() && !close_after_;
+  // Assigned in place: the strings keep their capacity between requests.
+  request_.method.assign(msg.method_string().data(),
+                         msg.method_string().size());
+  request_.target.assign(target);
+  request_.path = std::move(*path);
+  if (q != std::string_view::npos) {
+    request_.query.assign(target.substr(q + 1));
+  } else {
+    request_.query.clear();
+  }
+  request_.params.clear();
+  size_t fields = 0;
+  for (const auto& field : msg) {
+    if (fields == request_.headers.size()) request_.headers.emplace_back();
+    auto& [name, value] = request_.headers[fields++];
+    name.assign(field.name_string().data(), field.name_string().size());
+    value.assign(field.value().data(), field.value().size());
+  }
+  request_.headers.resize(fields);
   request_.body = std::move(msg.body());
   parser_.reset();
 
@@ -245,12 +371,22 @@ void Session::Dispatch() {
     if (seq != self->request_seq_ || self->phase_ != Phase::kHandling) return;
     self->Answer(std::move(response));
   };
-  try {
-    (*match.handler)(request_, std::move(respond));
-  } catch (const std::exception& e) {
+  // An exception is the app's bug: say which route and what, answer 500,
+  // and keep the connection and the worker.
+  auto failed = [&](std::string_view what) {
+    log::Error("handler threw; answered 500", {{"route", route_},
+                                               {"method", request_.method},
+                                               {"error", std::string(what)}});
     if (seq == request_seq_ && phase_ == Phase::kHandling) {
       Answer(Response::Error(500, "internal error"));
     }
+  };
+  try {
+    (*match.handler)(request_, std::move(respond));
+  } catch (const std::exception& e) {
+    failed(e.what());
+  } catch (...) {
+    failed("an exception that is not a std::exception");
   }
 }
 
@@ -261,90 +397,141 @@ void Session::Answer(Response response) {
     observer_->OnRequestEnd(request_, route_, response.status,
                             duration.count());
   }
-  Send(std::move(response), request_keep_alive_ && !draining_);
+  Send(response, request_keep_alive_ && !draining_);
 }
 
 void Session::FailRequest(int status, std::string_view message) {
   // The parser's state is unknown after an error: answer, then close.
   phase_ = Phase::kHandling;
-  request_ = Request();
+  request_.method = "_OTHER";
   if (parser_ && parser_->is_header_done()) {
     request_.method = std::string(parser_->get().method_string());
     version_ = parser_->get().version();
-  } else {
-    request_.method = "_OTHER";
   }
+  request_.target.clear();
+  request_.path.clear();
+  request_.query.clear();
+  request_.headers.clear();
+  request_.body.clear();
+  request_.params.clear();
+  parser_.reset();
   route_ = std::string(kUnmatchedRoute);
   if (observer_ != nullptr) observer_->OnRequestStart(request_);
   request_keep_alive_ = false;
   Answer(Response::Error(status, message));
 }
 
-void Session::Send(Response response, bool keep_alive) {
-  phase_ = Phase::kWriting;
-  auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
-      static_cast<bhttp::status>(response.status), version_ == 10 ? 10 : 11);
-  res->set(bhttp::field::server, limits_.server_header);
-  res->set(bhttp::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) res->insert(name, value);
-  res->keep_alive(keep_alive);
-  if (request_.method == "HEAD") {
-    res->content_length(response.body.size());
-  } else {
-    res->body() = std::move(response.body);
-    res->prepare_payload();
+void Session::Send(const Response& response, bool keep_alive) {
+  const int status = response.status;
+  const bool has_body = !(status / 100 == 1 || status == 204 || status == 304);
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out_.clear();
+  out_sent_ = 0;
+  absl::StrAppend(&out_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status,
+                  " ", absl::string_view(reason.data(), reason.size()),
+                  "\r\nServer: ", limits_.server_header,
+                  "\r\nDate: ", date_cache.Now(),
+                  "\r\nContent-Type: ", response.content_type, "\r\n");
+  for (const auto& [name, value] : response.headers) {
+    absl::StrAppend(&out_, name, ": ", value, "\r\n");
   }
-  stream_.expires_after(limits_.write_timeout);
-  bhttp::async_write(
-      stream_, *res,
-      [self = shared_from_this(), res, keep_alive](
-          beast::error_code ec, size_t) { self->OnWritten(ec, keep_alive); });
+  if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
+  if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
+  if (has_body) {
+    absl::StrAppend(&out_, "Content-Length: ", response.body.size(), "\r\n");
+  }
+  out_ += "\r\n";
+  if (has_body && request_.method != "HEAD") out_ += response.body;
+  close_after_write_ = !keep_alive;
+  Flush();
 }
 
-void Session::OnWritten(beast::error_code ec, bool keep_alive) {
-  last_activity_ = Clock::now();
-  if (ec) {
-    CloseNow();
-  } else if (!keep_alive) {
-    CloseGracefully();
-  } else {
-    WaitForRequest();
+void Session::Flush() {
+  while (out_sent_ < out_.size()) {
+    ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_,
+                       out_.size() - out_sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      out_sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket's buffer is full: the rest goes when epoll says so.
+      phase_ = Phase::kWriting;
+      deadline_ = Clock::now() + limits_.write_timeout;
+      asio::async_write(
+          socket_,
+          asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
+          [self = shared_from_this()](boost::system::error_code ec, size_t) {
+            if (ec) {
+              self->CloseNow();
+              return;
+            }
+            self->out_sent_ = self->out_.size();
+            self->OnFlushed();
+          });
+      return;
+    }
+    CloseNow();  // reset or broken pipe: the client is gone
+    return;
   }
+  OnFlushed();
+}
+
+void Session::OnFlushed() {
+  last_activity_ = Clock::now();
+  if (close_after_write_) {
+    CloseGracefully();
+    return;
+  }
+  phase_ = Phase::kIdle;
+  // Inside Serve() the loop goes on; after an async answer or write, serve
+  // whatever came meanwhile (epoll's edge for it may have passed unseen).
+  if (!serving_) Serve();
 }
 
 void Session::CloseGracefully() {
   // Send FIN first and read until the peer closes, so unread request bytes
   // never turn our close into a reset that destroys the last response.
-  phase_ = Phase::kClosed;
-  idle_timer_.cancel();
+  phase_ = Phase::kLingering;
   beast::error_code ec;
-  stream_.socket().cancel(ec);  // the idle read, if one is pending
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) {
     CloseNow();
     return;
   }
-  stream_.expires_after(kLinger);
+  deadline_ = Clock::now() + kLinger;
   Linger();
 }
 
 void Session::Linger() {
-  stream_.async_read_some(
-      asio::buffer(discard_),
-      [self = shared_from_this()](beast::error_code ec, size_t) {
-        if (ec) {
-          self->CloseNow();  // EOF (the usual end), timeout or reset
-          return;
-        }
-        self->Linger();
-      });
+  // Posted or woken after a close, the descriptor may be another's by now.
+  if (phase_ != Phase::kLingering) return;
+  char discard[4096];
+  for (int i = 0; i < kMaxRequestsPerEvent; ++i) {
+    ssize_t n = ::recv(socket_.native_handle(), discard, sizeof(discard), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      WaitReadable();
+      return;
+    }
+    CloseNow();  // EOF (the usual end) or reset
+    return;
+  }
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->Linger(); });
 }
 
 void Session::CloseNow() {
   phase_ = Phase::kClosed;
-  idle_timer_.cancel();
   beast::error_code ec;
-  stream_.socket().close(ec);
+  socket_.close(ec);
+}
+
+bool Session::BytesWaiting() {
+  beast::error_code ec;
+  return socket_.available(ec) > 0 && !ec;
 }
 
 }  // namespace corral::http

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "clock/clock.h"
 #include "http/listener.h"
 #include "http/session.h"
 #include "log/log.h"
@@ -118,6 +120,7 @@ class Worker {
   void OnHeartbeat();
   void OnDrain();
   void StopIfIdle();
+  bool MayAccept();
 
   const App& app_;
   const Options& options_;
@@ -143,6 +146,7 @@ int Worker::Run() {
     if (!ec) OnDrain();
   });
   OnHeartbeat();
+  listener_->SetAcceptGate([this]() { return MayAccept(); });
   listener_->Start();
   recorder_->SetState(region::SlotState::kReady);
   log::Info("worker started serving", {{"config_hash", env_.config_hash},
@@ -174,6 +178,34 @@ void Worker::OnDrain() {
   listener_->Stop();
   connections_.DrainAll();
   StopIfIdle();
+}
+
+// The workers share one listening socket and whichever wakes first takes a
+// burst of connections: at 1,000 connections one worker held two thirds of
+// them and its clients waited longer. A worker more than max(16, 1/8) ahead
+// of its least loaded live sibling lets the others accept for a moment.
+bool Worker::MayAccept() {
+  const size_t mine = connections_.size();
+  recorder_->SetConnections(mine);  // siblings read it live while we accept
+  const int64_t now_ns = clock::MonotonicNanos();
+  uint64_t least = UINT64_MAX;
+  for (int i = 0; i < region_->slot_count(); ++i) {
+    if (i == env_.slot) continue;
+    const region::WorkerSlot& s = region_->slot(i);
+    if (s.state.load(std::memory_order_relaxed) !=
+        static_cast<uint32_t>(region::SlotState::kReady)) {
+      continue;
+    }
+    // A sibling whose loop has stalled is not one to leave connections to.
+    if (now_ns - s.heartbeat_ns.load(std::memory_order_relaxed) >
+        5 * kHeartbeatPeriod.count() * 1'000'000LL) {
+      continue;
+    }
+    least = std::min<uint64_t>(
+        least, s.connections_open.load(std::memory_order_relaxed));
+  }
+  return least == UINT64_MAX ||
+         mine <= least + std::max<uint64_t>(16, least / 8);
 }
 
 void Worker::StopIfIdle() {
