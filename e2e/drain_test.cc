@@ -8,8 +8,8 @@
 #include <future>
 #include <set>
 
-#include "harness.h"
 #include "expect_load.h"
+#include "harness.h"
 #include "load_client.h"
 
 namespace corral::e2e {

@@ -65,15 +65,8 @@ std::vector<int> ParseResponses(const std::string& raw) {
 Exchange Send(uint16_t port, const std::string& bytes, size_t want,
               std::chrono::milliseconds deadline = 10s) {
   Exchange out;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return out;
-  }
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return out;
   size_t sent = 0;
   while (sent < bytes.size()) {
     ssize_t n =

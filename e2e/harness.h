@@ -25,6 +25,9 @@ bool PollUntil(const std::function<bool()>& done,
 
 uint16_t FreePort();
 
+// A TCP connection to 127.0.0.1:port (a blocking socket), or -1.
+int ConnectLoopback(uint16_t port);
+
 struct HttpResult {
   int status = 0;  // 0: no response (connection refused, reset...)
   std::string body;

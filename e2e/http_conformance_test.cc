@@ -32,15 +32,8 @@ struct Exchange {
 // Sends `bytes` and reads until the server closes or 5 s pass.
 Exchange Send(uint16_t port, const std::string& bytes) {
   Exchange ex;
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return ex;
-  }
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return ex;
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   (void)!write(fd, bytes.data(), bytes.size());

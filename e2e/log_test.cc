@@ -15,19 +15,6 @@
 namespace corral::e2e {
 namespace {
 
-int Connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
   // Children inherit the limit: the worker runs out of descriptors after a
   // couple of hundred connections, and from then on every accept fails.
@@ -42,7 +29,7 @@ TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
 
   std::vector<int> held;
   for (int i = 0; i < 400; ++i) {
-    int fd = Connect(p->port());
+    int fd = ConnectLoopback(p->port());
     if (fd >= 0) held.push_back(fd);
   }
   const std::string msg = "accept failed, retrying shortly";

@@ -15,6 +15,7 @@
 #include "command/snapshot_dir.h"
 #include "command/spawn_command.h"
 #include "config/config.h"
+#include "config/config_dir.h"
 #include "log/log.h"
 
 namespace corral::command {
@@ -259,7 +260,8 @@ void CommandWorkers::Forget(pid_t pid) { workers_.erase(pid); }
 absl::StatusOr<std::string> CommandWorkers::ConfigDir(int64_t generation) {
   std::string dir = absl::StrCat(settings_.state_dir, "/config-", generation);
   if (config_dirs_.count(generation)) return dir;
-  auto snapshot = ReadSealedSnapshot(config_fd_ ? config_fd_(generation) : -1);
+  auto snapshot =
+      config::ReadSealedSnapshot(config_fd_ ? config_fd_(generation) : -1);
   if (!snapshot.ok()) return snapshot.status();
   if (absl::Status s = WriteSnapshotDir(*snapshot, dir); !s.ok()) return s;
   config_dirs_.insert(generation);

@@ -1,8 +1,5 @@
 #include "command/snapshot_dir.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <filesystem>
 #include <fstream>
 
@@ -37,24 +34,6 @@ absl::Status WriteSnapshotDir(const config::Snapshot& snapshot,
         "cannot move the config snapshot to ", dir, ": ", ec.message()));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<config::Snapshot> ReadSealedSnapshot(int fd) {
-  if (fd < 0) return absl::NotFoundError("no config snapshot");
-  std::string text;
-  char buf[16384];
-  for (off_t off = 0;;) {
-    ssize_t n = pread(fd, buf, sizeof(buf), off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("reading the config snapshot: ", std::strerror(errno)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  return config::SnapshotFromJson(text);
 }
 
 }  // namespace corral::command

@@ -6,17 +6,12 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "config/config.h"
 
 namespace corral::command {
 
 absl::Status WriteSnapshotDir(const config::Snapshot& snapshot,
                               const std::string& dir);
-
-// The snapshot held by a sealed descriptor (the master's copy of a
-// generation).
-absl::StatusOr<config::Snapshot> ReadSealedSnapshot(int fd);
 
 }  // namespace corral::command
 

@@ -115,4 +115,22 @@ absl::StatusOr<Snapshot> ReadSnapshot(const std::string& dir) {
       "config dir ", dir, " kept changing while being read: ", last.message()));
 }
 
+absl::StatusOr<Snapshot> ReadSealedSnapshot(int fd) {
+  if (fd < 0) return absl::NotFoundError("no config snapshot");
+  std::string text;
+  char buf[16384];
+  for (off_t off = 0;;) {
+    ssize_t n = pread(fd, buf, sizeof(buf), off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("reading the config snapshot: ", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    off += n;
+  }
+  return SnapshotFromJson(text);
+}
+
 }  // namespace corral::config

@@ -16,6 +16,10 @@ namespace corral::config {
 // every regular file whose name does not start with '.'.
 absl::StatusOr<Snapshot> ReadSnapshot(const std::string& dir);
 
+// The snapshot held by a sealed descriptor: the master's copy of one
+// generation, which a worker inherits or a command worker's files come from.
+absl::StatusOr<Snapshot> ReadSealedSnapshot(int fd);
+
 }  // namespace corral::config
 
 #endif  // CORRAL_CONFIG_CONFIG_DIR_H_

@@ -254,11 +254,7 @@ bool IsForwarded(int sig) {
 int RunInit(const ParsedOptions& parsed,
             const std::vector<std::string>& command) {
   log::Init("init");
-  // A terminal's job control must not stop corral itself.
-  signal(SIGTTIN, SIG_IGN);
-  signal(SIGTTOU, SIG_IGN);
-  signal(SIGPIPE, SIG_IGN);
-  if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
+  if (absl::Status s = pid1::SetUpAsInit(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }

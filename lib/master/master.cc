@@ -483,11 +483,7 @@ namespace {
 // The process-wide part of being the master (and PID 1).
 int RunAsMaster(Master& master) {
   log::Init("master");
-  signal(SIGPIPE, SIG_IGN);
-  // A terminal's job control must not stop the master.
-  signal(SIGTTIN, SIG_IGN);
-  signal(SIGTTOU, SIG_IGN);
-  if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
+  if (absl::Status s = pid1::SetUpAsInit(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }

@@ -25,6 +25,13 @@ absl::Status BecomeReaper() {
   return absl::OkStatus();
 }
 
+absl::Status SetUpAsInit() {
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGTTIN, SIG_IGN);
+  signal(SIGTTOU, SIG_IGN);
+  return BecomeReaper();
+}
+
 std::vector<ExitedChild> ReapChildren() {
   std::vector<ExitedChild> out;
   for (;;) {

@@ -16,6 +16,11 @@ namespace corral::pid1 {
 // reparented to us (and reaped) instead of escaping to the host's init.
 absl::Status BecomeReaper();
 
+// What an init does first: ignore SIGPIPE (its own broken writes) and
+// SIGTTIN/SIGTTOU (a terminal's job control must not stop it), then
+// BecomeReaper. The error is BecomeReaper's, for the caller to log.
+absl::Status SetUpAsInit();
+
 struct ExitedChild {
   pid_t pid;
   int status;  // as from waitpid

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "clock/clock.h"
+#include "config/config_dir.h"
 #include "http/listener.h"
 #include "http/session.h"
 #include "log/log.h"
@@ -57,20 +58,7 @@ class SlotObserver : public http::SessionObserver {
 // on to a newer generation since).
 absl::StatusOr<config::Config> LoadConfig(const config::ConfigSpec& spec,
                                           const pool::WorkerEnv& env) {
-  std::string text;
-  char buf[16384];
-  for (off_t off = 0;;) {
-    ssize_t n = pread(env.config_fd, buf, sizeof(buf), off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("reading the config snapshot: ", std::strerror(errno)));
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    off += n;
-  }
-  auto snapshot = config::SnapshotFromJson(text);
+  auto snapshot = config::ReadSealedSnapshot(env.config_fd);
   if (!snapshot.ok()) return snapshot.status();
   auto c = config::Config::Parse(spec, *snapshot);
   if (!c.ok()) return c.status();
