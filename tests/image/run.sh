@@ -175,7 +175,7 @@ check "node-store: a product is served by Node through corral" bash -c \
   'curl -sf "$1" | grep -q "\"id\":1,"' _ "http://127.0.0.1:$port/products/1"
 roll_succeeded() {
   curl -s "http://127.0.0.1:$admin/status" | python3 -c \
-    'import json, sys; sys.exit(json.load(sys.stdin).get("last_roll", {}).get("result") != "success")'
+    'import json, sys; sys.exit((json.load(sys.stdin).get("last_roll") or {}).get("result") != "success")' 2>/dev/null
 }
 "$engine" kill --signal HUP "$node_name" >/dev/null
 check "node-store: SIGHUP rolls the copies (last_roll.result success)" poll_until roll_succeeded
