@@ -82,7 +82,7 @@ check "readiness turns 200" poll "http://127.0.0.1:$admin/readyz" 200
 check "liveness answers 200" test "$(status_of "http://127.0.0.1:$admin/livez")" = 200
 check "a product is served" test "$(status_of "http://127.0.0.1:$port/products/1")" = 200
 check "the master is PID 1 with 2 workers" bash -c \
-  "'$engine' logs '$name' | grep -q '\"msg\":\"listening\".*\"pid\":1,\"pid1\":true' &&
+  "'$engine' logs '$name' | grep -q '\"msg\":\"listening\",\"pid\":1,.*\"pid1\":true' &&
    [ \$('$engine' logs '$name' | grep -c '\"msg\":\"worker started serving\"') -eq 2 ]"
 check "the healthcheck subcommand passes inside the image" \
   "$engine" exec "$name" /usr/local/bin/corral-shop healthcheck
