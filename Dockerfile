@@ -1,7 +1,8 @@
 # corral-shop image: built on Debian bookworm with the packages of
 # scripts/setup.sh (no test packages: BUILD_TESTING=OFF), run from scratch
 # with the binary, the shared libraries it links and nothing else: no shell,
-# no package manager, no apt lists or .deb files.
+# no package manager, no apt lists or .deb files. It also carries corral
+# itself in /opt/corral, self-contained, for any glibc-based image to copy.
 #   make image      (docker or podman, whichever works: scripts/engine.sh)
 
 FROM docker.io/library/debian:bookworm AS build
@@ -18,11 +19,24 @@ COPY examples/hello examples/hello
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
  && cmake --build /build -j "$(nproc)" --target corral-shop \
  && strip /build/bin/corral-shop
+# corral itself, packed for any glibc-based image (scripts/pack.sh):
+# /opt/corral/bin/corral and /opt/corral/lib/, found through RUNPATH. Steps
+# of their own after the compile above, so that layer stays cached.
+RUN cmake --build /build -j "$(nproc)" --target corral \
+ && strip /build/bin/corral
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends patchelf \
+ && rm -rf /var/lib/apt/lists/*
+COPY scripts/pack.sh scripts/
+RUN scripts/pack.sh /build/bin/corral /opt/corral
 # The runtime tree: the binary, every library ldd resolves (with the dynamic
-# loader) at its own path, and /tmp. The numeric user needs no /etc/passwd.
+# loader) at its own path, /tmp, and /opt/corral for other images to COPY:
+#   COPY --from=<this image> /opt/corral /opt/corral
+# The numeric user needs no /etc/passwd.
 RUN mkdir -p /rootfs/usr/local/bin /rootfs/tmp \
  && chmod 1777 /rootfs/tmp \
  && cp /build/bin/corral-shop /rootfs/usr/local/bin/ \
+ && mkdir -p /rootfs/opt && cp -a /opt/corral /rootfs/opt/ \
  && ldd /build/bin/corral-shop \
     | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
     | sort -u | xargs -I{} cp --parents -L {} /rootfs

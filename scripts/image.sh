@@ -13,6 +13,9 @@ build_args=(--build-arg "VERSION=${version:-unknown}"
   --build-arg "REVISION=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
   --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   --build-arg "SOURCE=$(git remote get-url origin 2>/dev/null || true)")
+# IIDFILE: where to write the built image's ID, for callers that must not
+# race another build to the same tag.
+[ -z "${IIDFILE:-}" ] || build_args+=(--iidfile "$IIDFILE")
 if [ "$ENGINE" = podman ]; then
   scripts/base-image.sh
   # docker format: OCI image configs have no HEALTHCHECK.

@@ -2,6 +2,8 @@
 # The container image as a runtime would run it: read-only root, every
 # capability dropped, a numeric non-root user. Probes answer, a request is
 # served, the healthcheck subcommand works, and `podman stop` drains to exit 0.
+# Then corral's /opt/corral, COPYed from that image into the Node example's
+# Debian image (nodejs only, none of corral's libraries), runs Node there.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 # The engine is chosen once, after set-up, by whether it works; the build
@@ -41,28 +43,46 @@ poll() {  # url, wanted status: up to 60 s
   return 1
 }
 
-if ! IMAGE=$image scripts/image.sh >/tmp/corral-image-build.log 2>&1; then
+poll_until() {  # a command: up to 60 s
+  for _ in $(seq 1 600); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+# Runs IMAGE as container NAME the way a pod would: read-only root, every
+# capability dropped, a numeric non-root user. Sets port and admin. A port can
+# be taken between the check and the run: try fresh ones.
+run_like_a_pod() {  # name, image
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    admin=$(free_port)
+    "$engine" rm -f "$1" >/dev/null 2>&1
+    "$engine" run -d --name "$1" --read-only --cap-drop=all --user 10001:10001 \
+      --security-opt no-new-privileges \
+      -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
+      -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$2" >/dev/null && return 0
+    echo "$engine run failed (attempt $attempt); trying other ports"
+  done
+  return 1
+}
+
+# Other runs may build to the same tag meanwhile: use this build's ID.
+iidfile=$(mktemp)
+if ! IMAGE=$image IIDFILE=$iidfile scripts/image.sh >/tmp/corral-image-build.log 2>&1; then
   tail -30 /tmp/corral-image-build.log
   echo "0 passed, 1 failed"
   exit 1
 fi
-# A port can be taken between the check and the run: try fresh ones.
-for attempt in 1 2 3; do
-  port=$(free_port)
-  admin=$(free_port)
-  "$engine" rm -f "$name" >/dev/null 2>&1
-  "$engine" run -d --name "$name" --read-only --cap-drop=all --user 10001:10001 \
-    --security-opt no-new-privileges \
-    -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
-    -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$image" >/dev/null && break
-  echo "$engine run failed (attempt $attempt); trying other ports"
-done
+image_id=$(cat "$iidfile")
+rm -f "$iidfile"
+run_like_a_pod "$name" "$image_id"
 
 check "readiness turns 200" poll "http://127.0.0.1:$admin/readyz" 200
 check "liveness answers 200" test "$(status_of "http://127.0.0.1:$admin/livez")" = 200
 check "a product is served" test "$(status_of "http://127.0.0.1:$port/products/1")" = 200
 check "the master is PID 1 with 2 workers" bash -c \
-  "'$engine' logs '$name' | grep -q '\"msg\":\"listening\".*\"pid\":1,\"pid1\":true' &&
+  "'$engine' logs '$name' | grep -q '\"msg\":\"listening\",\"pid\":1,.*\"pid1\":true' &&
    [ \$('$engine' logs '$name' | grep -c '\"msg\":\"worker started serving\"') -eq 2 ]"
 check "the healthcheck subcommand passes inside the image" \
   "$engine" exec "$name" /usr/local/bin/corral-shop healthcheck
@@ -81,9 +101,9 @@ check "the log shows the drain" bash -c \
 # and /etc/{hosts,hostname,resolv.conf,passwd,group,mtab} to every container.
 files=$("$engine" export "$name" | tar -t | sed 's#^\./##')
 unexpected_files() {
-  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
+  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^opt/corral/bin/corral$|^opt/corral/lib/[^/]+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
 }
-check "only the binary, the loader and shared libraries are in the image" \
+check "only the binary, the loader, shared libraries and /opt/corral are in the image" \
   bash -c "[ -z \"\$1\" ]" _ "$(unexpected_files)"
 check "no shell, apt, dpkg, .deb files or apt lists" \
   bash -c "! grep -E '(^|/)(sh|bash|dash|apt|apt-get|dpkg)$|\.deb$|var/lib/apt|var/cache/apt' <<<\"\$1\"" _ "$files"
@@ -100,6 +120,70 @@ check "the HEALTHCHECK runs the healthcheck subcommand" bash -c \
   "$("$engine" image inspect -f '{{json .Config.Healthcheck}}' "$image")"
 unexpected=$(unexpected_files)
 [ -z "$unexpected" ] || echo "unexpected files: $unexpected" | head -20
+
+# /opt/corral as a user copies it: RUNPATH on the binary and on every library,
+# so nothing is looked up outside the directory but glibc.
+packed=$(mktemp -d)
+"$engine" cp "$name:/opt/corral" "$packed/" 2>/dev/null
+runpath() { readelf -d "$1" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]$/\1/p'; }
+check "/opt/corral/bin/corral has RUNPATH \$ORIGIN/../lib" \
+  test "$(runpath "$packed/corral/bin/corral")" = '$ORIGIN/../lib'
+libs_without_origin() {
+  local lib n=0
+  for lib in "$packed"/corral/lib/*.so*; do
+    [ "$(runpath "$lib")" = '$ORIGIN' ] || { echo "no RUNPATH \$ORIGIN: $lib"; n=$((n + 1)); }
+  done
+  [ "$n" -eq 0 ] && [ -e "$packed/corral/lib/libstdc++.so.6" ]
+}
+check "every library in /opt/corral/lib has RUNPATH \$ORIGIN (libstdc++ too)" libs_without_origin
+echo "/opt/corral: $(du -sh "$packed/corral" | cut -f1), $(ls "$packed/corral/lib" | wc -l) libraries"
+rm -rf "$packed"
+
+# corral copied with one COPY into a Debian image that has only nodejs added,
+# running the Node example (examples/node-store/Dockerfile) under it.
+node_image=localhost/corral-node-store:test
+node_name=corral-node-test-$$
+cleanup() { "$engine" rm -f "$name" "$node_name" >/dev/null 2>&1 || true; }
+iidfile=$(mktemp)
+if "$engine" build --build-arg "CORRAL_IMAGE=$image_id" --iidfile "$iidfile" \
+  -t "$node_image" examples/node-store >/tmp/corral-node-image-build.log 2>&1; then
+  node_id=$(cat "$iidfile")
+  check "the Node example image builds FROM bookworm-slim with corral COPYed in" true
+else
+  tail -30 /tmp/corral-node-image-build.log
+  check "the Node example image builds FROM bookworm-slim with corral COPYed in" false
+  node_id=
+fi
+rm -f "$iidfile"
+in_node_image() { "$engine" run --rm --entrypoint "$1" "$node_id" "${@:2}"; }
+check "the Node image has none of corral's libraries outside /opt/corral" \
+  in_node_image /bin/sh -c \
+  '! ls /lib /usr/lib /lib/*-linux-gnu /usr/lib/*-linux-gnu | grep -E "^lib(absl|prometheus-cpp|cpp-httplib)"'
+# ldd inside the image: every library from /opt/corral/lib, or glibc's.
+foreign_libs() {
+  in_node_image ldd /opt/corral/bin/corral | awk '
+    /not found/ { print; next }
+    $2 == "=>" && $3 !~ /^\/opt\/corral\/(bin\/\.\.\/)?lib\// &&
+      $1 !~ /^(libc|libm|libpthread|libdl|librt)\.so/ { print }'
+}
+check "ldd in the Node image finds corral's libraries in /opt/corral only" \
+  bash -c '[ -n "$1" ] && [ -z "$2" ]' _ "$(in_node_image ldd /opt/corral/bin/corral)" "$(foreign_libs)"
+run_like_a_pod "$node_name" "$node_id"
+check "node-store: readiness turns 200 on corral's admin port" \
+  poll "http://127.0.0.1:$admin/readyz" 200
+check "node-store: a product is served by Node through corral" bash -c \
+  'curl -sf "$1" | grep -q "\"id\":1,"' _ "http://127.0.0.1:$port/products/1"
+roll_succeeded() {
+  curl -s "http://127.0.0.1:$admin/status" | python3 -c \
+    'import json, sys; sys.exit((json.load(sys.stdin).get("last_roll") or {}).get("result") != "success")' 2>/dev/null
+}
+"$engine" kill --signal HUP "$node_name" >/dev/null
+check "node-store: SIGHUP rolls the copies (last_roll.result success)" poll_until roll_succeeded
+check "node-store: a product is served after the roll" \
+  test "$(status_of "http://127.0.0.1:$port/products/1")" = 200
+"$engine" stop -t 30 "$node_name" >/dev/null
+code=$("$engine" inspect -f '{{.State.ExitCode}}' "$node_name")
+check "node-store: $engine stop drains and the container exits 0 (got $code)" test "$code" = 0
 "$engine" image ls "$image"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
