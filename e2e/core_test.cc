@@ -376,3 +376,31 @@ TEST(CoreTest, HandlerExceptionIsLoggedWithRouteAndAnswered500) {
 
 }  // namespace
 }  // namespace corral::e2e
+
+namespace corral::e2e {
+namespace {
+
+TEST(CoreTest, AccessLogIsOneLinePerRequestWhenAskedFor) {
+  auto quiet = CorralProcess::Start({.args = {"--workers=1"}});
+  auto logged = CorralProcess::Start({.args = {"--workers=1", "--access-log"}});
+  ASSERT_TRUE(quiet->WaitReady()) << quiet->Logs();
+  ASSERT_TRUE(logged->WaitReady()) << logged->Logs();
+  for (auto* p : {quiet.get(), logged.get()}) {
+    EXPECT_EQ(HttpGet(p->port(), "/products/7").status, 200);
+    EXPECT_EQ(HttpGet(p->port(), "/nope").status, 404);
+  }
+  ASSERT_TRUE(logged->WaitForLog("request", 2, 10s)) << logged->Logs();
+  auto lines = logged->LogsWithMsg("request");
+  EXPECT_EQ(lines[0]["method"], "GET");
+  EXPECT_EQ(lines[0]["path"], "/products/7");
+  EXPECT_EQ(lines[0]["route"], "/products/{id}");
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_GE(lines[0]["duration_seconds"].get<double>(), 0);
+  EXPECT_EQ(lines[0]["role"], "worker");
+  EXPECT_EQ(lines[1]["status"], 404);
+  EXPECT_EQ(lines[1]["route"], "unmatched");
+  EXPECT_TRUE(quiet->LogsWithMsg("request").empty()) << "off by default";
+}
+
+}  // namespace
+}  // namespace corral::e2e

@@ -153,6 +153,21 @@ const std::vector<Flag>& Flags() {
              return absl::OkStatus();
            },
            [](const Options& o) { return o.log_level; }},
+      Flag{"access-log", "CORRAL_ACCESS_LOG",
+           "one JSON log line per request: method, path, route, status, "
+           "duration (off: a busy store writes a lot)",
+           [](const std::string& v, Options& o) -> absl::Status {
+             if (v != "true" && v != "false") {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--access-log takes true or false, got \"", v, "\""));
+             }
+             o.access_log = v == "true";
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return std::string(o.access_log ? "true" : "false");
+           },
+           FlagSet::kApp, true},
       CommandFlag(
           {"stop-signal", "CORRAL_STOP_SIGNAL",
            "the signal a worker's process group gets to drain and exit "

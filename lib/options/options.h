@@ -35,6 +35,8 @@ struct Options {
   int crash_loop_limit = 5;
   std::string config_dir;
   std::string log_level = "info";
+  // One log line per request (method, path, route, status, duration).
+  bool access_log = false;
 
   // Only for `corral [flags] -- CMD`, whose workers are any command.
   // How a worker is told to stop (to its process group).

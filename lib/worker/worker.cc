@@ -37,20 +37,30 @@ std::chrono::milliseconds Millis(absl::Duration d) {
   return std::chrono::milliseconds(absl::ToInt64Milliseconds(d));
 }
 
-// Counts every request into this worker's slot.
+// Counts every request into this worker's slot, and logs it with
+// --access-log.
 class SlotObserver : public http::SessionObserver {
  public:
-  explicit SlotObserver(region::SlotRecorder* recorder) : recorder_(recorder) {}
+  SlotObserver(region::SlotRecorder* recorder, bool access_log)
+      : recorder_(recorder), access_log_(access_log) {}
   void OnRequestStart(const http::Request& request) override {
     recorder_->RequestStarted(request.path);
   }
   void OnRequestEnd(const http::Request& request, std::string_view route,
                     int status, int64_t duration_ns) override {
     recorder_->RequestFinished(request.method, route, status, duration_ns);
+    if (access_log_) {
+      log::Info("request", {{"method", request.method},
+                            {"path", request.path},
+                            {"route", route},
+                            {"status", status},
+                            {"duration_seconds", duration_ns / 1e9}});
+    }
   }
 
  private:
   region::SlotRecorder* recorder_;
+  bool access_log_;
 };
 
 // The snapshot the master validated for this worker's generation, read from
@@ -245,7 +255,7 @@ std::optional<int> Worker::Bootstrap() {
   limits_.keepalive_timeout = Millis(options_.keepalive_timeout);
   limits_.request_timeout = Millis(options_.request_timeout);
   limits_.server_header = app_.name;
-  observer_.emplace(&*recorder_);
+  observer_.emplace(&*recorder_, options_.access_log);
   listener_.emplace(io_, std::move(*acceptor), router_, limits_, &*observer_,
                     &connections_);
   return std::nullopt;

@@ -188,6 +188,12 @@ const expect = {
       check(exprs.includes(m), `the dashboard shows ${m}`);
     }
   },
+  "any-app"() {
+    check(JSON.stringify(container.command) === '["/opt/corral/bin/corral","--"]' && JSON.stringify(container.args) === '["node","server.js"]', "corral runs the app's command");
+    const want = { CORRAL_READY: "pipe", CORRAL_READY_AFTER: "2s", CORRAL_STOP_SIGNAL: "QUIT",
+      CORRAL_CONFIG_CHECK: "node check-config.js", CORRAL_ACCESS_LOG: "true", CORRAL_LISTEN: "0.0.0.0:8080" };
+    for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
+  },
   "all-options"() {
     check(deployment.metadata.name === "store" && adminService?.metadata.name === "store-admin", "fullnameOverride");
     check(container.image === "registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "image by digest");

@@ -61,6 +61,7 @@ run rules-no-crd render_and_check rules-no-crd --set metrics.prometheusRule.enab
 run dashboard render_and_check dashboard --set metrics.grafanaDashboard.enabled=true \
   --set metrics.grafanaDashboard.annotations.grafana_folder=corral
 run all-options render_and_check all-options -f tests/helm/values/all-options.yaml
+run any-app render_and_check any-app -f tests/helm/values/any-app.yaml
 run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
 run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
 run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
@@ -75,6 +76,8 @@ run schema-rejects-unknown-key rejects "Additional property replicaCont is not a
 run schema-rejects-unknown-nested-key rejects "Additional property enabeld is not allowed" --set metrics.serviceMonitor.enabeld=true
 run schema-rejects-unknown-corral-flag rejects "Additional property drainDelay is not allowed" --set corral.drainDelay=5s
 run schema-rejects-bad-duration rejects "corral.keepaliveTimeout: Does not match pattern" --set corral.keepaliveTimeout=soon
+run schema-rejects-bad-ready rejects "corral.ready: corral.ready must be one of" --set corral.ready=soon
+run schema-rejects-bad-stop-signal rejects "corral.stopSignal: Does not match pattern" --set corral.stopSignal=term
 run schema-rejects-bad-log-level rejects "corral.logLevel: corral.logLevel must be one of" --set corral.logLevel=loud
 run schema-rejects-bad-workers rejects "workers: Must validate one and only one schema" --set workers=many
 run schema-rejects-zero-in-flight rejects "autoscaling.targetInFlightRequests" --set autoscaling.targetInFlightRequests=0
