@@ -20,6 +20,8 @@ TEST(HelloTest, TheReadmeAppServesWithProbesAndMetrics) {
   std::string metrics = HttpGet(p->admin_port(), "/metrics").body;
   EXPECT_NE(metrics.find("http_route=\"/hello/{name}\""), std::string::npos)
       << metrics;
+  EXPECT_NE(metrics.find("\ncorral_workers_wanted 2\n"), std::string::npos)
+      << metrics;
   p->Signal(SIGTERM);
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }

@@ -47,6 +47,7 @@ class ChildView : public pool::PoolView {
                : pool::ProbeResult{true, "ok"};
   }
   pool::PoolState state() const override { return state_; }
+  int workers_wanted() const override { return 1; }
   int64_t generation() const override { return 1; }
   std::vector<pool::WorkerView> Workers() const override {
     if (pid_ == 0) return {};

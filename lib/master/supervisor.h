@@ -108,6 +108,7 @@ class Supervisor : public pool::PoolView {
   pool::ProbeResult Ready() const override;
   pool::ProbeResult Started() const override;
   PoolState state() const override { return state_; }
+  int workers_wanted() const override { return config_.workers; }
   int64_t generation() const override { return generation_; }
   std::vector<pool::WorkerView> Workers() const override;
   const pool::PoolCounts& counts() const override { return counts_; }

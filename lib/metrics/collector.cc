@@ -183,6 +183,13 @@ std::vector<MetricFamily> Collector::Collect() const {
               {{"state", std::string(pool::kWorkerPhaseNames[i])}}));
   }
   out.push_back(std::move(by_state));
+  auto wanted = Family("corral_workers_wanted",
+                       "Workers the pool keeps serving (--workers, or the "
+                       "pod's CPUs).",
+                       MetricType::Gauge);
+  wanted.metric.push_back(
+      Value(MetricType::Gauge, static_cast<double>(pool_.workers_wanted())));
+  out.push_back(std::move(wanted));
 
   const pool::PoolCounts& counts = pool_.counts();
   out.push_back(CounterByLabel(

@@ -136,6 +136,8 @@ class PoolView {
   virtual ProbeResult Started() const = 0;
 
   virtual PoolState state() const = 0;
+  // How many workers the pool keeps serving.
+  virtual int workers_wanted() const = 0;
   // The config generation the workers are rolled to.
   virtual int64_t generation() const = 0;
   virtual std::vector<WorkerView> Workers() const = 0;

@@ -41,7 +41,7 @@ run render-default rules "$out/default"
 run check-default promtool check rules "$out/default/rules.yaml"
 cp tests/alerts/corral_test.yaml "$out/default/"
 run test-default promtool test rules "$out/default/corral_test.yaml"
-# workers=auto compares with the pod's own peak instead of a fixed count.
+# workers=auto: each pod reports the count it keeps.
 run render-auto rules "$out/auto" --set workers=auto
 run check-auto promtool check rules "$out/auto/rules.yaml"
 cp tests/alerts/workers_auto_test.yaml "$out/auto/"
