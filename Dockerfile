@@ -1,8 +1,9 @@
 # corral-shop image: built on Debian bookworm with the packages of
 # scripts/setup.sh (no test packages: BUILD_TESTING=OFF), run from scratch
-# with the binary, the shared libraries it links and nothing else: no shell,
-# no package manager, no apt lists or .deb files. It also carries corral
-# itself in /opt/corral, self-contained, for any glibc-based image to copy.
+# with the binaries, the shared libraries they link and nothing else: no
+# shell, no package manager, no apt lists or .deb files. corral-shop and
+# corral itself live in /opt/corral with their libraries, self-contained:
+# any glibc-based image can copy it.
 #   make image      (docker or podman, whichever works: scripts/engine.sh)
 
 FROM docker.io/library/debian:bookworm AS build
@@ -28,17 +29,21 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends patchelf \
  && rm -rf /var/lib/apt/lists/*
 COPY scripts/pack.sh scripts/
-RUN scripts/pack.sh /build/bin/corral /opt/corral
-# The runtime tree: the binary, every library ldd resolves (with the dynamic
-# loader) at its own path, /tmp, and /opt/corral for other images to COPY:
-#   COPY --from=<this image> /opt/corral /opt/corral
-# The numeric user needs no /etc/passwd.
-RUN mkdir -p /rootfs/usr/local/bin /rootfs/tmp \
+RUN scripts/pack.sh /build/bin/corral /opt/corral \
+ && scripts/pack.sh /build/bin/corral-shop /opt/corral
+# The runtime tree: /opt/corral (both binaries and the libraries they share,
+# found through RUNPATH; other images COPY it:
+#   COPY --from=<this image> /opt/corral /opt/corral),
+# glibc's own libraries and the dynamic loader at their paths, /tmp, and
+# /usr/local/bin/corral-shop pointing into /opt/corral. The numeric user
+# needs no /etc/passwd.
+RUN mkdir -p /rootfs/usr/local/bin /rootfs/tmp /rootfs/opt \
  && chmod 1777 /rootfs/tmp \
- && cp /build/bin/corral-shop /rootfs/usr/local/bin/ \
- && mkdir -p /rootfs/opt && cp -a /opt/corral /rootfs/opt/ \
- && ldd /build/bin/corral-shop \
+ && cp -a /opt/corral /rootfs/opt/ \
+ && ln -s /opt/corral/bin/corral-shop /rootfs/usr/local/bin/corral-shop \
+ && ldd /build/bin/corral-shop /build/bin/corral \
     | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
+    | grep -E '/(libc|libm|libmvec|libpthread|libdl|librt|libresolv|ld-linux[-a-z0-9_]*)\.so' \
     | sort -u | xargs -I{} cp --parents -L {} /rootfs
 
 FROM scratch

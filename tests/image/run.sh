@@ -101,7 +101,7 @@ check "the log shows the drain" bash -c \
 # and /etc/{hosts,hostname,resolv.conf,passwd,group,mtab} to every container.
 files=$("$engine" export "$name" | tar -t | sed 's#^\./##')
 unexpected_files() {
-  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^opt/corral/bin/corral$|^opt/corral/lib/[^/]+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
+  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^opt/corral/bin/corral(-shop)?$|^opt/corral/lib/[^/]+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
 }
 check "only the binary, the loader, shared libraries and /opt/corral are in the image" \
   bash -c "[ -z \"\$1\" ]" _ "$(unexpected_files)"
