@@ -4,8 +4,10 @@
 # 28,000-connection store, with the Black Friday targets per row; the spread
 # of requests and the worst wait per connection; server CPU per request; rolls
 # and a SIGTERM drain under 28,000 connections; the cost of a /metrics scrape
-# at 64 workers. Writes the tables to stdout and bench/results/latest.md, the
-# chart (throughput and p99) to bench/results/throughput.png.
+# at 64 workers; and the Node store under corral, Node's cluster module and
+# pm2 across 5 rolls each (bench/any_app.sh). Writes the tables to stdout and
+# bench/results/latest.md, the chart (throughput and p99) to
+# bench/results/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -183,6 +185,9 @@ scrape_p99=$(awk -v n="$SCRAPES" 'NR == int(n * 0.99) { printf "%.2f", $1 * 1000
 scrape_mean=$(awk '{ s += $1 } END { printf "%.2f", s / NR * 1000 }' "$WORK/scrapes")
 stop_corral
 
+# The Node store under corral, Node's cluster module and pm2, same run.
+WORK=$WORK bench/any_app.sh >/dev/null
+
 # The report.
 {
   echo "# corral-shop vs nginx on this machine"
@@ -268,6 +273,7 @@ stop_corral
   echo "|---|---|---|"
   echo "| $scrape_mean | $scrape_p50 | $scrape_p99 |"
   echo
+  cat "$RESULTS/any-app.md"
   echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
 cp "$WORK/wrk.log" "$RESULTS/wrk.log"
