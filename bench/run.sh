@@ -186,7 +186,9 @@ scrape_mean=$(awk '{ s += $1 } END { printf "%.2f", s / NR * 1000 }' "$WORK/scra
 stop_corral
 
 # The Node store under corral, Node's cluster module and pm2, same run.
-WORK=$WORK bench/any_app.sh >/dev/null
+if ! WORK=$WORK bench/any_app.sh >/dev/null; then
+  printf '## Any app\n\nbench/any_app.sh failed in this run.\n\n' >"$RESULTS/any-app.md"
+fi
 
 # The report.
 {
