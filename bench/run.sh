@@ -175,7 +175,7 @@ d_drained=$(grep -c '"msg":"worker drained, exiting"' "$CORRAL_LOG" || true)
 start_corral "$SCRAPE_WORKERS"
 wrk -t2 -c64 -d2s -s bench/products.lua "http://127.0.0.1:$CORRAL_PORT" >/dev/null
 curl -s "http://127.0.0.1:$CORRAL_PORT/nowhere" >/dev/null
-series=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -c '^http_server_requests_total' || true)
+series=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -c '^http_server_request_duration_seconds_count' || true)
 bytes=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | wc -c)
 for _ in $(seq 1 "$SCRAPES"); do
   curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$ADMIN_PORT/metrics"
