@@ -30,7 +30,8 @@ asan: setup
 	cmake --build build-asan -j $(JOBS) --target unit_tests
 	cd build-asan && ctest --output-on-failure -L unit
 
-# Throughput and latency against nginx, rolls under load, scrape cost.
+# Throughput and latency against nginx, rolls under load, scrape cost; the
+# Node store under corral, Node's cluster module and pm2.
 bench: setup
 	bench/run.sh
 

@@ -4,8 +4,10 @@
 # 28,000-connection store, with the Black Friday targets per row; the spread
 # of requests and the worst wait per connection; server CPU per request; rolls
 # and a SIGTERM drain under 28,000 connections; the cost of a /metrics scrape
-# at 64 workers. Writes the tables to stdout and bench/results/latest.md, the
-# chart (throughput and p99) to bench/results/throughput.png.
+# at 64 workers; and the Node store under corral, Node's cluster module and
+# pm2 across 5 rolls each (bench/any_app.sh). Writes the tables to stdout and
+# bench/results/latest.md, the chart (throughput and p99) to
+# bench/results/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -173,7 +175,7 @@ d_drained=$(grep -c '"msg":"worker drained, exiting"' "$CORRAL_LOG" || true)
 start_corral "$SCRAPE_WORKERS"
 wrk -t2 -c64 -d2s -s bench/products.lua "http://127.0.0.1:$CORRAL_PORT" >/dev/null
 curl -s "http://127.0.0.1:$CORRAL_PORT/nowhere" >/dev/null
-series=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -c '^http_server_requests_total' || true)
+series=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -c '^http_server_request_duration_seconds_count' || true)
 bytes=$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | wc -c)
 for _ in $(seq 1 "$SCRAPES"); do
   curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$ADMIN_PORT/metrics"
@@ -182,6 +184,11 @@ scrape_p50=$(awk -v n="$SCRAPES" 'NR == int(n * 0.5) { printf "%.2f", $1 * 1000 
 scrape_p99=$(awk -v n="$SCRAPES" 'NR == int(n * 0.99) { printf "%.2f", $1 * 1000 }' "$WORK/scrapes")
 scrape_mean=$(awk '{ s += $1 } END { printf "%.2f", s / NR * 1000 }' "$WORK/scrapes")
 stop_corral
+
+# The Node store under corral, Node's cluster module and pm2, same run.
+if ! WORK=$WORK bench/any_app.sh >/dev/null; then
+  printf '## Any app\n\nbench/any_app.sh failed in this run.\n\n' >"$RESULTS/any-app.md"
+fi
 
 # The report.
 {
@@ -268,6 +275,7 @@ stop_corral
   echo "|---|---|---|"
   echo "| $scrape_mean | $scrape_p50 | $scrape_p99 |"
   echo
+  cat "$RESULTS/any-app.md"
   echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
 cp "$WORK/wrk.log" "$RESULTS/wrk.log"
