@@ -5,26 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 scripts/setup.sh >/dev/null || { echo "setup failed"; exit 1; }  # promtool: the prometheus package
-helm=$(scripts/tools.sh) || { echo "cannot get helm"; exit 1; }
-(cd tests/helm && npm ci --silent --no-audit --no-fund) || { echo "npm ci failed"; exit 1; }
-chart=helm/corral-shop
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-passed=0
-failed=0
-
-run() {  # name, then the command
-  local name=$1
-  shift
-  if "$@" >"$out/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-    sed 's/^/     /' "$out/$name.log" | head -60
-  fi
-}
+source tests/helm/lib.sh
 
 rules() {  # dir, then helm template flags: renders dir/rules.yaml
   local dir=$1

@@ -4,26 +4,7 @@
 # checked for corral's rules (tests/helm/check.mjs).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-helm=$(scripts/tools.sh) || { echo "cannot get helm"; exit 1; }
-(cd tests/helm && npm ci --silent --no-audit --no-fund) || { echo "npm ci failed"; exit 1; }
-chart=helm/corral-shop
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-passed=0
-failed=0
-
-run() {  # name, then the command
-  local name=$1
-  shift
-  if "$@" >"$out/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    echo "FAIL $name"
-    sed 's/^/     /' "$out/$name.log" | head -40
-  fi
-}
+source tests/helm/lib.sh
 
 render_and_check() {  # case, then helm template flags
   local name=$1
