@@ -85,6 +85,26 @@ uint16_t FreePort() {
   return ntohs(addr.sin_port);
 }
 
+std::map<std::string, double> ParseExposition(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
+
+double Sum(const std::map<std::string, double>& m, const std::string& name) {
+  double total = 0;
+  for (const auto& [series, v] : m) {
+    if (series == name || series.rfind(name + "{", 0) == 0) total += v;
+  }
+  return total;
+}
+
 HttpResult HttpGet(uint16_t port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5, 0);

@@ -39,6 +39,11 @@ HttpResult HttpPost(uint16_t port, const std::string& path,
                     const std::string& body,
                     const std::string& content_type = "application/json");
 
+// "name{labels}" -> value, from Prometheus' text exposition.
+std::map<std::string, double> ParseExposition(const std::string& text);
+// The sum of every series of a metric family.
+double Sum(const std::map<std::string, double>& m, const std::string& name);
+
 struct ProcessOptions {
   std::vector<std::string> args;           // besides --listen/--admin
   std::map<std::string, std::string> env;  // added to the environment

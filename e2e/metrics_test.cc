@@ -19,34 +19,12 @@
 namespace corral::e2e {
 namespace {
 
-// "name{labels}" -> value, from the text exposition.
-std::map<std::string, double> ParseExposition(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
 std::map<std::string, double> Scrape(const CorralProcess& p) {
   HttpResult r = HttpGet(p.admin_port(), "/metrics");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.headers["Content-Type"],
             "text/plain; version=0.0.4; charset=utf-8");
   return ParseExposition(r.body);
-}
-
-// Sum of every series of a metric family.
-double Sum(const std::map<std::string, double>& m, const std::string& name) {
-  double total = 0;
-  for (const auto& [series, v] : m) {
-    if (series == name || series.rfind(name + "{", 0) == 0) total += v;
-  }
-  return total;
 }
 
 int SendProductGets(const CorralProcess& p, int n) {

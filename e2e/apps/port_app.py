@@ -5,7 +5,7 @@ default), dropping whatever it was doing.
 
 GET  /            {"pid": ...}
 GET  /work?ms=N   answers after N ms (threads: requests interleave)
-GET  /spin?ms=N   burns CPU for N ms holding a lock (one at a time)
+GET  /block?file=PATH   burns CPU until PATH exists (a stuck handler)
 GET  /stream?pieces=N&bytes=B   a chunked body of N pieces of B bytes
 POST /echo        the body back, with the request's headers
 POST /crash       the process exits before answering
@@ -14,13 +14,9 @@ GET  /early-hints a 103 before the 200
 import json
 import os
 import sys
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
-
-SPIN = threading.Lock()
-
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -44,11 +40,9 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/work":
             time.sleep(int(q.get("ms", "0")) / 1000)
             self.send_json(200, {"pid": os.getpid()})
-        elif url.path == "/spin":
-            with SPIN:
-                end = time.monotonic() + int(q.get("ms", "0")) / 1000
-                while time.monotonic() < end:
-                    pass
+        elif url.path == "/block":
+            while not os.path.exists(q["file"]):
+                pass
             self.send_json(200, {"pid": os.getpid()})
         elif url.path == "/stream":
             pieces, size = int(q.get("pieces", "1")), int(q.get("bytes", "1"))

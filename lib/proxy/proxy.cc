@@ -94,7 +94,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void ReadHead();
   void OnHead();
   void ReadBody();
-  void Done();
+  // The app's answer is all here: its connection goes back to the pool and
+  // its place on the app process is given up before the client has the
+  // last bytes, so the client's next request finds the load as it is.
+  void UpstreamDone();
   void Fail(Failure failure, std::string_view what);
   void Arm();
   void Release();
@@ -225,10 +228,12 @@ void Exchange::OnHead() {
     length = *parser_->content_length();
   }
   head_sent_ = true;
+  const bool done = parser_->is_done();
+  if (done) UpstreamDone();
   writer_->WriteHead(status, ClientResponseHeaders(FieldsOf(msg.base())),
                      length);
-  if (parser_->is_done()) {
-    Done();
+  if (done) {
+    writer_->Finish();
   } else {
     ReadBody();
   }
@@ -250,9 +255,11 @@ void Exchange::ReadBody() {
           return;
         }
         size_t n = kBodyPiece - self->parser_->get().body().size;
-        auto next = [self]() {
-          if (self->parser_->is_done()) {
-            self->Done();
+        const bool done = self->parser_->is_done();
+        if (done) self->UpstreamDone();
+        auto next = [self, done]() {
+          if (done) {
+            self->writer_->Finish();
           } else {
             self->ReadBody();
           }
@@ -268,9 +275,8 @@ void Exchange::ReadBody() {
       });
 }
 
-void Exchange::Done() {
+void Exchange::UpstreamDone() {
   timer_.cancel();
-  writer_->Finish();
   if (parser_->keep_alive() && upstream_->buffer.size() == 0) {
     proxy_.PutIdle(std::move(upstream_));
   }

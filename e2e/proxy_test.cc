@@ -1,0 +1,321 @@
+// `corral --listen=ADDR --proxy -- CMD`: corral's proxy workers hold the
+// client connections and forward each request to the least busy copy of
+// CMD, each listening on its own $PORT. The apps here are unmodified: the
+// Node store, and a Python app that exits at once on SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "expect_load.h"
+#include "harness.h"
+#include "load_client.h"
+
+namespace corral::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kApp = std::string(CORRAL_E2E_APPS) + "/port_app.py";
+const std::string kNodeStore =
+    std::string(CORRAL_EXAMPLES) + "/node-store/server.js";
+
+std::unique_ptr<CorralProcess> Proxy(std::vector<std::string> args,
+                                     std::vector<std::string> command = {
+                                         "python3", kApp}) {
+  args.insert(args.begin(), "--proxy");
+  args.push_back("--drain-delay=0s");
+  return CorralProcess::Start({.args = std::move(args),
+                               .binary = CORRAL_BIN,
+                               .command = std::move(command)});
+}
+
+std::map<std::string, double> Scrape(const CorralProcess& p) {
+  return ParseExposition(HttpGet(p.admin_port(), "/metrics").body);
+}
+
+int PidOf(const HttpResult& r) {
+  return nlohmann::json::parse(r.body)["pid"].get<int>();
+}
+
+// Sends `request` on a connected socket and reads one response (which must
+// carry Content-Length); returns the raw response, or "" when the
+// connection closed first.
+std::string Exchange(int fd, const std::string& request) {
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "";
+  std::string in;
+  char buf[4096];
+  for (;;) {
+    size_t end = in.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      size_t cl = in.find("Content-Length: ");
+      size_t length = cl < end ? std::stoul(in.substr(cl + 16)) : 0;
+      if (in.size() >= end + 4 + length) return in;
+    }
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return "";
+    in.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// A file whose appearance releases the app's /block handlers.
+class Gate {
+ public:
+  Gate()
+      : path_(fs::temp_directory_path() /
+              ("corral-gate-" + std::to_string(getpid()))) {
+    fs::remove(path_);
+  }
+  ~Gate() { fs::remove(path_); }
+  std::string target() const { return "/block?file=" + path_.string(); }
+  void Open() const { std::ofstream(path_) << "go"; }
+
+ private:
+  fs::path path_;
+};
+
+TEST(ProxyTest, NodeStoreUnmodifiedAndItsRequestsCountedExactly) {
+  auto p = Proxy(
+      {"--workers=2", "--proxy-workers=2", "--routes=/products/{id},/checkout"},
+      {"node", kNodeStore});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  constexpr uint64_t kRequests = 3000;
+  LoadOptions o;
+  o.port = p->port();
+  o.connections = 50;
+  o.next = [](uint64_t n) -> RequestSpec {
+    if (n >= kRequests) return {};
+    if (n % 4 == 3) {
+      return {"POST", "/checkout", R"({"items":[{"id":1,"quantity":1}]})"};
+    }
+    return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
+  };
+  std::set<std::string> pids;
+  o.on_response = [&](const RequestSpec&, int, const std::string&,
+                      const std::map<std::string, std::string>& headers) {
+    auto it = headers.find("x-worker-pid");
+    if (it != headers.end()) pids.insert(it->second);
+  };
+  LoadClient load(o);
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(kRequests, 60s))
+      << load.Counts().ToString();
+  StopAndExpectNoFailures(load);
+  EXPECT_EQ(pids.size(), 2u) << "both Node processes served";
+  auto m = Scrape(*p);
+  EXPECT_EQ(Sum(m, "http_server_request_duration_seconds_count"), kRequests);
+  EXPECT_EQ(m["http_server_request_duration_seconds_count{http_request_method="
+              "\"GET\",http_response_status_code=\"200\",http_route=\"/"
+              "products/{id}\"}"],
+            kRequests / 4 * 3);
+  EXPECT_EQ(m["http_server_request_duration_seconds_count{http_request_method="
+              "\"POST\",http_response_status_code=\"200\",http_route=\"/"
+              "checkout\"}"],
+            kRequests / 4);
+  EXPECT_EQ(Sum(m, "http_server_active_requests"), 0);
+  EXPECT_EQ(Sum(m, "corral_app_active_requests"), 0);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, AppThatExitsAtOnceOnSigtermRollsTenTimesUnderLoad) {
+  auto p = Proxy({"--workers=2", "--proxy-workers=2"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  LoadOptions o;
+  o.port = p->port();
+  o.connections = 100;
+  o.next = [](uint64_t n) -> RequestSpec {
+    if (n % 4 == 3) return {"POST", "/echo", R"({"cart":1})"};
+    return {"GET", "/work?ms=" + std::to_string(n % 20), ""};
+  };
+  LoadClient load(o);
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(500, 30s)) << load.Counts().ToString();
+  for (int i = 1; i <= 10; ++i) {
+    p->Signal(SIGHUP);
+    ASSERT_TRUE(p->WaitForLog("roll finished", i, 60s)) << "roll " << i << "\n"
+                                                        << p->Logs();
+    uint64_t done = load.Counts().completed();
+    ASSERT_TRUE(load.WaitForCompleted(done + 200, 30s))
+        << load.Counts().ToString();
+  }
+  StopAndExpectNoFailures(load);
+  std::cout << "python app across 10 rolls: " << load.Counts().ToString()
+            << "\n";
+  for (const auto& line : p->LogsWithMsg("roll finished")) {
+    EXPECT_EQ(line["result"], "success") << line.dump();
+  }
+  // Every replaced process was stopped only once nothing was in flight to
+  // it, and died of the stop signal as this app does.
+  for (const auto& line :
+       p->LogsWithMsg("app process takes no new requests; it is stopped once "
+                      "those in flight are answered")) {
+    EXPECT_TRUE(line.contains("in_flight")) << line.dump();
+  }
+  EXPECT_TRUE(p->LogsWithMsg("worker retired by force").empty()) << p->Logs();
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, NoNewRequestReachesAProcessStuckInACpuBoundHandler) {
+  auto p = Proxy({"--workers=2", "--proxy-workers=2"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  Gate gate;
+  auto stuck = std::async(std::launch::async,
+                          [&] { return HttpGet(p->port(), gate.target()); });
+  ASSERT_TRUE(PollUntil(
+      [&] { return Sum(Scrape(*p), "corral_app_active_requests") == 1; }, 10s));
+  std::set<int> served_by;
+  for (int i = 0; i < 20; ++i) {
+    HttpResult r = HttpGet(p->port(), "/");
+    ASSERT_EQ(r.status, 200) << r.error;
+    served_by.insert(PidOf(r));
+  }
+  gate.Open();
+  HttpResult blocked = stuck.get();
+  ASSERT_EQ(blocked.status, 200) << blocked.error;
+  EXPECT_EQ(served_by.size(), 1u);
+  EXPECT_EQ(served_by.count(PidOf(blocked)), 0u)
+      << "a request went to the busy process while the other was free";
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
+  auto p = Proxy({"--workers=1", "--proxy-workers=1", "--app-concurrency=1",
+                  "--max-queue=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  Gate gate;
+  auto first = std::async(std::launch::async,
+                          [&] { return HttpGet(p->port(), gate.target()); });
+  ASSERT_TRUE(PollUntil(
+      [&] { return Sum(Scrape(*p), "corral_app_active_requests") == 1; }, 10s));
+  auto queued =
+      std::async(std::launch::async, [&] { return HttpGet(p->port(), "/"); });
+  ASSERT_TRUE(PollUntil(
+      [&] { return Sum(Scrape(*p), "corral_proxy_queue_length") == 1; }, 10s));
+  HttpResult shed = HttpGet(p->port(), "/");
+  EXPECT_EQ(shed.status, 503);
+  EXPECT_EQ(shed.headers["Retry-After"], "1");
+  gate.Open();
+  EXPECT_EQ(first.get().status, 200);
+  EXPECT_EQ(queued.get().status, 200);
+  auto m = Scrape(*p);
+  EXPECT_EQ(Sum(m, "corral_proxy_rejected_total"), 1);
+  EXPECT_EQ(Sum(m, "corral_proxy_queue_wait_seconds_count"), 1);
+  EXPECT_EQ(Sum(m, "corral_proxy_queue_length"), 0);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, AppDyingMidRequestGives502AndKeepsTheClientConnection) {
+  auto p = Proxy({"--workers=2", "--proxy-workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  int fd = ConnectLoopback(p->port());
+  ASSERT_GE(fd, 0);
+  std::string crash = Exchange(
+      fd, "POST /crash HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(crash.substr(0, 12), "HTTP/1.1 502") << crash;
+  EXPECT_EQ(crash.find("Connection: close"), std::string::npos) << crash;
+  std::string next = Exchange(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(next.substr(0, 12), "HTTP/1.1 200") << next;
+  close(fd);
+  // The crashed process is replaced.
+  EXPECT_TRUE(p->WaitForLog("worker died unexpectedly", 1, 10s)) << p->Logs();
+  EXPECT_TRUE(p->WaitReady(30s));
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, SlowAppGives504AtTheUpstreamTimeout) {
+  auto p = Proxy({"--workers=1", "--upstream-timeout=300ms"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  EXPECT_EQ(HttpGet(p->port(), "/work?ms=3000").status, 504);
+  EXPECT_EQ(HttpGet(p->port(), "/work?ms=0").status, 200);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, HeadersCrossAsAProxyMustPassThem) {
+  auto p = Proxy({"--workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  int fd = ConnectLoopback(p->port());
+  ASSERT_GE(fd, 0);
+  std::string r = Exchange(fd,
+                           "POST /echo HTTP/1.1\r\nHost: shop\r\n"
+                           "Connection: keep-alive, X-Secret\r\n"
+                           "X-Secret: hop\r\nKeep-Alive: timeout=5\r\n"
+                           "TE: trailers\r\nX-Forwarded-For: 10.0.0.1\r\n"
+                           "X-Kept: yes\r\nContent-Length: 5\r\n\r\nhello");
+  close(fd);
+  ASSERT_EQ(r.substr(0, 12), "HTTP/1.1 200") << r;
+  auto j = nlohmann::json::parse(r.substr(r.find("\r\n\r\n") + 4));
+  const auto& h = j["headers"];
+  EXPECT_EQ(j["body"], "hello");
+  EXPECT_EQ(h["x-kept"], "yes");
+  EXPECT_EQ(h["host"], "shop");
+  for (const char* gone : {"connection", "x-secret", "keep-alive", "te"}) {
+    EXPECT_FALSE(h.contains(gone)) << gone << " reached the app: " << h.dump();
+  }
+  EXPECT_EQ(h["x-forwarded-for"], "10.0.0.1, 127.0.0.1");
+  EXPECT_EQ(h["x-forwarded-proto"], "http");
+  EXPECT_EQ(h["forwarded"], "for=127.0.0.1;proto=http");
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, LargeChunkedAnswerStreamsThrough) {
+  auto p = Proxy({"--workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  HttpResult r = HttpGet(p->port(), "/stream?pieces=1024&bytes=16384");
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body.size(), 1024u * 16384u);
+  EXPECT_EQ(r.body.find_first_not_of('x'), std::string::npos);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, SigtermDrainsTheProxyWorkersBeforeStoppingTheApps) {
+  auto p = Proxy({"--workers=2", "--proxy-workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  auto slow = std::async(std::launch::async,
+                         [&] { return HttpGet(p->port(), "/work?ms=1500"); });
+  ASSERT_TRUE(PollUntil(
+      [&] { return Sum(Scrape(*p), "corral_app_active_requests") == 1; }, 10s));
+  p->Signal(SIGTERM);
+  EXPECT_EQ(slow.get().status, 200) << "the request in flight was finished";
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+  // The app processes were told to stop only after the proxy had exited.
+  auto lines = p->LogLines();
+  size_t proxy_exit = 0;
+  size_t first_app_stop = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i]["msg"] == "worker drained, exiting") proxy_exit = i;
+    if (first_app_stop == 0 &&
+        lines[i]["msg"] ==
+            "app process takes no new requests; it is stopped once those in "
+            "flight are answered") {
+      first_app_stop = i;
+    }
+  }
+  EXPECT_GT(proxy_exit, 0u) << p->Logs();
+  EXPECT_GT(first_app_stop, proxy_exit) << p->Logs();
+}
+
+TEST(ProxyTest, ProxyFlagsNeedProxyMode) {
+  auto p = CorralProcess::Start({.args = {"--app-concurrency=1"},
+                                 .binary = CORRAL_BIN,
+                                 .command = {"python3", kApp}});
+  EXPECT_EQ(p->WaitExit(10s), 2);
+  EXPECT_NE(p->Logs().find("--app-concurrency needs --listen and --proxy"),
+            std::string::npos)
+      << p->Logs();
+}
+
+}  // namespace
+}  // namespace corral::e2e
