@@ -194,6 +194,12 @@ const expect = {
       CORRAL_CONFIG_CHECK: "node check-config.js", CORRAL_ACCESS_LOG: "true", CORRAL_LISTEN: "0.0.0.0:8080" };
     for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
   },
+  proxy() {
+    const want = { CORRAL_PROXY: "true", CORRAL_PROXY_WORKERS: "2", CORRAL_APP_CONCURRENCY: "8",
+      CORRAL_MAX_QUEUE: "500", CORRAL_QUEUE_TIMEOUT: "2s", CORRAL_UPSTREAM_TIMEOUT: "30s",
+      CORRAL_ROUTES: "/products/{id},/checkout", CORRAL_LISTEN: "0.0.0.0:8080" };
+    for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
+  },
   "all-options"() {
     check(deployment.metadata.name === "store" && adminService?.metadata.name === "store-admin", "fullnameOverride");
     check(container.image === "registry.example/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "image by digest");

@@ -43,6 +43,8 @@ run dashboard render_and_check dashboard --set metrics.grafanaDashboard.enabled=
   --set metrics.grafanaDashboard.annotations.grafana_folder=corral
 run all-options render_and_check all-options -f tests/helm/values/all-options.yaml
 run any-app render_and_check any-app -f tests/helm/values/any-app.yaml
+run proxy render_and_check proxy -f tests/helm/values/proxy.yaml
+run schema-rejects-relative-route rejects "corral.routes.0: Does not match pattern" --set 'corral.routes[0]=products'
 run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
 run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
 run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
