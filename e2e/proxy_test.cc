@@ -307,6 +307,66 @@ TEST(ProxyTest, SigtermDrainsTheProxyWorkersBeforeStoppingTheApps) {
   EXPECT_GT(first_app_stop, proxy_exit) << p->Logs();
 }
 
+// A masked client frame (RFC 6455 section 5.3), payload under 126 bytes.
+std::string ClientFrame(unsigned char opcode, const std::string& payload) {
+  const unsigned char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  std::string f;
+  f += static_cast<char>(0x80 | opcode);
+  f += static_cast<char>(0x80 | payload.size());
+  f.append(reinterpret_cast<const char*>(mask), 4);
+  for (size_t i = 0; i < payload.size(); ++i) {
+    f += static_cast<char>(payload[i] ^ mask[i % 4]);
+  }
+  return f;
+}
+
+// Reads until `n` bytes are here (or the connection ends).
+std::string ReadBytes(int fd, size_t n) {
+  std::string in;
+  char buf[1024];
+  while (in.size() < n) {
+    ssize_t got = recv(fd, buf, std::min(sizeof(buf), n - in.size()), 0);
+    if (got <= 0) break;
+    in.append(buf, static_cast<size_t>(got));
+  }
+  return in;
+}
+
+TEST(ProxyTest, WebSocketIsTunnelledAndDrainedWithGoingAway) {
+  auto p = Proxy({"--workers=1", "--websocket-drain=300ms"},
+                 {"node", std::string(CORRAL_E2E_APPS) + "/ws_app.js"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  int fd = ConnectLoopback(p->port());
+  ASSERT_GE(fd, 0);
+  const std::string upgrade =
+      "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+  ASSERT_GT(send(fd, upgrade.data(), upgrade.size(), MSG_NOSIGNAL), 0);
+  std::string head;
+  while (head.find("\r\n\r\n") == std::string::npos) {
+    std::string more = ReadBytes(fd, 1);
+    ASSERT_FALSE(more.empty()) << head;
+    head += more;
+  }
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 101") << head;
+  EXPECT_NE(head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            std::string::npos)
+      << head;
+  std::string hello = ClientFrame(0x1, "hello");
+  ASSERT_GT(send(fd, hello.data(), hello.size(), MSG_NOSIGNAL), 0);
+  EXPECT_EQ(ReadBytes(fd, 7), std::string("\x81\x05hello", 7));
+  // A long-lived request: in flight until it ends.
+  EXPECT_EQ(Sum(Scrape(*p), "http_server_active_requests"), 1);
+  p->Signal(SIGTERM);
+  // Close code 1001 (going away) once --websocket-drain has passed.
+  EXPECT_EQ(ReadBytes(fd, 4), std::string("\x88\x02\x03\xe9", 4));
+  close(fd);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+  EXPECT_NE(p->Logs().find("app got close 1001"), std::string::npos)
+      << p->Logs();
+}
+
 TEST(ProxyTest, ProxyFlagsNeedProxyMode) {
   auto p = CorralProcess::Start({.args = {"--app-concurrency=1"},
                                  .binary = CORRAL_BIN,

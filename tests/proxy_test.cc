@@ -59,6 +59,21 @@ TEST(ForwardTest, HttpTenClientWithoutHostAndAnIpv6Client) {
             "Forwarded: for=\"[::1]\";proto=http\r\n\r\n");
 }
 
+TEST(ForwardTest, AnUpgradeKeepsItsFieldsForTheApp) {
+  http::Request r;
+  r.method = "GET";
+  r.target = "/chat";
+  r.headers = {{"Host", "a"},
+               {"Upgrade", "websocket"},
+               {"Connection", "keep-alive, Upgrade"}};
+  EXPECT_EQ(UpgradeWanted(r), "websocket");
+  EXPECT_EQ(UpstreamRequestHead(r),
+            "GET /chat HTTP/1.1\r\nHost: a\r\nX-Forwarded-Proto: http\r\n"
+            "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+  r.headers = {{"Host", "a"}, {"Upgrade", "websocket"}};
+  EXPECT_EQ(UpgradeWanted(r), "") << "Connection must name upgrade";
+}
+
 TEST(ForwardTest, AnswerLosesItsFramingAndHopByHopFields) {
   http::Headers out = ClientResponseHeaders({{"Content-Type", "text/plain"},
                                              {"Content-Length", "5"},
@@ -83,8 +98,8 @@ class BalancerTest : public ::testing::Test {
     region_->slot(slot).upstream_port.store(port);
     region_->slot(slot).state.store(static_cast<uint32_t>(state));
   }
-  Balancer Make(int own, int cap = 0) {
-    return Balancer(*region_, {0, 3}, {3, 2}, own, cap);
+  Balancer Make(int own, int cap = 0, int own_limit = 100) {
+    return Balancer(*region_, {0, 3}, {3, 2}, own, cap, own_limit);
   }
   int64_t Load(int app) {
     return region::UpstreamInFlight(*region_, {3, 2}, app);
@@ -123,6 +138,14 @@ TEST_F(BalancerTest, TheCapHoldsAcrossProxyWorkersAndExcludeIsHonoured) {
   EXPECT_FALSE(b.Acquire().has_value()) << "every process is at its cap";
   a.Release(0);
   EXPECT_EQ(*b.Acquire(), 0);
+}
+
+TEST_F(BalancerTest, OneProxyWorkersOwnLimitLeavesTheOthersTheirs) {
+  Balancer a = Make(3, 0, 1);
+  Balancer b = Make(4, 0, 1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.Acquire().has_value());
+  EXPECT_FALSE(a.Acquire().has_value()) << "one each, from this worker";
+  EXPECT_TRUE(b.Acquire().has_value());
 }
 
 }  // namespace

@@ -126,8 +126,9 @@ int CommandMain(int argc, char** argv) {
                  program.c_str());
     return 2;
   }
-  for (const char* flag : {"proxy-workers", "app-concurrency", "max-queue",
-                           "queue-timeout", "upstream-timeout", "routes"}) {
+  for (const char* flag :
+       {"proxy-workers", "app-concurrency", "max-queue", "queue-timeout",
+        "upstream-timeout", "routes", "websocket-drain"}) {
     if (parsed.given.count(flag) && !proxy) {
       std::fprintf(stderr, "%s: --%s needs --listen and --proxy (see --help)\n",
                    program.c_str(), flag);

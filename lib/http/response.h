@@ -2,6 +2,7 @@
 #ifndef CORRAL_HTTP_RESPONSE_H_
 #define CORRAL_HTTP_RESPONSE_H_
 
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,6 +52,17 @@ class ResponseWriter {
   // the client learns it is short.
   virtual void Abort() = 0;
   virtual bool Gone() const = 0;
+
+  // The app switched protocols (101): `head` and `early` (what the app sent
+  // after it) go to the client, then bytes flow both ways between the
+  // client and `upstream` until either side closes, and `ended` runs. The
+  // request stays in flight until then.
+  virtual void Tunnel(std::string head, boost::asio::ip::tcp::socket upstream,
+                      std::string early, std::function<void()> ended) = 0;
+  // Ends a tunnel after SessionLimits::tunnel_drain, with close code 1001
+  // (going away) on both sides when it carries a WebSocket. A draining
+  // connection does this by itself.
+  virtual void DrainTunnel() = 0;
 };
 
 }  // namespace corral::http

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
@@ -102,6 +103,20 @@ void ConnectionSet::Sweep(Clock::time_point now) {
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
+struct Session::TunnelState {
+  explicit TunnelState(asio::ip::tcp::socket s) : upstream(std::move(s)) {}
+  asio::ip::tcp::socket upstream;
+  std::string to_client;  // being written to the client
+  std::array<char, 16384> from_upstream{};
+  std::function<void()> ended;
+  std::optional<asio::steady_timer> drain_timer;
+  bool websocket = false;
+  bool to_upstream_pending = false;
+  bool to_client_pending = false;
+  bool closing = false;  // close once the write to the client is done
+  bool ended_already = false;
+};
+
 class Session::Writer : public ResponseWriter {
  public:
   Writer(std::shared_ptr<Session> session, uint64_t seq)
@@ -130,6 +145,14 @@ class Session::Writer : public ResponseWriter {
     if (!Gone()) session_->CloseNow();
   }
   bool Gone() const override { return finished_ || session_->StreamGone(seq_); }
+  void Tunnel(std::string head, asio::ip::tcp::socket upstream,
+              std::string early, std::function<void()> ended) override {
+    if (Gone()) return;  // `ended` is never run: the caller still owns all
+    finished_ = true;    // the connection is the tunnel's now
+    session_->StreamTunnel(std::move(head), std::move(upstream),
+                           std::move(early), std::move(ended));
+  }
+  void DrainTunnel() override { session_->DrainTunnel(); }
 
  private:
   std::shared_ptr<Session> session_;
@@ -166,6 +189,10 @@ void Session::Start() {
 }
 
 void Session::Drain() {
+  if (phase_ == Phase::kTunnel) {
+    DrainTunnel();
+    return;
+  }
   if (draining_ || phase_ == Phase::kClosed) return;
   // The sweep closes the connection once it has been idle for the grace;
   // a request that comes first is answered with Connection: close.
@@ -183,6 +210,7 @@ bool Session::TimedOut(Clock::time_point now) const {
     case Phase::kLingering:
       return now >= deadline_;
     case Phase::kHandling:
+    case Phase::kTunnel:
     case Phase::kClosed:
       return false;
   }
@@ -216,6 +244,7 @@ void Session::Sweep(Clock::time_point now) {
       return;
     }
     case Phase::kHandling:
+    case Phase::kTunnel:
     case Phase::kClosed:
       return;
   }
@@ -287,6 +316,13 @@ void Session::OnRead(boost::system::error_code ec, size_t n) {
     case Phase::kIdle:
     case Phase::kReading:
       Serve();
+      return;
+    case Phase::kTunnel:
+      if (peer_eof_) {
+        EndTunnel();
+      } else {
+        TunnelToUpstream();
+      }
       return;
     case Phase::kLingering:
       buffer_.consume(buffer_.size());
@@ -594,6 +630,13 @@ void Session::Linger() {
 }
 
 void Session::CloseNow() {
+  if (tunnel_ && !tunnel_->ended_already) {
+    tunnel_->ended_already = true;
+    beast::error_code ignored;
+    tunnel_->upstream.close(ignored);
+    EndRequest(101);
+    if (auto ended = std::move(tunnel_->ended)) ended();
+  }
   EndRequest(streaming_ ? stream_status_ : 499);
   streaming_ = false;
   stream_sent_ = nullptr;
@@ -669,6 +712,132 @@ void Session::StreamFinish() {
   if (stream_chunked_) out_ = "0\r\n\r\n";
   EndRequest(stream_status_);
   Flush();
+}
+
+void Session::StreamTunnel(std::string head, asio::ip::tcp::socket upstream,
+                           std::string early, std::function<void()> ended) {
+  if (streaming_ || phase_ != Phase::kHandling) return;
+  phase_ = Phase::kTunnel;
+  tunnel_ = std::make_unique<TunnelState>(std::move(upstream));
+  tunnel_->ended = std::move(ended);
+  std::string_view upgrade = request_.Header("upgrade");
+  tunnel_->websocket =
+      absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
+                                 upgrade.data(), upgrade.size())),
+                             "websocket");
+  tunnel_->to_client = std::move(head) + std::move(early);
+  tunnel_->to_client_pending = true;
+  asio::async_write(
+      socket_, asio::buffer(tunnel_->to_client),
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        self->tunnel_->to_client_pending = false;
+        if (ec) {
+          self->EndTunnel();
+          return;
+        }
+        self->TunnelFromUpstream();
+      });
+  // What the client sent after its request is in the buffer already.
+  TunnelToUpstream();
+  if (draining_) DrainTunnel();
+}
+
+void Session::TunnelToUpstream() {
+  if (phase_ != Phase::kTunnel || tunnel_->to_upstream_pending) return;
+  if (buffer_.size() == 0) {
+    WaitReadable();
+    return;
+  }
+  tunnel_->to_upstream_pending = true;
+  asio::async_write(
+      tunnel_->upstream, buffer_.data(),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        self->tunnel_->to_upstream_pending = false;
+        if (ec || self->phase_ != Phase::kTunnel) {
+          self->EndTunnel();
+          return;
+        }
+        self->buffer_.consume(n);
+        self->TunnelToUpstream();
+      });
+}
+
+void Session::TunnelFromUpstream() {
+  if (phase_ != Phase::kTunnel) return;
+  if (tunnel_->closing) {
+    CloseTunnel();
+    return;
+  }
+  tunnel_->upstream.async_read_some(
+      asio::buffer(tunnel_->from_upstream),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        TunnelState& t = *self->tunnel_;
+        if (ec || self->phase_ != Phase::kTunnel) {
+          self->EndTunnel();
+          return;
+        }
+        t.to_client.assign(t.from_upstream.data(), n);
+        t.to_client_pending = true;
+        asio::async_write(self->socket_, asio::buffer(t.to_client),
+                          [self](boost::system::error_code wec, size_t) {
+                            self->tunnel_->to_client_pending = false;
+                            if (wec) {
+                              self->EndTunnel();
+                              return;
+                            }
+                            self->TunnelFromUpstream();
+                          });
+      });
+}
+
+void Session::DrainTunnel() {
+  if (phase_ != Phase::kTunnel || tunnel_->drain_timer) return;
+  tunnel_->drain_timer.emplace(socket_.get_executor());
+  tunnel_->drain_timer->expires_after(limits_.tunnel_drain);
+  tunnel_->drain_timer->async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || self->phase_ != Phase::kTunnel) return;
+        self->tunnel_->closing = true;
+        // A frame half written to the client must end first.
+        if (!self->tunnel_->to_client_pending) self->CloseTunnel();
+      });
+}
+
+void Session::CloseTunnel() {
+  if (tunnel_->websocket) {
+    // Close frames with status 1001 (going away): unmasked to the client,
+    // masked to the app, as RFC 6455 section 5 has it.
+    constexpr unsigned char kToClient[] = {0x88, 0x02, 0x03, 0xE9};
+    constexpr unsigned char kMask[] = {0x5A, 0x17, 0xC3, 0x8E};
+    const unsigned char to_app[] = {
+        0x88,
+        0x82,
+        kMask[0],
+        kMask[1],
+        kMask[2],
+        kMask[3],
+        static_cast<unsigned char>(0x03 ^ kMask[0]),
+        static_cast<unsigned char>(0xE9 ^ kMask[1])};
+    (void)::send(socket_.native_handle(), kToClient, sizeof(kToClient),
+                 MSG_NOSIGNAL);
+    (void)::send(tunnel_->upstream.native_handle(), to_app, sizeof(to_app),
+                 MSG_NOSIGNAL);
+  }
+  EndTunnel();
+}
+
+void Session::EndTunnel() {
+  if (!tunnel_ || tunnel_->ended_already) return;
+  tunnel_->ended_already = true;
+  beast::error_code ec;
+  tunnel_->upstream.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  tunnel_->upstream.close(ec);
+  if (tunnel_->drain_timer) tunnel_->drain_timer->cancel();
+  EndRequest(101);
+  if (auto ended = std::move(tunnel_->ended)) ended();
+  // FIN first, as after any last answer: the client's own close frame or
+  // last bytes then meet a reading socket, not a reset.
+  if (phase_ == Phase::kTunnel) CloseGracefully();
 }
 
 bool Session::BytesWaiting() {

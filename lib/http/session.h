@@ -42,6 +42,9 @@ struct SessionLimits {
   // (in a roll the replacement already serves).
   std::chrono::milliseconds drain_idle_grace{5000};
   std::string server_header = "corral";
+  // A tunnelled connection (a WebSocket) asked to drain is closed this long
+  // after, with close code 1001.
+  std::chrono::milliseconds tunnel_drain{5000};
 };
 
 // Told of every request, for metrics. Called on the session's thread.
@@ -110,6 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kHandling,   // the handler has the request
     kWriting,    // a response is being written asynchronously
     kLingering,  // FIN sent, reading until the peer closes
+    kTunnel,     // bytes relayed to and from an upstream (after a 101)
     kClosed,
   };
   enum class Parsed { kNeedMore, kDone, kFailed };
@@ -147,6 +151,15 @@ class Session : public std::enable_shared_from_this<Session> {
                   std::optional<uint64_t> content_length);
   void StreamBody(std::string_view data, std::function<void()> sent);
   void StreamFinish();
+  void StreamTunnel(std::string head, boost::asio::ip::tcp::socket upstream,
+                    std::string early, std::function<void()> ended);
+  // The tunnel's two directions; each has at most one write pending.
+  void TunnelToUpstream();
+  void TunnelFromUpstream();
+  void DrainTunnel();
+  // Close frames (1001) when it is a WebSocket, then both sides closed.
+  void CloseTunnel();
+  void EndTunnel();
 
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
@@ -180,6 +193,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_has_body_ = true;
   int stream_status_ = 0;
   std::function<void()> stream_sent_;
+  struct TunnelState;
+  std::unique_ptr<TunnelState> tunnel_;
   std::string out_;  // the response being sent
   size_t out_sent_ = 0;
 };

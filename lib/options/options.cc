@@ -309,6 +309,13 @@ const std::vector<Flag>& Flags() {
                                "on a request (before or within its answer) "
                                "gives 504, or a closed connection mid-answer",
                                &Options::upstream_timeout)),
+      CommandFlag(DurationFlag(
+          "websocket-drain", "CORRAL_WEBSOCKET_DRAIN",
+          "with --proxy: a WebSocket (or other upgraded connection) is closed "
+          "this long after its drain begins (pod shutdown, or its app process "
+          "being replaced), with close code 1001; keep it below "
+          "--drain-timeout",
+          &Options::websocket_drain)),
       CommandFlag(
           {"routes", "CORRAL_ROUTES",
            "with --proxy: comma-separated route templates (/products/{id}) "

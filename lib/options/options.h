@@ -61,6 +61,9 @@ struct Options {
   int max_queue = 1024;
   absl::Duration queue_timeout = absl::Seconds(10);
   absl::Duration upstream_timeout = absl::Seconds(60);
+  // A tunnelled connection (WebSocket) is closed this long after its drain
+  // begins, with close code 1001.
+  absl::Duration websocket_drain = absl::Seconds(5);
   // Route templates that label the request metrics ("/products/{id}").
   std::vector<std::string> routes;
 };

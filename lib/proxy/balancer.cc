@@ -12,12 +12,13 @@ bool Routable(const region::WorkerSlot& app) {
 }
 
 Balancer::Balancer(const region::SharedRegion& region, SlotRange apps,
-                   SlotRange proxies, int own_slot, int cap)
+                   SlotRange proxies, int own_slot, int cap, int own_limit)
     : region_(region),
       apps_(apps),
       proxies_(proxies),
       own_(region.slot(own_slot)),
-      cap_(cap) {}
+      cap_(cap),
+      own_limit_(own_limit) {}
 
 bool Balancer::AnyRoutable() const {
   for (int a = apps_.first; a < apps_.first + apps_.count; ++a) {
@@ -39,7 +40,11 @@ std::optional<int> Balancer::Acquire(int exclude) {
                                static_cast<unsigned>(apps_.count));
       int a = apps_.first + i;
       if (a == exclude || tried[static_cast<size_t>(a)]) continue;
-      if (!Routable(region_.slot(a))) continue;
+      if (!Routable(region_.slot(a)) ||
+          own_.upstream_in_flight[a].load(std::memory_order_relaxed) >=
+              own_limit_) {
+        continue;
+      }
       int64_t load = region::UpstreamInFlight(region_, proxies_, a);
       if (cap_ > 0 && load >= cap_) continue;
       if (load < best_load) {

@@ -20,9 +20,11 @@ bool Routable(const region::WorkerSlot& app);
 
 class Balancer {
  public:
-  // `cap`: most requests in flight per app process (0 = no cap).
+  // `cap`: most requests in flight per app process (0 = no cap);
+  // `own_limit`: most of them from this proxy worker (each holds an
+  // upstream connection, and descriptors are finite).
   Balancer(const region::SharedRegion& region, SlotRange apps,
-           SlotRange proxies, int own_slot, int cap);
+           SlotRange proxies, int own_slot, int cap, int own_limit);
 
   // Takes a place on the routable app process with the fewest requests in
   // flight (ties go round in turn), skipping `exclude`; nothing when every
@@ -38,6 +40,7 @@ class Balancer {
   SlotRange proxies_;
   region::WorkerSlot& own_;
   int cap_;
+  int own_limit_;
   unsigned turn_ = 0;
 };
 

@@ -41,6 +41,18 @@ bool IsHopByHop(std::string_view name, std::string_view connection) {
   return false;
 }
 
+std::string_view UpgradeWanted(const http::Request& request) {
+  const std::string_view upgrade = request.Header("upgrade");
+  if (upgrade.empty()) return {};
+  for (absl::string_view token :
+       absl::StrSplit(A(request.Header("connection")), ',')) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), "upgrade")) {
+      return upgrade;
+    }
+  }
+  return {};
+}
+
 std::string UpstreamRequestHead(const http::Request& request) {
   const std::string_view connection = ConnectionValue(request.headers);
   std::string head =
@@ -81,6 +93,13 @@ std::string UpstreamRequestHead(const http::Request& request) {
     absl::StrAppend(&head, "Forwarded: ", forwarded, "\r\n");
   }
   if (!has_proto) head += "X-Forwarded-Proto: http\r\n";
+  // An upgrade (a WebSocket) asks the app itself, so its hop-by-hop fields
+  // go on to the app.
+  if (const std::string_view upgrade = UpgradeWanted(request);
+      !upgrade.empty()) {
+    absl::StrAppend(&head, "Connection: Upgrade\r\nUpgrade: ", A(upgrade),
+                    "\r\n");
+  }
   const bool bodiless_method =
       request.method == "GET" || request.method == "HEAD" ||
       request.method == "DELETE" || request.method == "OPTIONS";

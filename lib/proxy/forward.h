@@ -17,11 +17,16 @@ namespace corral::proxy {
 // value, whose tokens name more.
 bool IsHopByHop(std::string_view name, std::string_view connection);
 
+// The protocol a request asks to upgrade to (Upgrade, with "upgrade" in
+// Connection); empty when it asks for none.
+std::string_view UpgradeWanted(const http::Request& request);
+
 // The HTTP/1.1 request head for the app: the method and target as sent;
 // hop-by-hop fields dropped; Expect dropped (the body is here already) and
 // Content-Length set to the body's; X-Forwarded-For and Forwarded extended
 // with the client's address, X-Forwarded-Proto added unless a proxy in
-// front already set it; Host added when an HTTP/1.0 client sent none.
+// front already set it; Host added when an HTTP/1.0 client sent none; for
+// an upgrade, Connection: Upgrade and the Upgrade field kept.
 std::string UpstreamRequestHead(const http::Request& request);
 
 // The answer's fields for the client: hop-by-hop fields dropped, and the

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -37,6 +38,11 @@ namespace {
 constexpr std::chrono::milliseconds kIdleReuse{1500};
 constexpr size_t kBodyPiece = 16 * 1024;
 constexpr size_t kMaxResponseHeader = 64 * 1024;
+// Requests one proxy worker has in flight to one app process at most,
+// each on a connection of its own: at 28,000 client connections, one
+// upstream connection per request would pass the descriptor limit. Past it
+// a request waits for one of them; an app process is busy long before.
+constexpr int kUpstreamsPerApp = 256;
 constexpr std::chrono::milliseconds kPumpPeriod{1};
 constexpr std::chrono::milliseconds kSweepPeriod{100};
 
@@ -74,6 +80,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       : proxy_(proxy),
         writer_(std::move(writer)),
         method_(request.method),
+        upgrade_(!UpgradeWanted(request).empty()),
         head_(UpstreamRequestHead(request)),
         body_(request.body),
         timer_(proxy.io_),
@@ -83,6 +90,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Start(int app);
   http::ResponseWriter& writer() { return *writer_; }
   Proxy::Clock::time_point queued_at() const { return queued_at_; }
+  // The app process it holds a place on, or -1.
+  int app() const { return app_; }
   int exclude() const { return exclude_; }
   // Answers with an error of our own (nothing of the app's answer went out).
   void AnswerError(int status, std::string_view message,
@@ -93,6 +102,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Write();
   void ReadHead();
   void OnHead();
+  // The app answered 101: the connection becomes a tunnel to it.
+  void StartTunnel();
   void ReadBody();
   // The app's answer is all here: its connection goes back to the pool and
   // its place on the app process is given up before the client has the
@@ -105,6 +116,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Proxy& proxy_;
   std::shared_ptr<http::ResponseWriter> writer_;
   std::string method_;
+  bool upgrade_;
   std::string head_;
   std::string body_;
   asio::steady_timer timer_;
@@ -209,9 +221,12 @@ void Exchange::OnHead() {
   auto& msg = parser_->get();
   const int status = static_cast<int>(msg.result_int());
   if (status / 100 == 1) {
+    if (status == 101 && upgrade_) {
+      StartTunnel();
+      return;
+    }
     if (status == 101) {
-      Fail(Failure::kBroken,
-           "the app switched protocols, which is not proxied");
+      Fail(Failure::kBroken, "the app switched protocols unasked");
       return;
     }
     writer_->WriteInterim(status, ClientResponseHeaders(FieldsOf(msg.base())));
@@ -237,6 +252,26 @@ void Exchange::OnHead() {
   } else {
     ReadBody();
   }
+}
+
+void Exchange::StartTunnel() {
+  timer_.cancel();
+  const auto& msg = parser_->get();
+  std::string head = "HTTP/1.1 101 Switching Protocols\r\n";
+  for (const auto& f : msg.base()) {
+    absl::StrAppend(&head, std::string(f.name_string()), ": ",
+                    std::string(f.value()), "\r\n");
+  }
+  head += "\r\n";
+  std::string early = beast::buffers_to_string(upstream_->buffer.data());
+  head_sent_ = true;
+  proxy_.tunnels_.push_back(weak_from_this());
+  // The place on the app process is held while the tunnel lasts: it is a
+  // request in flight, and the app's stop waits for it (or drains it).
+  writer_->Tunnel(std::move(head), std::move(upstream_->socket),
+                  std::move(early),
+                  [self = shared_from_this()] { self->Release(); });
+  upstream_.reset();
 }
 
 void Exchange::ReadBody() {
@@ -348,7 +383,7 @@ Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
       settings_(settings),
       own_(region.slot(settings.own_slot)),
       balancer_(region, settings.apps, settings.proxies, settings.own_slot,
-                settings.app_concurrency),
+                settings.app_concurrency, kUpstreamsPerApp),
       pump_timer_(io),
       sweep_timer_(io) {
   ArmSweep();
@@ -366,6 +401,17 @@ void Proxy::ArmSweep() {
 }
 
 void Proxy::SweepIdle() {
+  // Tunnels to an app process that is being stopped drain (1001, going
+  // away), so the process is not held up by them.
+  std::erase_if(tunnels_, [](const std::weak_ptr<Exchange>& weak) {
+    return weak.expired();
+  });
+  for (const std::weak_ptr<Exchange>& weak : tunnels_) {
+    std::shared_ptr<Exchange> ex = weak.lock();
+    if (ex && ex->app() >= 0 && !Routable(region_.slot(ex->app()))) {
+      ex->writer().DrainTunnel();
+    }
+  }
   const Clock::time_point now = Clock::now();
   for (auto& [app, list] : idle_) {
     const region::WorkerSlot& slot = region_.slot(app);
@@ -401,7 +447,13 @@ std::optional<int> Proxy::Acquire(const Exchange& ex) {
 }
 
 void Proxy::Enqueue(const std::shared_ptr<Exchange>& ex) {
-  if (queue_.size() >= static_cast<size_t>(settings_.max_queue)) {
+  // --max-queue bounds the wait past the --app-concurrency caps, or for an
+  // app process when none takes requests. A request that only waits for one
+  // of this worker's upstream connections is not shed: those waits are
+  // bounded by the client connections, and the app processes are busy.
+  const bool sheddable =
+      settings_.app_concurrency > 0 || !balancer_.AnyRoutable();
+  if (sheddable && queue_.size() >= static_cast<size_t>(settings_.max_queue)) {
     own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
     Reject(ex, "every app process is busy and the queue is full");
     return;

@@ -86,6 +86,8 @@ class Proxy {
   bool pump_armed_ = false;
   std::map<int, std::vector<std::unique_ptr<Upstream>>> idle_;
   boost::asio::steady_timer sweep_timer_;
+  // Exchanges that became tunnels (WebSockets), while they last.
+  std::vector<std::weak_ptr<Exchange>> tunnels_;
 };
 
 // The App a proxy worker runs: every request forwarded, routes labelled
