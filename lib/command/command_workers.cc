@@ -1,5 +1,7 @@
 #include "command/command_workers.h"
 
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -55,11 +58,52 @@ bool IsWorkerVariable(std::string_view kv) {
   for (std::string_view name :
        {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
         "WATCHDOG_USEC=", "WATCHDOG_PID=", "CORRAL_WORKER=", "CORRAL_WORKERS=",
-        "CORRAL_CONFIG_GENERATION=", "CORRAL_CONFIG_DIR=",
-        "CORRAL_READY_FD="}) {
+        "CORRAL_CONFIG_GENERATION=", "CORRAL_CONFIG_DIR=", "CORRAL_READY_FD=",
+        "PORT="}) {
     if (kv.substr(0, name.size()) == name) return true;
   }
   return false;
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port right now.
+bool Accepting(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  if (!ok && errno == EINPROGRESS) {
+    // On loopback the handshake takes microseconds; a full backlog makes
+    // it slow, and then the next tick asks again.
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ok = poll(&p, 1, 10) == 1 &&
+         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+bool CanBind(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+int EphemeralPortsStart() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (in >> low && low > 2048) return low;
+  return 32768;
 }
 
 }  // namespace
@@ -121,8 +165,6 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
   CommandSpec spec;
   spec.argv = settings_.command;
   spec.env = settings_.env;
-  spec.env.push_back("LISTEN_FDS=1");
-  spec.env.push_back("LISTEN_FDNAMES=http");
   spec.env.push_back(absl::StrCat("CORRAL_WORKER=", index));
   spec.env.push_back(absl::StrCat("CORRAL_WORKERS=", settings_.workers));
   spec.env.push_back(absl::StrCat("CORRAL_CONFIG_GENERATION=", generation));
@@ -138,8 +180,22 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
     }
     spec.env.push_back(absl::StrCat("CORRAL_CONFIG_DIR=", *dir));
   }
-  spec.pid_vars = {"LISTEN_PID", "WATCHDOG_PID"};
-  spec.fds = {{settings_.listen_fd, kListenFd}, {pipe_fds[1], kReadyPipeFd}};
+  spec.pid_vars = {"WATCHDOG_PID"};
+  if (settings_.proxied) {
+    absl::StatusOr<uint16_t> port = FreePort();
+    if (!port.ok()) {
+      close(pipe_fds[1]);
+      return port.status();
+    }
+    w->port = *port;
+    spec.env.push_back(absl::StrCat("PORT=", *port));
+    spec.fds = {{pipe_fds[1], kReadyPipeFd}};
+  } else {
+    spec.env.push_back("LISTEN_FDS=1");
+    spec.env.push_back("LISTEN_FDNAMES=http");
+    spec.pid_vars.push_back("LISTEN_PID");
+    spec.fds = {{settings_.listen_fd, kListenFd}, {pipe_fds[1], kReadyPipeFd}};
+  }
   spec.die_with_parent = true;
   absl::StatusOr<pid_t> pid = SpawnCommand(spec);
   close(pipe_fds[1]);
@@ -152,6 +208,11 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
 }
 
 void CommandWorkers::Signal(pid_t pid, int signal) {
+  auto it = workers_.find(pid);
+  if (settings_.proxied && signal == SIGTERM && it != workers_.end()) {
+    StopWhenIdle(pid, *it->second);
+    return;
+  }
   int sig = signal == SIGTERM ? settings_.stop_signal : signal;
   // The whole group: a shell wrapper or an npm script's child gets it too.
   if (kill(-pid, sig) != 0) kill(pid, sig);
@@ -231,11 +292,45 @@ void CommandWorkers::OnNotify(pid_t pid, std::string_view message) {
   }
 }
 
+void CommandWorkers::StopWhenIdle(pid_t pid, Worker& w) {
+  if (!w.stop_pending) {
+    w.stop_pending = true;
+    // Draining first, the counts after: a proxy worker counts first and
+    // checks the state after, so a request is either refused here or seen.
+    region_.slot(w.slot).state.store(
+        static_cast<uint32_t>(region::SlotState::kDraining),
+        std::memory_order_seq_cst);
+    log::Info(
+        "app process takes no new requests; it is stopped once those "
+        "in flight are answered",
+        {{"worker", w.index},
+         {"worker_pid", pid},
+         {"in_flight",
+          region::UpstreamInFlight(region_, settings_.proxies, w.slot)}});
+  }
+  if (region::UpstreamInFlight(region_, settings_.proxies, w.slot) > 0) return;
+  w.stop_pending = false;
+  if (kill(-pid, settings_.stop_signal) != 0) kill(pid, settings_.stop_signal);
+}
+
+absl::StatusOr<uint16_t> CommandWorkers::FreePort() const {
+  for (int port = EphemeralPortsStart() - 1; port > 1024; --port) {
+    bool taken = false;
+    for (const auto& [pid, w] : workers_) taken = taken || w->port == port;
+    if (!taken && CanBind(static_cast<uint16_t>(port))) {
+      return static_cast<uint16_t>(port);
+    }
+  }
+  return absl::ResourceExhaustedError(
+      "no free port on 127.0.0.1 for an app process");
+}
+
 void CommandWorkers::MarkReady(pid_t pid, Worker& w, std::string_view how) {
   if (w.ready) return;
   w.ready = true;
   region::WorkerSlot& slot = region_.slot(w.slot);
   slot.heartbeat_ns.store(clock_.Now(), std::memory_order_relaxed);
+  slot.upstream_port.store(w.port, std::memory_order_release);
   slot.state.store(static_cast<uint32_t>(region::SlotState::kReady),
                    std::memory_order_release);
   log::Debug("worker reported ready",
@@ -252,6 +347,11 @@ void CommandWorkers::Tick() {
             absl::ToInt64Nanoseconds(settings_.ready_after)) {
       MarkReady(pid, *w, "alive for --ready-after");
     }
+    if (settings_.ready == ReadyWhen::kPort && !w->ready && w->port != 0 &&
+        Accepting(w->port)) {
+      MarkReady(pid, *w, "accepts connections on its port");
+    }
+    if (w->stop_pending) StopWhenIdle(pid, *w);
   }
 }
 
@@ -285,6 +385,7 @@ nlohmann::json CommandWorkers::StatusJson() const {
   for (const auto& [pid, w] : workers_) {
     list.push_back({{"pid", pid},
                     {"worker", w->index},
+                    {"port", w->port},
                     {"ready", w->ready},
                     {"watchdog", w->watchdog},
                     {"status", w->status}});

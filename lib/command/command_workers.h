@@ -34,7 +34,7 @@ namespace corral::command {
 inline constexpr int kListenFd = 3;     // SD_LISTEN_FDS_START
 inline constexpr int kReadyPipeFd = 4;  // named by CORRAL_READY_FD
 
-enum class ReadyWhen { kNotify, kPipe, kAlive };
+enum class ReadyWhen { kNotify, kPipe, kAlive, kPort };
 
 struct CommandSettings {
   std::vector<std::string> command;
@@ -50,6 +50,12 @@ struct CommandSettings {
   // Where config snapshots are written for workers to read; empty when no
   // --config-dir is used.
   std::string state_dir;
+  // Proxy mode: each worker listens on 127.0.0.1:$PORT instead of taking
+  // the listening socket, and corral's proxy workers (these slots) send it
+  // requests. Asked to stop, it first gets no new requests; the stop
+  // signal follows once the last one in flight is answered.
+  bool proxied = false;
+  region::SlotRange proxies;
 };
 
 // One notify message, split into its assignments ("READY=1\nSTATUS=x").
@@ -70,7 +76,8 @@ class CommandWorkers : public pool::ProcessControl {
   void Signal(pid_t pid, int signal) override;
   bool StoppedCleanly(int status) const override;
 
-  // Heartbeats for workers without a watchdog, and --ready-after.
+  // Heartbeats for workers without a watchdog, --ready-after, the port
+  // probe, and stop signals held back until requests in flight are done.
   void Tick();
   // The worker exited: close its sockets.
   void Forget(pid_t pid);
@@ -88,6 +95,8 @@ class CommandWorkers : public pool::ProcessControl {
     bool watchdog = false;
     std::string status;
     std::string pipe_buffer;
+    uint16_t port = 0;          // proxy mode: where it listens
+    bool stop_pending = false;  // proxy mode: stop once nothing is in flight
     std::unique_ptr<boost::asio::local::datagram_protocol::socket> notify;
     std::unique_ptr<boost::asio::posix::stream_descriptor> ready_pipe;
     std::array<char, 4096> datagram{};
@@ -99,6 +108,11 @@ class CommandWorkers : public pool::ProcessControl {
   void ReadPipe(pid_t pid);
   void OnNotify(pid_t pid, std::string_view message);
   void MarkReady(pid_t pid, Worker& w, std::string_view how);
+  // A port on 127.0.0.1 for a new worker: free, below the kernel's range
+  // for outgoing connections (so no connection of ours takes it first),
+  // and held by no other live worker.
+  absl::StatusOr<uint16_t> FreePort() const;
+  void StopWhenIdle(pid_t pid, Worker& w);
 
   boost::asio::io_context& io_;
   CommandSettings settings_;

@@ -14,6 +14,7 @@
 #include "master/master.h"
 #include "options/options.h"
 #include "pool/worker_env.h"
+#include "proxy/proxy.h"
 #include "worker/worker.h"
 
 namespace corral {
@@ -105,10 +106,43 @@ int CommandMain(int argc, char** argv) {
                  program.c_str(), program.c_str());
     return 2;
   }
-  if (parsed.given.count("listen") == 0) {
-    return init::RunInit(parsed, command);
+  std::map<std::string, std::string> env = CurrentEnvironment();
+  if (auto role = env.find(pool::kRoleEnv);
+      role != env.end() && role->second == "worker") {
+    // A proxy worker: the master started this binary again.
+    auto worker_env = pool::ParseWorkerEnv(env);
+    if (!worker_env.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(),
+                   std::string(worker_env.status().message()).c_str());
+      return 2;
+    }
+    static const App proxy_app = proxy::ProxyApp();
+    return worker::RunWorker(proxy_app, parsed.options, *worker_env);
   }
-  return master::RunCommandMaster(parsed.options, command);
+  const bool listen = parsed.given.count("listen") > 0;
+  const bool proxy = listen && parsed.options.proxy;
+  if (parsed.options.proxy && !listen) {
+    std::fprintf(stderr, "%s: --proxy needs --listen (see --help)\n",
+                 program.c_str());
+    return 2;
+  }
+  for (const char* flag : {"proxy-workers", "app-concurrency", "max-queue",
+                           "queue-timeout", "upstream-timeout", "routes"}) {
+    if (parsed.given.count(flag) && !proxy) {
+      std::fprintf(stderr, "%s: --%s needs --listen and --proxy (see --help)\n",
+                   program.c_str(), flag);
+      return 2;
+    }
+  }
+  if (parsed.options.ready == "port" && !proxy) {
+    std::fprintf(stderr,
+                 "%s: --ready=port needs --proxy: only then does each copy "
+                 "get its own $PORT (see --help)\n",
+                 program.c_str());
+    return 2;
+  }
+  if (!listen) return init::RunInit(parsed, command);
+  return master::RunCommandMaster(parsed.options, all, command);
 }
 
 }  // namespace corral

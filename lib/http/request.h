@@ -19,6 +19,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::map<std::string, std::string> params;  // from the route, e.g. {id}
+  std::string remote_address;  // the client's IP address, e.g. "10.1.2.3"
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view Header(std::string_view name) const;

@@ -2,7 +2,9 @@
 #ifndef CORRAL_HTTP_RESPONSE_H_
 #define CORRAL_HTTP_RESPONSE_H_
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +27,31 @@ struct Response {
 // A handler answers exactly once, now or later (after a timer, say); the
 // connection waits for it without blocking the event loop.
 using Respond = std::function<void(Response)>;
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// An answer written in parts, for a body that is not whole yet (a proxied
+// one): the head, then pieces of the body, each in the socket before the
+// next is asked for. Calls after the client has gone do nothing; Gone()
+// says so, and a pending `sent` callback is then never run.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // An interim answer (1xx other than 101); any number before WriteHead.
+  virtual void WriteInterim(int status, const Headers& headers) = 0;
+  // Status and headers as given (no Content-Type or Server added); framing
+  // is the writer's: Content-Length when `content_length` is known, chunked
+  // otherwise (HTTP/1.0: the body ends with the connection).
+  virtual void WriteHead(int status, const Headers& headers,
+                         std::optional<uint64_t> content_length) = 0;
+  // `sent` runs once the bytes are in the socket's buffer, perhaps at once.
+  virtual void WriteBody(std::string_view data, std::function<void()> sent) = 0;
+  virtual void Finish() = 0;
+  // The body cannot be completed: the connection is closed, which is how
+  // the client learns it is short.
+  virtual void Abort() = 0;
+  virtual bool Gone() const = 0;
+};
 
 }  // namespace corral::http
 

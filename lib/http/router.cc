@@ -99,6 +99,10 @@ Router& Router::Delete(std::string_view path_template, Handler handler) {
   return Collect("DELETE", path_template, std::move(handler));
 }
 
+Router& Router::Label(std::string_view path_template) {
+  return Collect("*", path_template, nullptr);
+}
+
 absl::Status Router::status() const {
   if (errors_.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(errors_, "; "));
@@ -106,7 +110,7 @@ absl::Status Router::status() const {
 
 RouteMatch Router::Match(Request& request) const {
   RouteMatch match;
-  match.route = std::string(kUnmatchedRoute);
+  match.route = std::string(unmatched_label());
   // Split first, then decode each segment: /files/a%2Fb is one segment.
   std::string_view raw_path = request.RawPath();
   std::vector<std::string_view> path = PathSegments(raw_path);
@@ -120,6 +124,16 @@ RouteMatch Router::Match(Request& request) const {
       decoded.push_back(std::move(*d));
       segment = decoded.back();
     }
+  }
+  if (forward_) {
+    match.kind = RouteMatch::Kind::kForward;
+    for (const Route& r : routes_) {
+      if (MatchSegments(r.segments, path, &request.params)) {
+        match.route = r.path_template;
+        break;
+      }
+    }
+    return match;
   }
   std::vector<std::string> allowed;
   const Route* get_fallback = nullptr;

@@ -4,6 +4,7 @@
 #define CORRAL_HTTP_ROUTER_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,12 +16,17 @@
 namespace corral::http {
 
 using Handler = std::function<void(const Request&, Respond)>;
+// Answers in parts (see ResponseWriter): a proxy's handler.
+using StreamHandler =
+    std::function<void(const Request&, std::shared_ptr<ResponseWriter>)>;
 
 // The route label of a request that matched no route.
 inline constexpr std::string_view kUnmatchedRoute = "unmatched";
+// The route label of a forwarded request that matched no template.
+inline constexpr std::string_view kNoRoute = "none";
 
 struct RouteMatch {
-  enum class Kind { kFound, kNotFound, kMethodNotAllowed };
+  enum class Kind { kFound, kNotFound, kMethodNotAllowed, kForward };
   Kind kind = Kind::kNotFound;
   const Handler* handler = nullptr;
   std::string route;  // the template, or kUnmatchedRoute
@@ -43,6 +49,18 @@ class Router {
   // OK, or every registration mistake of the helpers above.
   absl::Status status() const;
 
+  // Every request goes to `handler`, whatever its method and path; the
+  // templates given with Label() only name the route in the metrics.
+  void Forward(StreamHandler handler) { forward_ = std::move(handler); }
+  Router& Label(std::string_view path_template);
+  const StreamHandler* forward() const {
+    return forward_ ? &forward_ : nullptr;
+  }
+  // The route label of a request no template matched.
+  std::string_view unmatched_label() const {
+    return forward_ ? kNoRoute : kUnmatchedRoute;
+  }
+
   // Fills request.params on a match. HEAD falls back to GET.
   RouteMatch Match(Request& request) const;
 
@@ -61,6 +79,7 @@ class Router {
   std::vector<Route> routes_;
   std::vector<std::string> templates_;
   std::vector<std::string> errors_;
+  StreamHandler forward_;
 };
 
 }  // namespace corral::http

@@ -43,6 +43,15 @@ bool IsParseError(const beast::error_code& ec) {
          ec != bhttp::error::partial_message;
 }
 
+// The reason phrase for a status line; empty for a code Beast does not
+// name (the phrase is optional, RFC 9112 section 4).
+absl::string_view Reason(int status) {
+  if (status == 103) return "Early Hints";
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  if (reason == "<unknown-status>") return "";
+  return absl::string_view(reason.data(), reason.size());
+}
+
 std::string TooLarge(uint64_t limit) {
   return absl::StrCat("request body is larger than ", limit, " bytes");
 }
@@ -93,6 +102,41 @@ void ConnectionSet::Sweep(Clock::time_point now) {
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
+class Session::Writer : public ResponseWriter {
+ public:
+  Writer(std::shared_ptr<Session> session, uint64_t seq)
+      : session_(std::move(session)), seq_(seq) {}
+  // A handler that lets go without finishing leaves the client with a
+  // short answer: close, so it knows.
+  ~Writer() override {
+    if (!Gone()) session_->CloseNow();
+  }
+  void WriteInterim(int status, const Headers& headers) override {
+    if (!Gone()) session_->StreamInterim(status, headers);
+  }
+  void WriteHead(int status, const Headers& headers,
+                 std::optional<uint64_t> content_length) override {
+    if (!Gone()) session_->StreamHead(status, headers, content_length);
+  }
+  void WriteBody(std::string_view data, std::function<void()> sent) override {
+    if (!Gone()) session_->StreamBody(data, std::move(sent));
+  }
+  void Finish() override {
+    if (Gone()) return;
+    session_->StreamFinish();
+    finished_ = true;
+  }
+  void Abort() override {
+    if (!Gone()) session_->CloseNow();
+  }
+  bool Gone() const override { return finished_ || session_->StreamGone(seq_); }
+
+ private:
+  std::shared_ptr<Session> session_;
+  uint64_t seq_;
+  bool finished_ = false;
+};
+
 Session::Session(asio::ip::tcp::socket socket, const Router& router,
                  const SessionLimits& limits, SessionObserver* observer,
                  ConnectionSet* connections)
@@ -112,6 +156,8 @@ Session::~Session() {
 void Session::Start() {
   beast::error_code ec;
   socket_.non_blocking(true, ec);
+  if (!ec)
+    request_.remote_address = socket_.remote_endpoint(ec).address().to_string();
   if (ec) {
     CloseNow();
     return;
@@ -355,7 +401,20 @@ void Session::Dispatch() {
   RouteMatch match = router_.Match(request_);
   route_ = std::move(match.route);
   const uint64_t seq = ++request_seq_;
+  request_open_ = true;
   if (observer_ != nullptr) observer_->OnRequestStart(request_);
+  if (match.kind == RouteMatch::Kind::kForward) {
+    auto writer = std::make_shared<Writer>(shared_from_this(), seq);
+    try {
+      (*router_.forward())(request_, std::move(writer));
+    } catch (const std::exception& e) {
+      log::Error("forwarding threw", {{"error", std::string(e.what())}});
+      if (seq == request_seq_ && phase_ == Phase::kHandling && !streaming_) {
+        Answer(Response::Error(500, "internal error"));
+      }
+    }
+    return;
+  }
   if (match.kind == RouteMatch::Kind::kNotFound) {
     Answer(Response::Error(404, "no route for " + request_.path));
     return;
@@ -391,13 +450,18 @@ void Session::Dispatch() {
 }
 
 void Session::Answer(Response response) {
+  EndRequest(response.status);
+  Send(response, request_keep_alive_ && !draining_);
+}
+
+void Session::EndRequest(int status) {
+  if (!request_open_) return;
+  request_open_ = false;
   if (observer_ != nullptr) {
     auto duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
         Clock::now() - request_started_);
-    observer_->OnRequestEnd(request_, route_, response.status,
-                            duration.count());
+    observer_->OnRequestEnd(request_, route_, status, duration.count());
   }
-  Send(response, request_keep_alive_ && !draining_);
 }
 
 void Session::FailRequest(int status, std::string_view message) {
@@ -415,7 +479,8 @@ void Session::FailRequest(int status, std::string_view message) {
   request_.body.clear();
   request_.params.clear();
   parser_.reset();
-  route_ = std::string(kUnmatchedRoute);
+  route_ = std::string(router_.unmatched_label());
+  request_open_ = true;
   if (observer_ != nullptr) observer_->OnRequestStart(request_);
   request_keep_alive_ = false;
   Answer(Response::Error(status, message));
@@ -480,6 +545,11 @@ void Session::Flush() {
 
 void Session::OnFlushed() {
   last_activity_ = Clock::now();
+  if (streaming_) {  // a piece of a streamed body: ask for the next
+    phase_ = Phase::kHandling;
+    if (auto sent = std::move(stream_sent_)) sent();
+    return;
+  }
   if (close_after_write_) {
     CloseGracefully();
     return;
@@ -524,9 +594,81 @@ void Session::Linger() {
 }
 
 void Session::CloseNow() {
+  EndRequest(streaming_ ? stream_status_ : 499);
+  streaming_ = false;
+  stream_sent_ = nullptr;
   phase_ = Phase::kClosed;
   beast::error_code ec;
   socket_.close(ec);
+}
+
+void Session::StreamInterim(int status, const Headers& headers) {
+  if (version_ == 10 || streaming_ || status == 100) return;
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", status, " ", Reason(status), "\r\n");
+  for (const auto& [name, value] : headers) {
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+  }
+  head += "\r\n";
+  // Best effort, as with 100 Continue: the send buffer is empty now.
+  (void)::send(socket_.native_handle(), head.data(), head.size(), MSG_NOSIGNAL);
+}
+
+void Session::StreamHead(int status, const Headers& headers,
+                         std::optional<uint64_t> content_length) {
+  if (streaming_) return;
+  stream_status_ = status;
+  stream_has_body_ = !(status / 100 == 1 || status == 204 || status == 304 ||
+                       request_.method == "HEAD");
+  stream_chunked_ = stream_has_body_ && !content_length && version_ != 10;
+  bool keep_alive = request_keep_alive_ && !draining_ &&
+                    (content_length || stream_chunked_ || !stream_has_body_);
+  out_.clear();
+  out_sent_ = 0;
+  absl::StrAppend(&out_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status,
+                  " ", Reason(status), "\r\n");
+  bool has_date = false;
+  for (const auto& [name, value] : headers) {
+    has_date = has_date || absl::EqualsIgnoreCase(name, "date");
+    absl::StrAppend(&out_, name, ": ", value, "\r\n");
+  }
+  if (!has_date) absl::StrAppend(&out_, "Date: ", date_cache.Now(), "\r\n");
+  if (content_length && (stream_has_body_ || request_.method == "HEAD")) {
+    absl::StrAppend(&out_, "Content-Length: ", *content_length, "\r\n");
+  }
+  if (stream_chunked_) out_ += "Transfer-Encoding: chunked\r\n";
+  if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
+  if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
+  out_ += "\r\n";
+  close_after_write_ = !keep_alive;
+  streaming_ = true;
+  Flush();
+}
+
+void Session::StreamBody(std::string_view data, std::function<void()> sent) {
+  if (!streaming_ || phase_ != Phase::kHandling) return;
+  out_.clear();
+  out_sent_ = 0;
+  if (stream_has_body_ && !data.empty()) {
+    if (stream_chunked_) {
+      absl::StrAppend(&out_, absl::Hex(data.size()), "\r\n",
+                      absl::string_view(data.data(), data.size()), "\r\n");
+    } else {
+      out_.append(data);
+    }
+  }
+  stream_sent_ = std::move(sent);
+  Flush();
+}
+
+void Session::StreamFinish() {
+  if (!streaming_ || phase_ != Phase::kHandling) return;
+  streaming_ = false;
+  out_.clear();
+  out_sent_ = 0;
+  if (stream_chunked_) out_ = "0\r\n\r\n";
+  EndRequest(stream_status_);
+  Flush();
 }
 
 bool Session::BytesWaiting() {

@@ -133,6 +133,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger();
   void CloseNow();
   bool BytesWaiting();
+  // Counts the request's end once, whichever way it ends (a connection
+  // closed under it counts 499, as nginx logs it).
+  void EndRequest(int status);
+
+  // The streamed answer (see ResponseWriter).
+  class Writer;
+  bool StreamGone(uint64_t seq) const {
+    return seq != request_seq_ || phase_ == Phase::kClosed;
+  }
+  void StreamInterim(int status, const Headers& headers);
+  void StreamHead(int status, const Headers& headers,
+                  std::optional<uint64_t> content_length);
+  void StreamBody(std::string_view data, std::function<void()> sent);
+  void StreamFinish();
 
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
@@ -158,8 +172,15 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string route_;
   unsigned version_ = 11;
   bool request_keep_alive_ = true;
-  bool close_after_ = false;  // HTTP/1.0 with Transfer-Encoding
-  std::string out_;           // the response being sent
+  bool close_after_ = false;   // HTTP/1.0 with Transfer-Encoding
+  bool request_open_ = false;  // started and not yet counted as ended
+  // A streamed answer whose head is out and whose end is not.
+  bool streaming_ = false;
+  bool stream_chunked_ = false;
+  bool stream_has_body_ = true;
+  int stream_status_ = 0;
+  std::function<void()> stream_sent_;
+  std::string out_;  // the response being sent
   size_t out_sent_ = 0;
 };
 

@@ -32,6 +32,7 @@
 #include "metrics/collector.h"
 #include "pid1/pid1.h"
 #include "pool/worker_env.h"
+#include "proxy/proxy.h"
 #include "region/shared_region.h"
 
 namespace corral::master {
@@ -74,7 +75,8 @@ absl::StatusOr<tcp::acceptor> Bind(asio::io_context& io, const Endpoint& e,
 class Processes : public ProcessControl {
  public:
   Processes(std::vector<std::string> argv, int listen_fd, int region_fd,
-            const ConfigGenerations& configs)
+            const ConfigGenerations& configs,
+            std::vector<std::string> extra_env = {})
       : configs_(configs),
         exe_(SelfExePath()),
         argv_(std::move(argv)),
@@ -84,11 +86,13 @@ class Processes : public ProcessControl {
       if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == pool::kRoleEnv ||
           key == pool::kGenerationEnv || key == pool::kListenFdEnv ||
           key == pool::kRegionFdEnv || key == pool::kConfigFdEnv ||
-          key == pool::kConfigHashEnv) {
+          key == pool::kConfigHashEnv || key == pool::kSiblingsEnv ||
+          key == proxy::kAppSlotsEnv || key == proxy::kQueueShareEnv) {
         continue;
       }
       base_env_.push_back(absl::StrCat(key, "=", value));
     }
+    for (std::string& kv : extra_env) base_env_.push_back(std::move(kv));
   }
 
   absl::StatusOr<pid_t> StartWorker(int index, int slot,
@@ -127,6 +131,53 @@ class Processes : public ProcessControl {
   int region_fd_;
 };
 
+// Proxy mode's pool as probes, /status and metrics see it: the app
+// processes, with the proxy workers in front. Ready only when both are; a
+// shutdown shows from the moment the proxy workers begin theirs.
+class ProxiedPool : public pool::PoolView {
+ public:
+  ProxiedPool(const Supervisor& apps, const Supervisor& proxies)
+      : apps_(apps), proxies_(proxies) {}
+
+  pool::ProbeResult Live() const override {
+    return Both(apps_.Live(), proxies_.Live());
+  }
+  pool::ProbeResult Ready() const override {
+    return Both(apps_.Ready(), proxies_.Ready());
+  }
+  pool::ProbeResult Started() const override {
+    return Both(apps_.Started(), proxies_.Started());
+  }
+  PoolState state() const override {
+    PoolState p = proxies_.state();
+    if (p == PoolState::kDrainDelay || p == PoolState::kDraining) return p;
+    return apps_.state();
+  }
+  int workers_wanted() const override { return apps_.workers_wanted(); }
+  int64_t generation() const override { return apps_.generation(); }
+  std::vector<pool::WorkerView> Workers() const override {
+    return apps_.Workers();
+  }
+  const pool::PoolCounts& counts() const override { return apps_.counts(); }
+  nlohmann::json StatusJson() const override {
+    nlohmann::json j = apps_.StatusJson();
+    j["state"] = std::string(pool::Name(state()));
+    j["proxy_workers"] = proxies_.StatusJson();
+    return j;
+  }
+
+ private:
+  static pool::ProbeResult Both(pool::ProbeResult apps,
+                                pool::ProbeResult proxies) {
+    if (!proxies.ok) return {false, "proxy workers: " + proxies.why};
+    if (!apps.ok) return {false, "app processes: " + apps.why};
+    return apps;
+  }
+
+  const Supervisor& apps_;
+  const Supervisor& proxies_;
+};
+
 // Logs why the master cannot start, and passes the error on.
 absl::Status Failed(std::string_view what, absl::Status error,
                     nlohmann::json fields = nlohmann::json::object()) {
@@ -163,6 +214,12 @@ class Master {
  private:
   absl::Status LoadFirstConfig();
   absl::Status MakeWorkers(int workers);
+  // Proxy mode: the proxy workers' pool, in front of the app processes.
+  void MakeProxies(const SupervisorConfig& apps, int proxies);
+  const pool::PoolView& view() const {
+    return proxied_pool_ ? static_cast<const pool::PoolView&>(*proxied_pool_)
+                         : *supervisor_;
+  }
   void WaitForSignal();
   void OnSignal(int sig);
   void OnChildExit();
@@ -185,6 +242,12 @@ class Master {
   std::unique_ptr<ProcessControl> processes_;
   command::CommandWorkers* command_workers_ = nullptr;  // in processes_
   std::unique_ptr<Supervisor> supervisor_;
+  // Proxy mode only.
+  region::SlotRange app_slots_;
+  region::SlotRange proxy_slots_;
+  std::unique_ptr<ProcessControl> proxy_processes_;
+  std::unique_ptr<Supervisor> proxies_;
+  std::unique_ptr<ProxiedPool> proxied_pool_;
   std::unique_ptr<metrics::Collector> collector_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<config::ConfigWatcher> watcher_;
@@ -196,6 +259,7 @@ class Master {
 int Master::Run() {
   admin_->Start();
   supervisor_->Start();
+  if (proxies_) proxies_->Start();
   WaitForSignal();
   OnTick();
   io_.run();
@@ -220,13 +284,18 @@ void Master::OnSignal(int sig) {
       break;
     case SIGTERM:
     case SIGINT:
-      supervisor_->RequestShutdown(Shutdown::kGraceful, sigabbrev_np(sig));
+      // In proxy mode the proxy workers drain first; the app processes
+      // serve them until they have stopped (see OnTick).
+      (proxies_ ? *proxies_ : *supervisor_)
+          .RequestShutdown(Shutdown::kGraceful, sigabbrev_np(sig));
       break;
     case SIGQUIT:
-      supervisor_->RequestShutdown(Shutdown::kSkipDelay, "QUIT");
+      (proxies_ ? *proxies_ : *supervisor_)
+          .RequestShutdown(Shutdown::kSkipDelay, "QUIT");
       break;
   }
   supervisor_->Tick();
+  if (proxies_) proxies_->Tick();
   StopIfFinished();
 }
 
@@ -234,6 +303,8 @@ void Master::OnChildExit() {
   for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
     if (supervisor_->OnChildExit(c.pid, c.status)) {
       if (command_workers_) command_workers_->Forget(c.pid);
+    } else if (proxies_ && proxies_->OnChildExit(c.pid, c.status)) {
+      continue;
     } else if (config_check_ && config_check_->OnChildExit(c.pid, c.status)) {
       continue;
     } else {
@@ -298,6 +369,15 @@ void Master::OnTick() {
   if (command_workers_) command_workers_->Tick();
   supervisor_->Tick();
   std::set<int64_t> in_use = supervisor_->GenerationsInUse();
+  if (proxies_) {
+    proxies_->Tick();
+    if (proxies_->Finished() && supervisor_->state() != PoolState::kDraining &&
+        supervisor_->state() != PoolState::kStopped) {
+      supervisor_->RequestShutdown(Shutdown::kSkipDelay,
+                                   "the proxy workers have stopped");
+    }
+    in_use.merge(proxies_->GenerationsInUse());
+  }
   configs_.Prune(in_use);
   if (command_workers_) command_workers_->PruneConfigDirs(in_use);
   StopIfFinished();
@@ -308,7 +388,7 @@ void Master::OnTick() {
 }
 
 void Master::StopIfFinished() {
-  if (!supervisor_->Finished()) return;
+  if (!supervisor_->Finished() || (proxies_ && !proxies_->Finished())) return;
   admin_->Stop();
   io_.stop();
 }
@@ -342,7 +422,27 @@ absl::Status Master::Bootstrap() {
   if (!admin_acceptor.ok()) {
     return Failed("cannot start", admin_acceptor.status());
   }
-  auto region = region::SharedRegion::Create(std::max(64, workers * 4));
+  const bool proxied = options_.proxy && !command_.empty();
+  const int proxies =
+      options_.proxy_workers.value_or(std::max(1, cpus.workers / 2));
+  // Room for each pool's draining workers beside its serving ones.
+  int slots = std::max(64, workers * 4);
+  if (proxied) {
+    app_slots_ = {0,
+                  std::min(region::kMaxUpstreams, std::max(16, workers * 4))};
+    proxy_slots_ = {app_slots_.count, std::max(16, proxies * 4)};
+    slots = app_slots_.count + proxy_slots_.count;
+    log::Info(
+        "proxy mode: corral's proxy workers hold the client "
+        "connections and forward to the app processes",
+        {{"proxy_workers", proxies},
+         {"how", options_.proxy_workers
+                     ? std::string("set by --proxy-workers")
+                     : std::string("one per two CPUs, at least one")},
+         {"app_concurrency", options_.app_concurrency},
+         {"max_queue", options_.max_queue}});
+  }
+  auto region = region::SharedRegion::Create(slots);
   if (!region.ok()) {
     return Failed("cannot create the metrics region", region.status());
   }
@@ -359,21 +459,28 @@ absl::Status Master::Bootstrap() {
   config.worker_start_timeout = options_.worker_start_timeout;
   config.worker_timeout = options_.worker_timeout;
   config.crash_loop_limit = options_.crash_loop_limit;
+  config.slots = app_slots_;
+  if (proxied) config.name = "app";
   if (absl::Status s = MakeWorkers(workers); !s.ok()) {
     return Failed("cannot start", s);
   }
   supervisor_ =
       std::make_unique<Supervisor>(config, *processes_, *region_, clock_);
+  if (proxied) MakeProxies(config, proxies);
 
   collector_ = std::make_unique<metrics::Collector>(app_.name, app_.version,
-                                                    *supervisor_, *region_);
+                                                    view(), *region_);
   collector_->SetConfig(configs_.generation(), configs_.hash(),
                         configs_.rejected());
   collector_->SetRequestMetrics(command_workers_ == nullptr);
   supervisor_->OnSlotRetired(
       [this](int slot) { collector_->RetireSlot(slot); });
+  if (proxies_) {
+    collector_->SetProxies(proxies_.get(), proxy_slots_);
+    proxies_->OnSlotRetired([this](int slot) { collector_->RetireSlot(slot); });
+  }
   admin_ = std::make_unique<admin::AdminServer>(io_, std::move(*admin_acceptor),
-                                                *supervisor_);
+                                                view());
   admin_->SetStatusExtra([this]() {
     nlohmann::json j = {{"config", configs_.StatusJson()}};
     if (command_workers_) j["command"] = command_workers_->StatusJson();
@@ -419,9 +526,15 @@ absl::Status Master::MakeWorkers(int workers) {
   s.listen_fd = listener_->native_handle();
   s.workers = workers;
   s.stop_signal = options_.stop_signal;
-  s.ready = options_.ready == "notify" ? command::ReadyWhen::kNotify
-            : options_.ready == "pipe" ? command::ReadyWhen::kPipe
-                                       : command::ReadyWhen::kAlive;
+  s.proxied = options_.proxy;
+  s.proxies = proxy_slots_;
+  const std::string ready = options_.ready != "auto" ? options_.ready
+                            : options_.proxy         ? "port"
+                                                     : "alive";
+  s.ready = ready == "notify" ? command::ReadyWhen::kNotify
+            : ready == "pipe" ? command::ReadyWhen::kPipe
+            : ready == "port" ? command::ReadyWhen::kPort
+                              : command::ReadyWhen::kAlive;
   s.ready_after = options_.ready_after;
   s.watchdog = options_.worker_timeout;
   if (!options_.config_dir.empty()) {
@@ -436,9 +549,10 @@ absl::Status Master::MakeWorkers(int workers) {
     s.state_dir = pattern;
   }
   std::string how =
-      options_.ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
-      : options_.ready == "pipe"
-          ? "when it writes a line to descriptor $CORRAL_READY_FD"
+      ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
+      : ready == "pipe" ? "when it writes a line to descriptor $CORRAL_READY_FD"
+      : ready == "port"
+          ? "when it accepts connections on 127.0.0.1:$PORT"
           : absl::StrCat("once alive for ",
                          absl::FormatDuration(options_.ready_after),
                          " (or when it says READY=1 or writes to "
@@ -459,6 +573,26 @@ absl::Status Master::MakeWorkers(int workers) {
   command_workers_ = workers_control.get();
   processes_ = std::move(workers_control);
   return absl::OkStatus();
+}
+
+void Master::MakeProxies(const SupervisorConfig& apps, int proxies) {
+  const int share = (options_.max_queue + proxies - 1) / proxies;
+  proxy_processes_ = std::make_unique<Processes>(
+      argv_, listener_->native_handle(), region_->fd(), configs_,
+      std::vector<std::string>{
+          absl::StrCat(
+              pool::kSiblingsEnv, "=",
+              pool::FormatSlots(proxy_slots_.first, proxy_slots_.count)),
+          absl::StrCat(proxy::kAppSlotsEnv, "=",
+                       pool::FormatSlots(app_slots_.first, app_slots_.count)),
+          absl::StrCat(proxy::kQueueShareEnv, "=", share)});
+  SupervisorConfig config = apps;
+  config.workers = proxies;
+  config.slots = proxy_slots_;
+  config.name = "proxy";
+  proxies_ =
+      std::make_unique<Supervisor>(config, *proxy_processes_, *region_, clock_);
+  proxied_pool_ = std::make_unique<ProxiedPool>(*supervisor_, *proxies_);
 }
 
 // The first config must be valid: there is no last good one to fall back on.
@@ -500,6 +634,7 @@ int RunMaster(const App& app, const Options& options,
 }
 
 int RunCommandMaster(const Options& options,
+                     const std::vector<std::string>& argv,
                      const std::vector<std::string>& command) {
   // Any config keys go through to the command; it validates them itself
   // (--config-check), or its replacement fails to start.
@@ -509,7 +644,7 @@ int RunCommandMaster(const Options& options,
     a.version = CORRAL_VERSION;
     return a;
   }();
-  Master master(app, options, {}, command);
+  Master master(app, options, argv, command);
   return RunAsMaster(master);
 }
 

@@ -16,8 +16,11 @@ namespace corral::master {
 int RunMaster(const App& app, const Options& options,
               const std::vector<std::string>& argv);
 
-// Workers are copies of `command` (corral --listen=ADDR -- CMD).
+// Workers are copies of `command` (corral --listen=ADDR -- CMD); with
+// --proxy, proxy workers (this binary again, started with `argv`) stand in
+// front of them.
 int RunCommandMaster(const Options& options,
+                     const std::vector<std::string>& argv,
                      const std::vector<std::string>& command);
 
 }  // namespace corral::master

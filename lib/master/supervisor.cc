@@ -24,11 +24,19 @@ Supervisor::Supervisor(SupervisorConfig config, ProcessControl& control,
       region_(region),
       clock_(clock),
       seats_(static_cast<size_t>(config.workers)),
-      slot_used_(static_cast<size_t>(region.slot_count()), false) {}
+      slot_used_(static_cast<size_t>(region.slot_count()), true) {
+  if (config_.slots.count == 0) config_.slots = {0, region.slot_count()};
+  for (int i = config_.slots.first;
+       i < config_.slots.first + config_.slots.count && i < region.slot_count();
+       ++i) {
+    slot_used_[static_cast<size_t>(i)] = false;
+  }
+}
 
 void Supervisor::Start() {
-  log::Info("starting workers",
-            {{"workers", config_.workers}, {"generation", generation_}});
+  log::Info("starting workers", {{"workers", config_.workers},
+                                 {"generation", generation_},
+                                 {"pool", config_.name}});
   for (int i = 0; i < config_.workers; ++i) SpawnWorker(i, false);
 }
 
@@ -80,7 +88,8 @@ void Supervisor::SpawnWorker(int index, bool replacement) {
   w.replacement = replacement;
   workers_[*pid] = w;
   seat.starting = *pid;
-  log::Info("worker started", {{"worker", index},
+  log::Info("worker started", {{"pool", config_.name},
+                               {"worker", index},
                                {"worker_pid", *pid},
                                {"worker_slot", *slot},
                                {"generation", generation_},

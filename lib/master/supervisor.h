@@ -41,6 +41,10 @@ struct SupervisorConfig {
   absl::Duration worker_timeout = absl::Seconds(30);
   int crash_loop_limit = 5;
   Backoff backoff;
+  // The region's slots this pool's workers use; count 0: all of them.
+  region::SlotRange slots;
+  // How the logs name this pool's workers.
+  std::string name = "worker";
 };
 
 struct WorkerInfo {

@@ -90,14 +90,28 @@ Collector::Collector(std::string app, std::string version,
       region_(region) {}
 
 void Collector::RetireSlot(int slot) {
-  RequestTotals::AddSlot(region_.slot(slot), retired_.series());
+  const region::WorkerSlot& s = region_.slot(slot);
+  RequestTotals::AddSlot(s, retired_.series());
+  if (proxies_ != nullptr && proxy_slots_.Contains(slot)) {
+    for (size_t i = 0; i < region::kBuckets; ++i) {
+      retired_queue_wait_[i] +=
+          s.queue_wait_buckets[i].load(std::memory_order_relaxed);
+    }
+    retired_queue_wait_sum_ns_ +=
+        s.queue_wait_sum_ns.load(std::memory_order_relaxed);
+    retired_queue_rejected_ +=
+        s.queue_rejected_total.load(std::memory_order_relaxed);
+  }
 }
 
 std::vector<MetricFamily> Collector::Collect() const {
   std::vector<MetricFamily> out;
   const std::vector<pool::WorkerView> workers = pool_.Workers();
 
-  // Requests: retired totals plus every live worker's slot.
+  // Requests: retired totals plus every live worker's slot (in proxy mode,
+  // the proxy workers').
+  const std::vector<pool::WorkerView> servers =
+      proxies_ != nullptr ? proxies_->Workers() : workers;
   RequestTotals::Map series = retired_.series();
   auto active = Family("http_server_active_requests",
                        "Requests being served right now, summed over workers.",
@@ -107,7 +121,7 @@ std::vector<MetricFamily> Collector::Collect() const {
              "Requests being served right now by each live worker.",
              MetricType::Gauge);
   int64_t in_flight = 0;
-  for (const pool::WorkerView& w : workers) {
+  for (const pool::WorkerView& w : servers) {
     const region::WorkerSlot& slot = region_.slot(w.slot);
     RequestTotals::AddSlot(slot, series);
     int64_t n = slot.in_flight.load(std::memory_order_relaxed);
@@ -120,7 +134,7 @@ std::vector<MetricFamily> Collector::Collect() const {
                      "Open client connections per live worker (refreshed "
                      "every 100 ms); shows how evenly workers share the load.",
                      MetricType::Gauge);
-  for (const pool::WorkerView& w : workers) {
+  for (const pool::WorkerView& w : servers) {
     open.metric.push_back(
         Value(MetricType::Gauge,
               static_cast<double>(region_.slot(w.slot).connections_open.load(
@@ -151,6 +165,7 @@ std::vector<MetricFamily> Collector::Collect() const {
                    {"http_route", labels.route}}));
   }
   if (request_metrics_) out.push_back(std::move(duration));
+  if (proxies_ != nullptr) CollectProxy(workers, servers, out);
 
   // Each worker process's CPU and memory.
   auto cpu = Family("corral_worker_cpu_seconds_total",
@@ -274,6 +289,59 @@ std::vector<MetricFamily> Collector::Collect() const {
         MetricType::Gauge, p->start_time_seconds);
   }
   return out;
+}
+
+void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
+                             const std::vector<pool::WorkerView>& proxies,
+                             std::vector<MetricFamily>& out) const {
+  auto app_active =
+      Family("corral_app_active_requests",
+             "Requests in flight to each app process, over every proxy worker: "
+             "what least-busy routing compares.",
+             MetricType::Gauge);
+  for (const pool::WorkerView& w : apps) {
+    app_active.metric.push_back(
+        Value(MetricType::Gauge,
+              static_cast<double>(
+                  region::UpstreamInFlight(region_, proxy_slots_, w.slot)),
+              {{"slot", std::to_string(w.slot)},
+               {"worker", std::to_string(w.index)}}));
+  }
+  out.push_back(std::move(app_active));
+
+  int64_t queued = 0;
+  uint64_t rejected = retired_queue_rejected_;
+  uint64_t wait_sum_ns = retired_queue_wait_sum_ns_;
+  std::array<uint64_t, region::kBuckets> wait = retired_queue_wait_;
+  for (const pool::WorkerView& p : proxies) {
+    const region::WorkerSlot& s = region_.slot(p.slot);
+    queued += s.queued.load(std::memory_order_relaxed);
+    rejected += s.queue_rejected_total.load(std::memory_order_relaxed);
+    wait_sum_ns += s.queue_wait_sum_ns.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < region::kBuckets; ++i) {
+      wait[i] += s.queue_wait_buckets[i].load(std::memory_order_relaxed);
+    }
+  }
+  auto queue = Family("corral_proxy_queue_length",
+                      "Requests waiting for a free app process (past "
+                      "--app-concurrency), over every proxy worker.",
+                      MetricType::Gauge);
+  queue.metric.push_back(Value(MetricType::Gauge, static_cast<double>(queued)));
+  out.push_back(std::move(queue));
+  auto shed = Family("corral_proxy_rejected_total",
+                     "Requests answered 503 because the queue was full or "
+                     "they waited past --queue-timeout.",
+                     MetricType::Counter);
+  shed.metric.push_back(
+      Value(MetricType::Counter, static_cast<double>(rejected)));
+  out.push_back(std::move(shed));
+  auto waited = Family("corral_proxy_queue_wait_seconds",
+                       "How long queued requests waited for an app process.",
+                       MetricType::Histogram);
+  waited.metric.push_back(Histogram(region::kDurationBounds, wait,
+                                    static_cast<double>(wait_sum_ns) / 1e9,
+                                    {}));
+  out.push_back(std::move(waited));
 }
 
 std::string Collector::Scrape() const {

@@ -7,6 +7,7 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,11 +40,22 @@ class Collector : public prometheus::Collectable {
 
   // Off where corral never sees the requests (workers that are any command).
   void SetRequestMetrics(bool on) { request_metrics_ = on; }
+  // Proxy mode: the request metrics come from the proxy workers (in
+  // `slots`), and each app process's load and the queue are shown too.
+  void SetProxies(const pool::PoolView* proxies, region::SlotRange slots) {
+    proxies_ = proxies;
+    proxy_slots_ = slots;
+    request_metrics_ = true;
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override;
   std::string Scrape() const;  // the text exposition
 
  private:
+  void CollectProxy(const std::vector<pool::WorkerView>& apps,
+                    const std::vector<pool::WorkerView>& proxies,
+                    std::vector<prometheus::MetricFamily>& out) const;
+
   std::string app_;
   std::string version_;
   const pool::PoolView& pool_;
@@ -53,6 +65,12 @@ class Collector : public prometheus::Collectable {
   std::string config_hash_;
   uint64_t config_reload_failures_ = 0;
   bool request_metrics_ = true;
+  const pool::PoolView* proxies_ = nullptr;
+  region::SlotRange proxy_slots_;
+  // The queue waits and rejections of proxy workers that have exited.
+  std::array<uint64_t, region::kBuckets> retired_queue_wait_{};
+  uint64_t retired_queue_wait_sum_ns_ = 0;
+  uint64_t retired_queue_rejected_ = 0;
 };
 
 }  // namespace corral::metrics

@@ -3,9 +3,12 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 extern char** environ;
@@ -25,6 +28,24 @@ struct Flag {
   FlagSet only = FlagSet::kApp;  // kCommand: `corral -- CMD` only
   bool boolean = false;          // "--name" alone means true
 };
+
+// A whole number from `min` up.
+Flag CountFlag(const char* name, const char* env, const char* help,
+               int Options::*field, int min) {
+  return Flag{
+      name, env, help,
+      [name, field, min](const std::string& v, Options& o) -> absl::Status {
+        int n = 0;
+        if (!absl::SimpleAtoi(v, &n) || n < min) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", name, " must be a number from ", min,
+                           " up, got \"", v, "\""));
+        }
+        o.*field = n;
+        return absl::OkStatus();
+      },
+      [field](const Options& o) { return std::to_string(o.*field); }};
+}
 
 Flag CommandFlag(Flag f) {
   f.only = FlagSet::kCommand;
@@ -185,12 +206,15 @@ const std::vector<Flag>& Flags() {
       CommandFlag(
           {"ready", "CORRAL_READY",
            "when a worker is ready: notify (READY=1 on $NOTIFY_SOCKET), pipe "
-           "(a line on descriptor $CORRAL_READY_FD) or alive (running for "
-           "--ready-after)",
+           "(a line on descriptor $CORRAL_READY_FD), alive (running for "
+           "--ready-after), port (accepts a connection on its $PORT; "
+           "--proxy only) or auto (port with --proxy, else alive)",
            [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "notify" && v != "pipe" && v != "alive") {
+             if (v != "notify" && v != "pipe" && v != "alive" && v != "port" &&
+                 v != "auto") {
                return absl::InvalidArgumentError(absl::StrCat(
-                   "--ready must be notify, pipe or alive, got \"", v, "\""));
+                   "--ready must be notify, pipe, alive, port or auto, got \"",
+                   v, "\""));
              }
              o.ready = v;
              return absl::OkStatus();
@@ -228,6 +252,84 @@ const std::vector<Flag>& Flags() {
                      return o.config_check.empty() ? std::string("\"\"")
                                                    : o.config_check;
                    }}),
+      CommandFlag({"proxy", "CORRAL_PROXY",
+                   "proxy mode: corral's workers hold the client connections "
+                   "and forward each request to the least busy copy of CMD, "
+                   "which listens on 127.0.0.1:$PORT",
+                   [](const std::string& v, Options& o) -> absl::Status {
+                     if (v != "true" && v != "false") {
+                       return absl::InvalidArgumentError(absl::StrCat(
+                           "--proxy takes true or false, got \"", v, "\""));
+                     }
+                     o.proxy = v == "true";
+                     return absl::OkStatus();
+                   },
+                   [](const Options& o) {
+                     return std::string(o.proxy ? "true" : "false");
+                   },
+                   FlagSet::kCommand, true}),
+      CommandFlag(
+          {"proxy-workers", "CORRAL_PROXY_WORKERS",
+           "with --proxy: corral's own proxy processes, auto (one per two "
+           "CPUs the pod may use, at least one) or a number",
+           [](const std::string& v, Options& o) -> absl::Status {
+             if (v == "auto") {
+               o.proxy_workers.reset();
+               return absl::OkStatus();
+             }
+             int n = 0;
+             if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 64) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--proxy-workers must be auto or a number from 1 to 64, "
+                   "got \"",
+                   v, "\""));
+             }
+             o.proxy_workers = n;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.proxy_workers ? std::to_string(*o.proxy_workers) : "auto";
+           }}),
+      CommandFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
+                            "with --proxy: most requests in flight per app "
+                            "process (1 for apps that cannot interleave); 0 "
+                            "= no cap",
+                            &Options::app_concurrency, 0)),
+      CommandFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
+                            "with --proxy: requests that may wait for a free "
+                            "app process, over all proxy workers; more get "
+                            "503 with Retry-After",
+                            &Options::max_queue, 0)),
+      CommandFlag(DurationFlag("queue-timeout", "CORRAL_QUEUE_TIMEOUT",
+                               "with --proxy: a request that waited this long "
+                               "for a free app process gets 503",
+                               &Options::queue_timeout)),
+      CommandFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
+                               "with --proxy: an app process silent this long "
+                               "on a request (before or within its answer) "
+                               "gives 504, or a closed connection mid-answer",
+                               &Options::upstream_timeout)),
+      CommandFlag(
+          {"routes", "CORRAL_ROUTES",
+           "with --proxy: comma-separated route templates (/products/{id}) "
+           "that label the request metrics; other requests are route none",
+           [](const std::string& v, Options& o) -> absl::Status {
+             o.routes.clear();
+             for (absl::string_view t :
+                  absl::StrSplit(v, ',', absl::SkipEmpty())) {
+               t = absl::StripAsciiWhitespace(t);
+               if (t.empty() || t.front() != '/') {
+                 return absl::InvalidArgumentError(absl::StrCat(
+                     "--routes: \"", t, "\" is not a path template"));
+               }
+               o.routes.emplace_back(t);
+             }
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.routes.empty() ? std::string("\"\"")
+                                     : absl::StrJoin(o.routes, ",");
+           }}),
   };
   return flags;
 }
@@ -274,6 +376,16 @@ std::string CommandUsage(const std::string& program) {
       "--drain-timeout).\n"
       "  SIGHUP or a change in --config-dir rolls the workers one at a time.\n"
       "  No request metrics in this shape (corral never sees the requests).\n\n"
+      "Proxy (--listen=ADDR --proxy): corral's own proxy workers hold the "
+      "client\n"
+      "  connections and forward each request, read in full, to the copy of "
+      "CMD with\n"
+      "  the fewest requests in flight; each copy listens on "
+      "127.0.0.1:$PORT. A copy\n"
+      "  being replaced gets no new requests and gets --stop-signal only once "
+      "its\n"
+      "  last one is answered. Request metrics are exact, as in an app built "
+      "on corral.\n\n"
       "  --help                   print this and exit\n"
       "  --version                print the version and exit\n\n"
       "flags (each also read from the environment variable shown; a flag "

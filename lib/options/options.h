@@ -42,14 +42,27 @@ struct Options {
   // How a worker is told to stop (to its process group).
   int stop_signal = SIGTERM;
   // When a worker counts as ready: it says READY=1 on NOTIFY_SOCKET
-  // ("notify"), writes a line to $CORRAL_READY_FD ("pipe"), or has been
-  // alive for ready_after ("alive").
-  std::string ready = "alive";
+  // ("notify"), writes a line to $CORRAL_READY_FD ("pipe"), has been
+  // alive for ready_after ("alive"), or accepts connections on its $PORT
+  // ("port", proxy mode only). "auto": port with --proxy, else alive.
+  std::string ready = "auto";
   absl::Duration ready_after = absl::Seconds(1);
   // Init shape: forward signals to the child's process group (tini -g).
   bool process_group = false;
   // Run against a new config snapshot before any roll; exit 0 = valid.
   std::string config_check;
+
+  // Proxy mode: corral's own workers hold the client connections and
+  // forward each request to the least busy copy of CMD, which listens on
+  // its own $PORT.
+  bool proxy = false;
+  std::optional<int> proxy_workers;  // nullopt = auto
+  int app_concurrency = 0;           // per app process; 0 = no cap
+  int max_queue = 1024;
+  absl::Duration queue_timeout = absl::Seconds(10);
+  absl::Duration upstream_timeout = absl::Seconds(60);
+  // Route templates that label the request metrics ("/products/{id}").
+  std::vector<std::string> routes;
 };
 
 // Which flags a program takes: an app built on lib/, or `corral -- CMD`,

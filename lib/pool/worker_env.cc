@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace corral::pool {
 
@@ -25,7 +26,24 @@ absl::StatusOr<WorkerEnv> ParseWorkerEnv(
   }
   if (auto it = env.find(kConfigHashEnv); it != env.end())
     w.config_hash = it->second;
+  if (auto it = env.find(kSiblingsEnv);
+      it != env.end() &&
+      !ParseSlots(it->second, &w.siblings_first, &w.siblings_count)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kSiblingsEnv, " must be first:count, got \"", it->second, "\""));
+  }
   return w;
+}
+
+std::string FormatSlots(int first, int count) {
+  return absl::StrCat(first, ":", count);
+}
+
+bool ParseSlots(std::string_view text, int* first, int* count) {
+  std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::string_view(text.data(), text.size()), ':');
+  return parts.size() == 2 && absl::SimpleAtoi(parts[0], first) &&
+         absl::SimpleAtoi(parts[1], count) && *first >= 0 && *count >= 0;
 }
 
 }  // namespace corral::pool

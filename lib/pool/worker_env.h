@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 
@@ -20,6 +21,10 @@ struct WorkerEnv {
   int region_fd = 4;
   int config_fd = 5;
   std::string config_hash;
+  // The slots of this worker's pool ("first:count"); count 0 when the pool
+  // has the whole region.
+  int siblings_first = 0;
+  int siblings_count = 0;
 };
 
 // Environment variable names shared by master and worker.
@@ -31,6 +36,12 @@ inline constexpr char kListenFdEnv[] = "CORRAL_LISTEN_FD";
 inline constexpr char kRegionFdEnv[] = "CORRAL_REGION_FD";
 inline constexpr char kConfigFdEnv[] = "CORRAL_CONFIG_FD";
 inline constexpr char kConfigHashEnv[] = "CORRAL_CONFIG_HASH";
+inline constexpr char kSiblingsEnv[] = "CORRAL_WORKER_SIBLINGS";
+
+// "first:count", as kSiblingsEnv and proxy mode's app slots spell a run of
+// slots.
+std::string FormatSlots(int first, int count);
+bool ParseSlots(std::string_view text, int* first, int* count);
 
 absl::StatusOr<WorkerEnv> ParseWorkerEnv(
     const std::map<std::string, std::string>& env);

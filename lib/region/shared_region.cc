@@ -140,4 +140,14 @@ std::string LoadPath(const WorkerSlot& slot) {
   return std::string(buf);
 }
 
+int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
+                         int app_slot) {
+  int64_t sum = 0;
+  for (int p = proxies.first; p < proxies.first + proxies.count; ++p) {
+    sum += region.slot(p).upstream_in_flight[app_slot].load(
+        std::memory_order_seq_cst);
+  }
+  return sum;
+}
+
 }  // namespace corral::region

@@ -34,6 +34,8 @@ inline constexpr int kMaxRoutes = 32;
 inline constexpr int kRouteNameBytes = 64;
 inline constexpr int kMaxSeries = 128;
 inline constexpr int kPathBytes = 64;
+// Proxy mode: app processes live in slots below this.
+inline constexpr int kMaxUpstreams = 256;
 
 enum class SlotState : uint32_t {
   kFree = 0,
@@ -65,6 +67,18 @@ struct alignas(64) WorkerSlot {
   std::atomic<int32_t> route_count;
   char routes[kMaxRoutes][kRouteNameBytes];  // written before kStarting->ready
   std::array<Series, kMaxSeries> series;
+
+  // Proxy mode. An app process's slot is written by the master: the port
+  // it listens on, set before the slot turns ready.
+  std::atomic<uint32_t> upstream_port;
+  // A proxy worker's slot: its requests in flight to each app process, by
+  // the app process's slot (so a proxy that dies takes its counts with it),
+  // and its requests waiting for a free app process.
+  std::array<std::atomic<int32_t>, kMaxUpstreams> upstream_in_flight;
+  std::atomic<int64_t> queued;
+  std::atomic<uint64_t> queue_rejected_total;
+  std::atomic<uint64_t> queue_wait_sum_ns;
+  std::array<std::atomic<uint64_t>, kBuckets> queue_wait_buckets;
 };
 
 struct RegionHeader {
@@ -103,6 +117,20 @@ class SharedRegion {
   void* base_ = nullptr;
   size_t size_ = 0;
 };
+
+// A run of slots: [first, first + count).
+struct SlotRange {
+  int first = 0;
+  int count = 0;
+  bool Contains(int slot) const {
+    return slot >= first && slot < first + count;
+  }
+};
+
+// Proxy mode: requests in flight to the app process in `app_slot`, summed
+// over the proxy workers' slots.
+int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
+                         int app_slot);
 
 // Copies a string into / out of the slot's current_path words.
 void StorePath(WorkerSlot& slot, std::string_view path);

@@ -187,7 +187,10 @@ bool Worker::MayAccept() {
   recorder_->SetConnections(mine);  // siblings read it live while we accept
   const int64_t now_ns = clock::MonotonicNanos();
   uint64_t least = UINT64_MAX;
-  for (int i = 0; i < region_->slot_count(); ++i) {
+  int first = env_.siblings_first;
+  int end = env_.siblings_count > 0 ? first + env_.siblings_count
+                                    : region_->slot_count();
+  for (int i = first; i < end && i < region_->slot_count(); ++i) {
     if (i == env_.slot) continue;
     const region::WorkerSlot& s = region_->slot(i);
     if (s.state.load(std::memory_order_relaxed) !=
@@ -249,7 +252,7 @@ std::optional<int> Worker::Bootstrap() {
                {{"error", setup.ToString()}, {"generation", env_.generation}});
     return kExitStartFailed;
   }
-  recorder_->PublishRoutes(router_.Templates(), http::kUnmatchedRoute);
+  recorder_->PublishRoutes(router_.Templates(), router_.unmatched_label());
 
   limits_.max_body_bytes = static_cast<uint64_t>(options_.max_body_bytes);
   limits_.keepalive_timeout = Millis(options_.keepalive_timeout);

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""An app for proxy mode's tests: listens on 127.0.0.1:$PORT, keeps
+connections alive, and, like many apps, exits at once on SIGTERM (Python's
+default), dropping whatever it was doing.
+
+GET  /            {"pid": ...}
+GET  /work?ms=N   answers after N ms (threads: requests interleave)
+GET  /spin?ms=N   burns CPU for N ms holding a lock (one at a time)
+GET  /stream?pieces=N&bytes=B   a chunked body of N pieces of B bytes
+POST /echo        the body back, with the request's headers
+POST /crash       the process exits before answering
+GET  /early-hints a 103 before the 200
+"""
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+SPIN = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urlparse(self.path)
+        q = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/":
+            self.send_json(200, {"pid": os.getpid()})
+        elif url.path == "/work":
+            time.sleep(int(q.get("ms", "0")) / 1000)
+            self.send_json(200, {"pid": os.getpid()})
+        elif url.path == "/spin":
+            with SPIN:
+                end = time.monotonic() + int(q.get("ms", "0")) / 1000
+                while time.monotonic() < end:
+                    pass
+            self.send_json(200, {"pid": os.getpid()})
+        elif url.path == "/stream":
+            pieces, size = int(q.get("pieces", "1")), int(q.get("bytes", "1"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for _ in range(pieces):
+                self.wfile.write(b"%x\r\n%s\r\n" % (size, b"x" * size))
+            self.wfile.write(b"0\r\n\r\n")
+        elif url.path == "/early-hints":
+            self.wfile.write(b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n")
+            self.send_json(200, {"pid": os.getpid()})
+        else:
+            self.send_json(404, {"error": "no route"})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length)
+        if self.path == "/crash":
+            os._exit(3)
+        if self.path == "/echo":
+            self.send_json(200, {"pid": os.getpid(), "body": body.decode(),
+                                 "headers": {k.lower(): v for k, v in self.headers.items()}})
+        else:
+            self.send_json(404, {"error": "no route"})
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

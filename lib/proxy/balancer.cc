@@ -1,0 +1,70 @@
+#include "proxy/balancer.h"
+
+#include <bitset>
+#include <limits>
+
+namespace corral::proxy {
+
+bool Routable(const region::WorkerSlot& app) {
+  return app.state.load(std::memory_order_seq_cst) ==
+             static_cast<uint32_t>(region::SlotState::kReady) &&
+         app.upstream_port.load(std::memory_order_acquire) != 0;
+}
+
+Balancer::Balancer(const region::SharedRegion& region, SlotRange apps,
+                   SlotRange proxies, int own_slot, int cap)
+    : region_(region),
+      apps_(apps),
+      proxies_(proxies),
+      own_(region.slot(own_slot)),
+      cap_(cap) {}
+
+bool Balancer::AnyRoutable() const {
+  for (int a = apps_.first; a < apps_.first + apps_.count; ++a) {
+    if (Routable(region_.slot(a))) return true;
+  }
+  return false;
+}
+
+std::optional<int> Balancer::Acquire(int exclude) {
+  // Each pass takes the least loaded candidate; one that turns out full or
+  // no longer ready once our count is in is dropped and the next tried.
+  std::bitset<region::kMaxUpstreams> tried;
+  const unsigned start = turn_++;
+  for (int pass = 0; pass < apps_.count; ++pass) {
+    int best = -1;
+    int64_t best_load = std::numeric_limits<int64_t>::max();
+    for (int k = 0; k < apps_.count; ++k) {
+      int i = static_cast<int>((start + static_cast<unsigned>(k)) %
+                               static_cast<unsigned>(apps_.count));
+      int a = apps_.first + i;
+      if (a == exclude || tried[static_cast<size_t>(a)]) continue;
+      if (!Routable(region_.slot(a))) continue;
+      int64_t load = region::UpstreamInFlight(region_, proxies_, a);
+      if (cap_ > 0 && load >= cap_) continue;
+      if (load < best_load) {
+        best = a;
+        best_load = load;
+      }
+    }
+    if (best < 0) return std::nullopt;
+    // Count first, then check again: the master marks a process draining
+    // first and reads the counts after, so one of the two sides sees the
+    // other and no request reaches a process after it was told to stop.
+    own_.upstream_in_flight[best].fetch_add(1, std::memory_order_seq_cst);
+    if (Routable(region_.slot(best)) &&
+        (cap_ == 0 ||
+         region::UpstreamInFlight(region_, proxies_, best) <= cap_)) {
+      return best;
+    }
+    own_.upstream_in_flight[best].fetch_sub(1, std::memory_order_seq_cst);
+    tried[static_cast<size_t>(best)] = true;
+  }
+  return std::nullopt;
+}
+
+void Balancer::Release(int app_slot) {
+  own_.upstream_in_flight[app_slot].fetch_sub(1, std::memory_order_seq_cst);
+}
+
+}  // namespace corral::proxy

@@ -1,0 +1,108 @@
+#include "proxy/forward.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace corral::proxy {
+namespace {
+
+// This absl's string_view is not std::string_view.
+absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
+
+std::string_view ConnectionValue(const http::Headers& fields) {
+  for (const auto& [name, value] : fields) {
+    if (absl::EqualsIgnoreCase(name, "connection")) return value;
+  }
+  return {};
+}
+
+// Forwarded's node syntax: an IPv6 address is bracketed and quoted.
+std::string ForwardedFor(std::string_view address) {
+  if (address.find(':') != std::string_view::npos) {
+    return absl::StrCat("for=\"[", A(address), "]\"");
+  }
+  return absl::StrCat("for=", A(address));
+}
+
+}  // namespace
+
+bool IsHopByHop(std::string_view name, std::string_view connection) {
+  for (std::string_view fixed : {"connection", "keep-alive", "proxy-connection",
+                                 "te", "transfer-encoding", "upgrade"}) {
+    if (absl::EqualsIgnoreCase(A(name), A(fixed))) return true;
+  }
+  for (absl::string_view token : absl::StrSplit(A(connection), ',')) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), A(name))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string UpstreamRequestHead(const http::Request& request) {
+  const std::string_view connection = ConnectionValue(request.headers);
+  std::string head =
+      absl::StrCat(request.method, " ", request.target, " HTTP/1.1\r\n");
+  std::string forwarded_for;
+  std::string forwarded;
+  bool has_host = false;
+  bool has_proto = false;
+  for (const auto& [name, value] : request.headers) {
+    if (IsHopByHop(name, connection) ||
+        absl::EqualsIgnoreCase(name, "expect") ||
+        absl::EqualsIgnoreCase(name, "content-length")) {
+      continue;
+    }
+    if (absl::EqualsIgnoreCase(name, "x-forwarded-for")) {
+      absl::StrAppend(&forwarded_for, forwarded_for.empty() ? "" : ", ", value);
+      continue;
+    }
+    if (absl::EqualsIgnoreCase(name, "forwarded")) {
+      absl::StrAppend(&forwarded, forwarded.empty() ? "" : ", ", value);
+      continue;
+    }
+    has_host = has_host || absl::EqualsIgnoreCase(name, "host");
+    has_proto = has_proto || absl::EqualsIgnoreCase(name, "x-forwarded-proto");
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+  }
+  if (!has_host) head += "Host: localhost\r\n";
+  const std::string& client = request.remote_address;
+  if (!client.empty()) {
+    absl::StrAppend(&forwarded_for, forwarded_for.empty() ? "" : ", ", client);
+    absl::StrAppend(&forwarded, forwarded.empty() ? "" : ", ",
+                    ForwardedFor(client), ";proto=http");
+  }
+  if (!forwarded_for.empty()) {
+    absl::StrAppend(&head, "X-Forwarded-For: ", forwarded_for, "\r\n");
+  }
+  if (!forwarded.empty()) {
+    absl::StrAppend(&head, "Forwarded: ", forwarded, "\r\n");
+  }
+  if (!has_proto) head += "X-Forwarded-Proto: http\r\n";
+  const bool bodiless_method =
+      request.method == "GET" || request.method == "HEAD" ||
+      request.method == "DELETE" || request.method == "OPTIONS";
+  if (!request.body.empty() || !bodiless_method) {
+    absl::StrAppend(&head, "Content-Length: ", request.body.size(), "\r\n");
+  }
+  head += "\r\n";
+  return head;
+}
+
+http::Headers ClientResponseHeaders(const http::Headers& fields) {
+  const std::string_view connection = ConnectionValue(fields);
+  http::Headers out;
+  out.reserve(fields.size());
+  for (const auto& [name, value] : fields) {
+    if (IsHopByHop(name, connection) ||
+        absl::EqualsIgnoreCase(name, "content-length")) {
+      continue;
+    }
+    out.emplace_back(name, value);
+  }
+  return out;
+}
+
+}  // namespace corral::proxy

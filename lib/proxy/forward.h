@@ -1,0 +1,33 @@
+// What crosses the proxy, header by header: the request head sent to an app
+// process and the answer's fields passed back to the client. Pure logic.
+#ifndef CORRAL_PROXY_FORWARD_H_
+#define CORRAL_PROXY_FORWARD_H_
+
+#include <string>
+#include <string_view>
+
+#include "http/request.h"
+#include "http/response.h"
+
+namespace corral::proxy {
+
+// Whether a field belongs to one connection only (RFC 9110 section 7.6.1):
+// Connection, the fields it names, Keep-Alive, Proxy-Connection, TE,
+// Transfer-Encoding and Upgrade. `connection` is the Connection field's
+// value, whose tokens name more.
+bool IsHopByHop(std::string_view name, std::string_view connection);
+
+// The HTTP/1.1 request head for the app: the method and target as sent;
+// hop-by-hop fields dropped; Expect dropped (the body is here already) and
+// Content-Length set to the body's; X-Forwarded-For and Forwarded extended
+// with the client's address, X-Forwarded-Proto added unless a proxy in
+// front already set it; Host added when an HTTP/1.0 client sent none.
+std::string UpstreamRequestHead(const http::Request& request);
+
+// The answer's fields for the client: hop-by-hop fields dropped, and the
+// framing ones (Content-Length), which the client side sets itself.
+http::Headers ClientResponseHeaders(const http::Headers& fields);
+
+}  // namespace corral::proxy
+
+#endif  // CORRAL_PROXY_FORWARD_H_

@@ -1,0 +1,542 @@
+#include "proxy/proxy.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <cerrno>
+#include <limits>
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "log/log.h"
+#include "options/options.h"
+#include "pool/worker_env.h"
+#include "proxy/forward.h"
+#include "region/slot_recorder.h"
+
+namespace corral::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+// How long a kept-alive upstream connection may sit idle and still be
+// reused: below the idle timeouts apps keep (Node 5 s, gunicorn 2 s), so
+// the app is not closing it just as a request goes out.
+constexpr std::chrono::milliseconds kIdleReuse{1500};
+constexpr size_t kBodyPiece = 16 * 1024;
+constexpr size_t kMaxResponseHeader = 64 * 1024;
+constexpr std::chrono::milliseconds kPumpPeriod{1};
+constexpr std::chrono::milliseconds kSweepPeriod{100};
+
+bool Idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD";
+}
+
+http::Headers FieldsOf(const bhttp::fields& fields) {
+  http::Headers out;
+  for (const auto& f : fields) {
+    out.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Upstream {
+  explicit Upstream(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+  int app = -1;
+  uint32_t port = 0;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+// One request on its way through: routed, sent, answered. Holds its place
+// on an app process until it lets go (in the destructor at the latest).
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  enum class Failure { kConnect, kLostBeforeAnswer, kBroken, kTimeout };
+
+  Exchange(Proxy& proxy, const http::Request& request,
+           std::shared_ptr<http::ResponseWriter> writer)
+      : proxy_(proxy),
+        writer_(std::move(writer)),
+        method_(request.method),
+        head_(UpstreamRequestHead(request)),
+        body_(request.body),
+        timer_(proxy.io_),
+        queued_at_(Proxy::Clock::now()) {}
+  ~Exchange() { Release(); }
+
+  void Start(int app);
+  http::ResponseWriter& writer() { return *writer_; }
+  Proxy::Clock::time_point queued_at() const { return queued_at_; }
+  int exclude() const { return exclude_; }
+  // Answers with an error of our own (nothing of the app's answer went out).
+  void AnswerError(int status, std::string_view message,
+                   std::string_view retry_after = {});
+
+ private:
+  void Connect();
+  void Write();
+  void ReadHead();
+  void OnHead();
+  void ReadBody();
+  void Done();
+  void Fail(Failure failure, std::string_view what);
+  void Arm();
+  void Release();
+
+  Proxy& proxy_;
+  std::shared_ptr<http::ResponseWriter> writer_;
+  std::string method_;
+  std::string head_;
+  std::string body_;
+  asio::steady_timer timer_;
+  Proxy::Clock::time_point queued_at_;
+  int app_ = -1;
+  int exclude_ = -1;
+  bool retried_ = false;
+  bool reused_ = false;
+  bool timed_out_ = false;
+  bool head_sent_ = false;
+  std::unique_ptr<Upstream> upstream_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  std::unique_ptr<char[]> piece_;
+};
+
+void Exchange::Start(int app) {
+  app_ = app;
+  upstream_ = proxy_.TakeIdle(app);
+  reused_ = upstream_ != nullptr;
+  if (reused_) {
+    Write();
+  } else {
+    Connect();
+  }
+}
+
+void Exchange::Arm() {
+  timed_out_ = false;
+  timer_.expires_after(proxy_.settings_.upstream_timeout);
+  timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->upstream_) return;
+    self->timed_out_ = true;
+    boost::system::error_code ignored;
+    self->upstream_->socket.close(ignored);  // the pending operation fails
+  });
+}
+
+void Exchange::Connect() {
+  const region::WorkerSlot& slot = proxy_.region_.slot(app_);
+  upstream_ = std::make_unique<Upstream>(proxy_.io_);
+  upstream_->app = app_;
+  upstream_->port = slot.upstream_port.load(std::memory_order_acquire);
+  Arm();
+  upstream_->socket.async_connect(
+      tcp::endpoint(asio::ip::address_v4::loopback(), upstream_->port),
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec) {
+          self->Fail(self->timed_out_ ? Failure::kTimeout : Failure::kConnect,
+                     ec.message());
+          return;
+        }
+        boost::system::error_code ignored;
+        self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
+        self->Write();
+      });
+}
+
+void Exchange::Write() {
+  Arm();
+  std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                               asio::buffer(body_)};
+  asio::async_write(
+      upstream_->socket, buffers,
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (ec) {
+          self->Fail(
+              self->timed_out_ ? Failure::kTimeout : Failure::kLostBeforeAnswer,
+              ec.message());
+          return;
+        }
+        self->ReadHead();
+      });
+}
+
+void Exchange::ReadHead() {
+  parser_.emplace();
+  parser_->header_limit(kMaxResponseHeader);
+  // No limit: the body streams through. (Not boost::none, which Beast
+  // 1.74 compares as smaller than any length.)
+  parser_->body_limit(std::numeric_limits<uint64_t>::max());
+  if (method_ == "HEAD") parser_->skip(true);
+  Arm();
+  bhttp::async_read_header(
+      upstream_->socket, upstream_->buffer, *parser_,
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (!ec) {
+          self->OnHead();
+          return;
+        }
+        if (self->timed_out_) {
+          self->Fail(Failure::kTimeout, "no answer in time");
+        } else if (!self->parser_->got_some()) {
+          self->Fail(Failure::kLostBeforeAnswer, ec.message());
+        } else {
+          self->Fail(Failure::kBroken, ec.message());
+        }
+      });
+}
+
+void Exchange::OnHead() {
+  auto& msg = parser_->get();
+  const int status = static_cast<int>(msg.result_int());
+  if (status / 100 == 1) {
+    if (status == 101) {
+      Fail(Failure::kBroken,
+           "the app switched protocols, which is not proxied");
+      return;
+    }
+    writer_->WriteInterim(status, ClientResponseHeaders(FieldsOf(msg.base())));
+    ReadHead();  // the final answer follows
+    return;
+  }
+  if (writer_->Gone()) {  // the client left; the connection is mid-answer
+    upstream_.reset();
+    Release();
+    return;
+  }
+  std::optional<uint64_t> length;
+  if (!parser_->chunked() && parser_->content_length()) {
+    length = *parser_->content_length();
+  }
+  head_sent_ = true;
+  writer_->WriteHead(status, ClientResponseHeaders(FieldsOf(msg.base())),
+                     length);
+  if (parser_->is_done()) {
+    Done();
+  } else {
+    ReadBody();
+  }
+}
+
+void Exchange::ReadBody() {
+  if (!piece_) piece_ = std::make_unique<char[]>(kBodyPiece);
+  auto& body = parser_->get().body();
+  body.data = piece_.get();
+  body.size = kBodyPiece;
+  Arm();
+  bhttp::async_read_some(
+      upstream_->socket, upstream_->buffer, *parser_,
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) {
+          self->Fail(self->timed_out_ ? Failure::kTimeout : Failure::kBroken,
+                     ec.message());
+          return;
+        }
+        size_t n = kBodyPiece - self->parser_->get().body().size;
+        auto next = [self]() {
+          if (self->parser_->is_done()) {
+            self->Done();
+          } else {
+            self->ReadBody();
+          }
+        };
+        if (n == 0) {
+          next();
+          return;
+        }
+        // The next piece is read only once this one is in the client's
+        // socket: a slow client slows the app's answer, not our memory.
+        self->writer_->WriteBody(std::string_view(self->piece_.get(), n),
+                                 std::move(next));
+      });
+}
+
+void Exchange::Done() {
+  timer_.cancel();
+  writer_->Finish();
+  if (parser_->keep_alive() && upstream_->buffer.size() == 0) {
+    proxy_.PutIdle(std::move(upstream_));
+  }
+  upstream_.reset();
+  Release();
+}
+
+void Exchange::Fail(Failure failure, std::string_view what) {
+  timer_.cancel();
+  upstream_.reset();
+  const int app = app_;
+  Release();
+  // Safe to send again: the request never reached the app (no connection),
+  // or it is a GET or HEAD whose connection closed before any answer.
+  const bool again =
+      failure == Failure::kConnect ||
+      (failure == Failure::kLostBeforeAnswer && Idempotent(method_));
+  if (again && !retried_ && !writer_->Gone()) {
+    retried_ = true;
+    exclude_ = app;
+    log::Info(
+        "upstream connection failed before any answer; retrying on "
+        "another app process",
+        {{"app_slot", app}, {"error", std::string(what)}});
+    proxy_.Route(shared_from_this());
+    return;
+  }
+  if (head_sent_) {
+    log::Warn(
+        "app process broke off its answer; closing the client "
+        "connection",
+        {{"app_slot", app}, {"error", std::string(what)}});
+    writer_->Abort();
+    return;
+  }
+  if (failure == Failure::kTimeout) {
+    log::Warn("app process did not answer within --upstream-timeout",
+              {{"app_slot", app}});
+    AnswerError(504, "the app did not answer in time");
+    return;
+  }
+  log::Warn("app process failed the request; answered 502",
+            {{"app_slot", app}, {"error", std::string(what)}});
+  AnswerError(502, "the app failed to answer");
+}
+
+void Exchange::AnswerError(int status, std::string_view message,
+                           std::string_view retry_after) {
+  http::Response r = http::Response::Error(status, message);
+  http::Headers headers = {{"Content-Type", r.content_type}};
+  if (!retry_after.empty()) headers.emplace_back("Retry-After", retry_after);
+  head_sent_ = true;
+  writer_->WriteHead(status, headers, r.body.size());
+  writer_->WriteBody(r.body,
+                     [self = shared_from_this()] { self->writer_->Finish(); });
+}
+
+void Exchange::Release() {
+  if (app_ < 0) return;
+  const int app = app_;
+  app_ = -1;
+  proxy_.Released(app);
+}
+
+Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
+             ProxySettings settings)
+    : io_(io),
+      region_(region),
+      settings_(settings),
+      own_(region.slot(settings.own_slot)),
+      balancer_(region, settings.apps, settings.proxies, settings.own_slot,
+                settings.app_concurrency),
+      pump_timer_(io),
+      sweep_timer_(io) {
+  ArmSweep();
+}
+
+Proxy::~Proxy() = default;
+
+void Proxy::ArmSweep() {
+  sweep_timer_.expires_after(kSweepPeriod);
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    SweepIdle();
+    ArmSweep();
+  });
+}
+
+void Proxy::SweepIdle() {
+  const Clock::time_point now = Clock::now();
+  for (auto& [app, list] : idle_) {
+    const region::WorkerSlot& slot = region_.slot(app);
+    const bool routable = Routable(slot);
+    const uint32_t port = slot.upstream_port.load(std::memory_order_acquire);
+    std::erase_if(list, [&](const std::unique_ptr<Upstream>& u) {
+      return !routable || u->port != port || now - u->idle_since > kIdleReuse;
+    });
+  }
+}
+
+void Proxy::Handle(const http::Request& request,
+                   std::shared_ptr<http::ResponseWriter> writer) {
+  Route(std::make_shared<Exchange>(*this, request, std::move(writer)));
+}
+
+void Proxy::Route(const std::shared_ptr<Exchange>& ex) {
+  // Queued ones go first: a newcomer does not overtake them.
+  std::optional<int> app;
+  if (queue_.empty()) app = Acquire(*ex);
+  if (app) {
+    ex->Start(*app);
+    return;
+  }
+  Enqueue(ex);
+}
+
+std::optional<int> Proxy::Acquire(const Exchange& ex) {
+  std::optional<int> app = balancer_.Acquire(ex.exclude());
+  // A retry goes to another app process when there is one, else the same.
+  if (!app && ex.exclude() >= 0) app = balancer_.Acquire();
+  return app;
+}
+
+void Proxy::Enqueue(const std::shared_ptr<Exchange>& ex) {
+  if (queue_.size() >= static_cast<size_t>(settings_.max_queue)) {
+    own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
+    Reject(ex, "every app process is busy and the queue is full");
+    return;
+  }
+  queue_.push_back(ex);
+  own_.queued.store(static_cast<int64_t>(queue_.size()),
+                    std::memory_order_relaxed);
+  ArmPump();
+}
+
+void Proxy::ArmPump() {
+  if (pump_armed_ || queue_.empty()) return;
+  pump_armed_ = true;
+  // Other proxy workers free app processes too, unseen here: look again
+  // shortly while anything waits.
+  pump_timer_.expires_after(kPumpPeriod);
+  pump_timer_.async_wait([this](boost::system::error_code ec) {
+    pump_armed_ = false;
+    if (!ec) Pump();
+  });
+}
+
+void Proxy::Pump() {
+  const Clock::time_point now = Clock::now();
+  while (!queue_.empty()) {
+    std::shared_ptr<Exchange> ex = queue_.front();
+    if (ex->writer().Gone()) {
+      queue_.pop_front();
+      continue;
+    }
+    if (now - ex->queued_at() >= settings_.queue_timeout) {
+      queue_.pop_front();
+      RecordQueueWait(now - ex->queued_at());
+      own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
+      Reject(ex, "no app process was free within --queue-timeout");
+      continue;
+    }
+    std::optional<int> app = Acquire(*ex);
+    if (!app) break;
+    queue_.pop_front();
+    RecordQueueWait(now - ex->queued_at());
+    ex->Start(*app);
+  }
+  own_.queued.store(static_cast<int64_t>(queue_.size()),
+                    std::memory_order_relaxed);
+  ArmPump();
+}
+
+void Proxy::Reject(const std::shared_ptr<Exchange>& ex, std::string_view why) {
+  log::Warn("request shed with 503", {{"reason", std::string(why)}});
+  ex->AnswerError(503, why, "1");
+}
+
+void Proxy::RecordQueueWait(Clock::duration waited) {
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count();
+  own_.queue_wait_sum_ns.fetch_add(static_cast<uint64_t>(ns),
+                                   std::memory_order_relaxed);
+  own_.queue_wait_buckets[static_cast<size_t>(region::BucketIndex(ns))]
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
+void Proxy::Released(int app) {
+  balancer_.Release(app);
+  if (!queue_.empty()) {
+    asio::post(io_, [this] { Pump(); });
+  }
+}
+
+std::unique_ptr<Upstream> Proxy::TakeIdle(int app) {
+  auto it = idle_.find(app);
+  if (it == idle_.end()) return nullptr;
+  const uint32_t port =
+      region_.slot(app).upstream_port.load(std::memory_order_acquire);
+  const Clock::time_point now = Clock::now();
+  std::vector<std::unique_ptr<Upstream>>& list = it->second;
+  while (!list.empty()) {
+    std::unique_ptr<Upstream> u = std::move(list.back());
+    list.pop_back();
+    if (u->port != port || now - u->idle_since > kIdleReuse) continue;
+    // A connection the app has closed reads EOF (or a reset) at once.
+    char probe;
+    ssize_t n =
+        ::recv(u->socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return u;
+  }
+  return nullptr;
+}
+
+void Proxy::PutIdle(std::unique_ptr<Upstream> upstream) {
+  upstream->idle_since = Clock::now();
+  std::vector<std::unique_ptr<Upstream>>& list = idle_[upstream->app];
+  // The oldest go first when a burst leaves more idle than ever needed.
+  if (list.size() >= 256) list.erase(list.begin());
+  list.push_back(std::move(upstream));
+}
+
+App ProxyApp() {
+  App app;
+  app.name = "corral";
+  app.version = CORRAL_VERSION;
+  app.setup = [](WorkerContext& context) -> absl::Status {
+    std::map<std::string, std::string> env = CurrentEnvironment();
+    auto worker = pool::ParseWorkerEnv(env);
+    if (!worker.ok()) return worker.status();
+    SlotRange apps;
+    int queue_share = 0;
+    if (!pool::ParseSlots(env[kAppSlotsEnv], &apps.first, &apps.count) ||
+        worker->siblings_count == 0 ||
+        !absl::SimpleAtoi(env[kQueueShareEnv], &queue_share)) {
+      return absl::FailedPreconditionError(
+          "a proxy worker needs the app processes' slots, its siblings' and "
+          "its queue share in its environment");
+    }
+    SlotRange proxies{worker->siblings_first, worker->siblings_count};
+    auto region = region::SharedRegion::Attach(worker->region_fd);
+    if (!region.ok()) return region.status();
+    // Both live as long as the worker's loop: the handler owns them.
+    auto shared_region =
+        std::make_shared<region::SharedRegion>(std::move(*region));
+    const Options& o = context.options();
+    ProxySettings s;
+    s.apps = apps;
+    s.proxies = proxies;
+    s.own_slot = worker->slot;
+    s.app_concurrency = o.app_concurrency;
+    s.max_queue = queue_share;
+    s.queue_timeout =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_timeout));
+    s.upstream_timeout = std::chrono::milliseconds(
+        absl::ToInt64Milliseconds(o.upstream_timeout));
+    auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
+    context.router().Forward(
+        [proxy, shared_region](const http::Request& request,
+                               std::shared_ptr<http::ResponseWriter> writer) {
+          proxy->Handle(request, std::move(writer));
+        });
+    for (const std::string& t : o.routes) context.router().Label(t);
+    return absl::OkStatus();
+  };
+  return app;
+}
+
+}  // namespace corral::proxy

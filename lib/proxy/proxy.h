@@ -1,0 +1,97 @@
+// Proxy mode's request path, in each of corral's proxy workers: every
+// request the session has read in full goes to the least busy app process
+// over a kept-alive upstream connection, and the answer streams back piece
+// by piece. Past the --app-concurrency caps, requests wait in a bounded
+// queue; beyond it, or past --queue-timeout, they get 503 with Retry-After.
+#ifndef CORRAL_PROXY_PROXY_H_
+#define CORRAL_PROXY_PROXY_H_
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "app/app.h"
+#include "http/request.h"
+#include "http/response.h"
+#include "proxy/balancer.h"
+#include "region/shared_region.h"
+
+namespace corral::proxy {
+
+// What a proxy worker gets beside a worker's environment: the app
+// processes' slots, "first:count" (its own pool's are the worker's
+// siblings).
+inline constexpr char kAppSlotsEnv[] = "CORRAL_PROXY_APP_SLOTS";
+// This proxy worker's share of --max-queue.
+inline constexpr char kQueueShareEnv[] = "CORRAL_PROXY_QUEUE_SHARE";
+
+struct ProxySettings {
+  SlotRange apps;
+  SlotRange proxies;
+  int own_slot = 0;
+  int app_concurrency = 0;  // 0: no cap
+  int max_queue = 1024;     // this proxy worker's share
+  std::chrono::milliseconds queue_timeout{10000};
+  std::chrono::milliseconds upstream_timeout{60000};
+};
+
+class Exchange;
+struct Upstream;
+
+class Proxy {
+ public:
+  Proxy(boost::asio::io_context& io, const region::SharedRegion& region,
+        ProxySettings settings);
+  ~Proxy();
+
+  void Handle(const http::Request& request,
+              std::shared_ptr<http::ResponseWriter> writer);
+
+ private:
+  friend class Exchange;
+  using Clock = std::chrono::steady_clock;
+
+  // Sends the exchange to an app process, or queues it.
+  void Route(const std::shared_ptr<Exchange>& ex);
+  void Enqueue(const std::shared_ptr<Exchange>& ex);
+  std::optional<int> Acquire(const Exchange& ex);
+  // Dispatches queued exchanges while app processes have room; answers
+  // those that waited too long.
+  void Pump();
+  void ArmPump();
+  void Reject(const std::shared_ptr<Exchange>& ex, std::string_view why);
+  void RecordQueueWait(Clock::duration waited);
+  // An exchange let go of its app process.
+  void Released(int app);
+  // Closes kept-alive connections no request will use: too old, or to an
+  // app process that takes no more requests (so it can exit).
+  void SweepIdle();
+  void ArmSweep();
+  // A kept-alive connection to `app`, if one is idle and still usable.
+  std::unique_ptr<Upstream> TakeIdle(int app);
+  void PutIdle(std::unique_ptr<Upstream> upstream);
+
+  boost::asio::io_context& io_;
+  const region::SharedRegion& region_;
+  ProxySettings settings_;
+  region::WorkerSlot& own_;
+  Balancer balancer_;
+  std::deque<std::shared_ptr<Exchange>> queue_;
+  boost::asio::steady_timer pump_timer_;
+  bool pump_armed_ = false;
+  std::map<int, std::vector<std::unique_ptr<Upstream>>> idle_;
+  boost::asio::steady_timer sweep_timer_;
+};
+
+// The App a proxy worker runs: every request forwarded, routes labelled
+// with --routes.
+App ProxyApp();
+
+}  // namespace corral::proxy
+
+#endif  // CORRAL_PROXY_PROXY_H_
