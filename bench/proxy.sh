@@ -9,7 +9,7 @@
 # Each gets one wrk run (bench/mix.lua: 3 GETs : 1 checkout) without rolls,
 # for throughput, then one with ROLLS rolls spread through it: roll N starts
 # N * DURATION / (ROLLS + 1) s in (or when roll N-1 finished, if later).
-# Until corral has --proxy, its row says so. Writes the section to
+# A corral without --proxy gets a row that says so. Writes the section to
 # bench/results/proxy.md (and stdout), wrk's output to
 # bench/results/proxy-wrk.log. Run alone, or from bench/run.sh.
 set -euo pipefail
@@ -84,7 +84,8 @@ rows=()
 
 # 1. corral's proxy mode: it starts the copies, each on its own port. Every
 # front end listens on every address, for the second wrk process (127.0.0.2).
-if "$CORRAL" --help 2>&1 | grep -q -- '--proxy'; then
+# (No grep -q: it would stop reading, and corral's SIGPIPE fail the pipe.)
+if "$CORRAL" --help 2>&1 | grep -- '--proxy' >/dev/null; then
   PORT=$(free_port)
   ADMIN=$(free_port)
   CORRAL_LOG=$WORK/proxy-corral.log
