@@ -31,7 +31,8 @@ asan: setup
 	cd build-asan && ctest --output-on-failure -L unit
 
 # Throughput and latency against nginx, rolls under load, scrape cost; the
-# Node store under corral, Node's cluster module and pm2.
+# Node store under corral, Node's cluster module and pm2, and behind corral's
+# proxy mode, nginx and the cluster module (bench/proxy.sh).
 bench: setup
 	bench/run.sh
 

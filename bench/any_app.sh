@@ -58,21 +58,6 @@ WRK_LOG_FROM=$(($(wc -l <"$WORK/wrk.log") + 1))
 source scripts/ports.sh
 source bench/lib.sh
 
-# Sleeps until SECONDS reaches $1.
-sleep_until() {
-  while [ "$SECONDS" -lt "$1" ]; do sleep 0.1; done
-}
-
-# Waits (at most 60 s) until the file has at least n lines matching pattern.
-wait_lines() {
-  local file=$1 pattern=$2 n=$3
-  for _ in $(seq 1 6000); do
-    [ "$(grep -c "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ] && return 0
-    sleep 0.01
-  done
-  return 1
-}
-
 # The load, with the rolls running beside it: wrk starts, roll N starts
 # 2 + (N-1) * ROLL_EVERY s in (or 1 s after roll N-1 finished, if later), and
 # wrk stops (SIGINT: it reports what it has) 1 s after the last roll

@@ -1,6 +1,7 @@
-# Sourced by bench/run.sh: the load generators, their merged results, and the
-# servers' CPU time. Expects WORK (a scratch directory), DURATION (seconds)
-# and CONN_STATS (the built bench/conn_stats.cc).
+# Sourced by bench/run.sh, bench/any_app.sh and bench/proxy.sh: the load
+# generators, their merged results, and the servers' CPU time. Expects WORK
+# (a scratch directory), DURATION (seconds) and CONN_STATS (the built
+# bench/conn_stats.cc) where they are used.
 
 # One process stops at 20,000 descriptors: above this many connections the
 # load is split over two processes, one to 127.0.0.1 and one to 127.0.0.2
@@ -15,6 +16,22 @@ wait_http() {
     sleep 0.02
   done
   echo "bench: $1 never answered 200" >&2
+  return 1
+}
+
+# Sleeps until SECONDS reaches $1.
+sleep_until() {
+  while [ "$SECONDS" -lt "$1" ]; do sleep 0.1; done
+}
+
+# Waits (at most 60 s) until the file has at least n lines matching pattern:
+# how the bench sees a roll finish in a runner's log.
+wait_lines() {
+  local file=$1 pattern=$2 n=$3
+  for _ in $(seq 1 6000); do
+    [ "$(grep -c "$pattern" "$file" 2>/dev/null || true)" -ge "$n" ] && return 0
+    sleep 0.01
+  done
   return 1
 }
 

@@ -4,10 +4,11 @@
 # 28,000-connection store, with the Black Friday targets per row; the spread
 # of requests and the worst wait per connection; server CPU per request; rolls
 # and a SIGTERM drain under 28,000 connections; the cost of a /metrics scrape
-# at 64 workers; and the Node store under corral, Node's cluster module and
-# pm2 across 5 rolls each (bench/any_app.sh). Writes the tables to stdout and
-# bench/results/latest.md, the chart (throughput and p99) to
-# bench/results/throughput.png.
+# at 64 workers; the Node store under corral, Node's cluster module and pm2
+# across 5 rolls each (bench/any_app.sh); and the same store behind corral's
+# proxy mode, nginx and Node's cluster module (bench/proxy.sh). Writes the
+# tables to stdout and bench/results/latest.md, the chart (throughput and p99)
+# to bench/results/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -190,6 +191,11 @@ if ! WORK=$WORK bench/any_app.sh >/dev/null; then
   printf '## Any app\n\nbench/any_app.sh failed in this run.\n\n' >"$RESULTS/any-app.md"
 fi
 
+# The same store behind corral's proxy mode, nginx and Node's cluster module.
+if ! WORK=$WORK bench/proxy.sh >/dev/null; then
+  printf '## Proxy\n\nbench/proxy.sh failed in this run.\n\n' >"$RESULTS/proxy.md"
+fi
+
 # The report.
 {
   echo "# corral-shop vs nginx on this machine"
@@ -276,6 +282,7 @@ fi
   echo "| $scrape_mean | $scrape_p50 | $scrape_p99 |"
   echo
   cat "$RESULTS/any-app.md"
+  cat "$RESULTS/proxy.md"
   echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
 cp "$WORK/wrk.log" "$RESULTS/wrk.log"
