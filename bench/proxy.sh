@@ -9,7 +9,7 @@
 # Each gets one wrk run (bench/mix.lua: 3 GETs : 1 checkout) without rolls,
 # for throughput, then one with ROLLS rolls spread through it: roll N starts
 # N * DURATION / (ROLLS + 1) s in (or when roll N-1 finished, if later).
-# A corral without --proxy gets a row that says so. Writes the section to
+# Writes the section to
 # bench/results/proxy.md (and stdout), wrk's output to
 # bench/results/proxy-wrk.log. Run alone, or from bench/run.sh.
 set -euo pipefail
@@ -84,28 +84,22 @@ rows=()
 
 # 1. corral's proxy mode: it starts the copies, each on its own port. Every
 # front end listens on every address, for the second wrk process (127.0.0.2).
-# (No grep -q: it would stop reading, and corral's SIGPIPE fail the pipe.)
-if "$CORRAL" --help 2>&1 | grep -- '--proxy' >/dev/null; then
-  PORT=$(free_port)
-  ADMIN=$(free_port)
-  CORRAL_LOG=$WORK/proxy-corral.log
-  "$CORRAL" --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" --proxy \
-    --workers="$NODES" --drain-delay=0s --log-level=info -- node "$APP" \
-    >"$CORRAL_LOG" 2>&1 &
-  CORRAL_PID=$!
-  pids+=("$CORRAL_PID")
-  wait_http "http://127.0.0.1:$PORT/products/1"
-  corral_roll() {
-    kill -HUP "$CORRAL_PID"
-    wait_lines "$CORRAL_LOG" '"msg":"roll finished"' "$1"
-  }
-  measure corral-proxy "$PORT" 0
-  measure corral-proxy "$PORT" "$ROLLS" corral_roll
-  stop "$CORRAL_PID"
-else
-  rows+=("corral-proxy -")
-  echo "proxy: corral proxy mode: not built yet" >&2
-fi
+PORT=$(free_port)
+ADMIN=$(free_port)
+CORRAL_LOG=$WORK/proxy-corral.log
+"$CORRAL" --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" --proxy \
+  --workers="$NODES" --drain-delay=0s --log-level=info -- node "$APP" \
+  >"$CORRAL_LOG" 2>&1 &
+CORRAL_PID=$!
+pids+=("$CORRAL_PID")
+wait_http "http://127.0.0.1:$PORT/products/1"
+corral_roll() {
+  kill -HUP "$CORRAL_PID"
+  wait_lines "$CORRAL_LOG" '"msg":"roll finished"' "$1"
+}
+measure corral-proxy "$PORT" 0
+measure corral-proxy "$PORT" "$ROLLS" corral_roll
+stop "$CORRAL_PID"
 
 # 2. nginx in front of copies it does not start: one Node process per port.
 PORT=$(free_port)
@@ -209,12 +203,8 @@ stop "$CLUSTER_PID"
   echo "|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
     read -r name rolls rps p50 p99 _ err non req kinds rolled <<<"$row"
-    if [ "$rolls" = - ]; then
-      echo "| $name | $CONNECTIONS | corral proxy mode: not built yet | - | - | - | - | - | - |"
-    else
-      [ "$rolls" = 0 ] || rolls="$rolled of $rolls"
-      echo "| $name | $CONNECTIONS | $rolls | $rps | $p50 | $p99 | $err ($kinds) | $non | $((err + non)) / $((req + err)) |"
-    fi
+    [ "$rolls" = 0 ] || rolls="$rolled of $rolls"
+    echo "| $name | $CONNECTIONS | $rolls | $rps | $p50 | $p99 | $err ($kinds) | $non | $((err + non)) / $((req + err)) |"
   done
   echo
 } | tee "$RESULTS/proxy.md"
