@@ -44,7 +44,6 @@ run dashboard render_and_check dashboard --set metrics.grafanaDashboard.enabled=
 run all-options render_and_check all-options -f tests/helm/values/all-options.yaml
 run any-app render_and_check any-app -f tests/helm/values/any-app.yaml
 run proxy render_and_check proxy -f tests/helm/values/proxy.yaml
-run schema-rejects-relative-route rejects "corral.routes.0: Does not match pattern" --set 'corral.routes[0]=products'
 run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
 run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
 run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
@@ -60,6 +59,7 @@ run schema-rejects-unknown-nested-key rejects "Additional property enabeld is no
 run schema-rejects-unknown-corral-flag rejects "Additional property drainDelay is not allowed" --set corral.drainDelay=5s
 run schema-rejects-bad-duration rejects "corral.keepaliveTimeout: Does not match pattern" --set corral.keepaliveTimeout=soon
 run schema-rejects-bad-ready rejects "corral.ready: corral.ready must be one of" --set corral.ready=soon
+run schema-rejects-relative-route rejects "corral.routes.0: Does not match pattern" --set 'corral.routes[0]=products'
 run schema-rejects-bad-stop-signal rejects "corral.stopSignal: Does not match pattern" --set corral.stopSignal=term
 run schema-rejects-bad-log-level rejects "corral.logLevel: corral.logLevel must be one of" --set corral.logLevel=loud
 run schema-rejects-bad-workers rejects "workers: Must validate one and only one schema" --set workers=many
