@@ -51,14 +51,8 @@ TEST_P(ExampleTest, FiveRollsUnderLoadLoseNothing) {
   LoadClient load(o);
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(1000, 30s)) << load.Counts().ToString();
-  for (int i = 1; i <= 5; ++i) {
-    p->Signal(SIGHUP);
-    ASSERT_TRUE(p->WaitForLog("roll finished", i, 60s)) << "roll " << i << "\n"
-                                                        << p->Logs();
-    uint64_t done = load.Counts().completed();
-    ASSERT_TRUE(load.WaitForCompleted(done + 200, 30s))
-        << load.Counts().ToString();
-  }
+  RollUnderLoad(*p, load, 5);
+  if (HasFatalFailure()) return;
   StopAndExpectNoFailures(load);
   std::cout << example.name << " across 5 rolls: " << load.Counts().ToString()
             << "\n";

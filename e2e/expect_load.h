@@ -3,7 +3,9 @@
 #define CORRAL_E2E_EXPECT_LOAD_H_
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include "harness.h"
 #include "load_client.h"
 
 namespace corral::e2e {
@@ -16,6 +18,19 @@ inline void StopAndExpectNoFailures(LoadClient& load) {
   EXPECT_EQ(c.failed(), 0u) << c.ToString();
   EXPECT_EQ(c.sent, c.ok) << c.ToString();
   EXPECT_GT(c.ok, 0u) << c.ToString();
+}
+
+// SIGHUPs `p` `rolls` times, each once the last has finished ("roll
+// finished" in the log) and the load has had 200 more answers since.
+inline void RollUnderLoad(CorralProcess& p, LoadClient& load, int rolls) {
+  for (int i = 1; i <= rolls; ++i) {
+    p.Signal(SIGHUP);
+    ASSERT_TRUE(p.WaitForLog("roll finished", i, 60s)) << "roll " << i << "\n"
+                                                       << p.Logs();
+    uint64_t done = load.Counts().completed();
+    ASSERT_TRUE(load.WaitForCompleted(done + 200, 30s))
+        << load.Counts().ToString();
+  }
 }
 
 }  // namespace corral::e2e

@@ -136,14 +136,8 @@ TEST(ProxyTest, AppThatExitsAtOnceOnSigtermRollsTenTimesUnderLoad) {
   LoadClient load(o);
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(500, 30s)) << load.Counts().ToString();
-  for (int i = 1; i <= 10; ++i) {
-    p->Signal(SIGHUP);
-    ASSERT_TRUE(p->WaitForLog("roll finished", i, 60s)) << "roll " << i << "\n"
-                                                        << p->Logs();
-    uint64_t done = load.Counts().completed();
-    ASSERT_TRUE(load.WaitForCompleted(done + 200, 30s))
-        << load.Counts().ToString();
-  }
+  RollUnderLoad(*p, load, 10);
+  if (HasFatalFailure()) return;
   StopAndExpectNoFailures(load);
   std::cout << "python app across 10 rolls: " << load.Counts().ToString()
             << "\n";
@@ -369,6 +363,7 @@ TEST(ProxyTest, WebSocketIsTunnelledAndDrainedWithGoingAway) {
 
 TEST(ProxyTest, ProxyFlagsNeedProxyMode) {
   auto p = CorralProcess::Start({.args = {"--app-concurrency=1"},
+                                 .pid_namespace = false,
                                  .binary = CORRAL_BIN,
                                  .command = {"python3", kApp}});
   EXPECT_EQ(p->WaitExit(10s), 2);

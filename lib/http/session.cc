@@ -583,7 +583,16 @@ void Session::OnFlushed() {
   last_activity_ = Clock::now();
   if (streaming_) {  // a piece of a streamed body: ask for the next
     phase_ = Phase::kHandling;
-    if (auto sent = std::move(stream_sent_)) sent();
+    if (stream_next_set_) {  // it came while this one was being written
+      stream_next_set_ = false;
+      std::string next = std::move(stream_next_);
+      StreamBody(next, std::move(stream_sent_));
+    } else if (stream_finish_next_) {
+      stream_finish_next_ = false;
+      StreamFinish();
+    } else if (auto sent = std::move(stream_sent_)) {
+      sent();
+    }
     return;
   }
   if (close_after_write_) {
@@ -689,6 +698,12 @@ void Session::StreamHead(int status, const Headers& headers,
 }
 
 void Session::StreamBody(std::string_view data, std::function<void()> sent) {
+  if (streaming_ && phase_ == Phase::kWriting) {  // the head is still going
+    stream_next_.assign(data.data(), data.size());
+    stream_next_set_ = true;
+    stream_sent_ = std::move(sent);
+    return;
+  }
   if (!streaming_ || phase_ != Phase::kHandling) return;
   out_.clear();
   out_sent_ = 0;
@@ -705,6 +720,10 @@ void Session::StreamBody(std::string_view data, std::function<void()> sent) {
 }
 
 void Session::StreamFinish() {
+  if (streaming_ && phase_ == Phase::kWriting) {
+    stream_finish_next_ = true;
+    return;
+  }
   if (!streaming_ || phase_ != Phase::kHandling) return;
   streaming_ = false;
   out_.clear();

@@ -193,6 +193,10 @@ class Session : public std::enable_shared_from_this<Session> {
   bool stream_has_body_ = true;
   int stream_status_ = 0;
   std::function<void()> stream_sent_;
+  // What the handler gave while the previous part was still being written.
+  std::string stream_next_;
+  bool stream_next_set_ = false;
+  bool stream_finish_next_ = false;
   struct TunnelState;
   std::unique_ptr<TunnelState> tunnel_;
   std::string out_;  // the response being sent

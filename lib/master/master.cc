@@ -401,6 +401,7 @@ int Master::Exit() {
     log::Info("ended processes left behind by workers", {{"processes", n}});
   }
   int code = supervisor_->ExitCode();
+  if (proxies_) code = std::max(code, proxies_->ExitCode());
   log::Info("master exiting", {{"exit_code", code}});
   return code;
 }

@@ -33,6 +33,14 @@ ClientMetric Value(MetricType type, double v,
   return m;
 }
 
+// A family of one series.
+MetricFamily One(std::string name, std::string help, MetricType type,
+                 double v) {
+  MetricFamily f = Family(std::move(name), std::move(help), type);
+  f.metric.push_back(Value(type, v));
+  return f;
+}
+
 // One series per label value, zero until counted, so rate() and increase()
 // work from the first scrape. The values are the enum's name table.
 template <typename Enum, size_t N, size_t K>
@@ -250,13 +258,11 @@ std::vector<MetricFamily> Collector::Collect() const {
              {"hash", config_hash_.empty() ? "none" : config_hash_}}));
   out.push_back(std::move(config_info));
 
-  auto reload_failures = Family("corral_config_reload_failures_total",
-                                "Config changes rejected (unreadable or "
-                                "invalid); the last good config stays.",
-                                MetricType::Counter);
-  reload_failures.metric.push_back(
-      Value(MetricType::Counter, static_cast<double>(config_reload_failures_)));
-  out.push_back(std::move(reload_failures));
+  out.push_back(One("corral_config_reload_failures_total",
+                    "Config changes rejected (unreadable or invalid); the "
+                    "last good config stays.",
+                    MetricType::Counter,
+                    static_cast<double>(config_reload_failures_)));
 
   auto build = Family("corral_build_info", "The app and corral version.",
                       MetricType::Gauge);
@@ -268,11 +274,7 @@ std::vector<MetricFamily> Collector::Collect() const {
 
   if (auto p = ReadProcessStats()) {
     auto add = [&](const char* name, const char* help, MetricType type,
-                   double v) {
-      auto f = Family(name, help, type);
-      f.metric.push_back(Value(type, v));
-      out.push_back(std::move(f));
-    };
+                   double v) { out.push_back(One(name, help, type, v)); };
     add("process_cpu_seconds_total",
         "Master CPU time, user and system, in seconds.", MetricType::Counter,
         p->cpu_seconds);
@@ -322,19 +324,14 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
       wait[i] += s.queue_wait_buckets[i].load(std::memory_order_relaxed);
     }
   }
-  auto queue = Family("corral_proxy_queue_length",
-                      "Requests waiting for a free app process (past "
-                      "--app-concurrency), over every proxy worker.",
-                      MetricType::Gauge);
-  queue.metric.push_back(Value(MetricType::Gauge, static_cast<double>(queued)));
-  out.push_back(std::move(queue));
-  auto shed = Family("corral_proxy_rejected_total",
-                     "Requests answered 503 because the queue was full or "
-                     "they waited past --queue-timeout.",
-                     MetricType::Counter);
-  shed.metric.push_back(
-      Value(MetricType::Counter, static_cast<double>(rejected)));
-  out.push_back(std::move(shed));
+  out.push_back(One("corral_proxy_queue_length",
+                    "Requests waiting for a free app process (past "
+                    "--app-concurrency), over every proxy worker.",
+                    MetricType::Gauge, static_cast<double>(queued)));
+  out.push_back(One("corral_proxy_rejected_total",
+                    "Requests answered 503 because the queue was full or "
+                    "they waited past --queue-timeout.",
+                    MetricType::Counter, static_cast<double>(rejected)));
   auto waited = Family("corral_proxy_queue_wait_seconds",
                        "How long queued requests waited for an app process.",
                        MetricType::Histogram);

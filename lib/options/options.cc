@@ -29,6 +29,27 @@ struct Flag {
   bool boolean = false;          // "--name" alone means true
 };
 
+// "--name" alone, or "--name=true|false".
+Flag BoolFlag(const char* name, const char* env, const char* help,
+              bool Options::*field, FlagSet only = FlagSet::kApp) {
+  return Flag{name,
+              env,
+              help,
+              [name, field](const std::string& v, Options& o) -> absl::Status {
+                if (v != "true" && v != "false") {
+                  return absl::InvalidArgumentError(absl::StrCat(
+                      "--", name, " takes true or false, got \"", v, "\""));
+                }
+                o.*field = v == "true";
+                return absl::OkStatus();
+              },
+              [field](const Options& o) {
+                return std::string(o.*field ? "true" : "false");
+              },
+              only,
+              true};
+}
+
 // A whole number from `min` up.
 Flag CountFlag(const char* name, const char* env, const char* help,
                int Options::*field, int min) {
@@ -174,21 +195,10 @@ const std::vector<Flag>& Flags() {
              return absl::OkStatus();
            },
            [](const Options& o) { return o.log_level; }},
-      Flag{"access-log", "CORRAL_ACCESS_LOG",
-           "one JSON log line per request: method, path, route, status, "
-           "duration (off: a busy store writes a lot)",
-           [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "true" && v != "false") {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--access-log takes true or false, got \"", v, "\""));
-             }
-             o.access_log = v == "true";
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return std::string(o.access_log ? "true" : "false");
-           },
-           FlagSet::kApp, true},
+      BoolFlag("access-log", "CORRAL_ACCESS_LOG",
+               "one JSON log line per request: method, path, route, status, "
+               "duration (off: a busy store writes a lot)",
+               &Options::access_log),
       CommandFlag(
           {"stop-signal", "CORRAL_STOP_SIGNAL",
            "the signal a worker's process group gets to drain and exit "
@@ -224,22 +234,10 @@ const std::vector<Flag>& Flags() {
                                "with --ready=alive: how long a worker must "
                                "run before it counts as ready",
                                &Options::ready_after)),
-      CommandFlag({"process-group", "CORRAL_PROCESS_GROUP",
-                   "init shape: forward signals to the child's whole process "
-                   "group, like tini -g",
-                   [](const std::string& v, Options& o) -> absl::Status {
-                     if (v != "true" && v != "false") {
-                       return absl::InvalidArgumentError(absl::StrCat(
-                           "--process-group takes true or false, got \"", v,
-                           "\""));
-                     }
-                     o.process_group = v == "true";
-                     return absl::OkStatus();
-                   },
-                   [](const Options& o) {
-                     return std::string(o.process_group ? "true" : "false");
-                   },
-                   FlagSet::kCommand, true}),
+      BoolFlag("process-group", "CORRAL_PROCESS_GROUP",
+               "init shape: forward signals to the child's whole process "
+               "group, like tini -g",
+               &Options::process_group, FlagSet::kCommand),
       CommandFlag({"config-check", "CORRAL_CONFIG_CHECK",
                    "a shell command run against each new config snapshot "
                    "($CORRAL_CONFIG_DIR) before any roll; exit 0 = valid, its "
@@ -252,22 +250,11 @@ const std::vector<Flag>& Flags() {
                      return o.config_check.empty() ? std::string("\"\"")
                                                    : o.config_check;
                    }}),
-      CommandFlag({"proxy", "CORRAL_PROXY",
-                   "proxy mode: corral's workers hold the client connections "
-                   "and forward each request to the least busy copy of CMD, "
-                   "which listens on 127.0.0.1:$PORT",
-                   [](const std::string& v, Options& o) -> absl::Status {
-                     if (v != "true" && v != "false") {
-                       return absl::InvalidArgumentError(absl::StrCat(
-                           "--proxy takes true or false, got \"", v, "\""));
-                     }
-                     o.proxy = v == "true";
-                     return absl::OkStatus();
-                   },
-                   [](const Options& o) {
-                     return std::string(o.proxy ? "true" : "false");
-                   },
-                   FlagSet::kCommand, true}),
+      BoolFlag("proxy", "CORRAL_PROXY",
+               "proxy mode: corral's workers hold the client connections "
+               "and forward each request to the least busy copy of CMD, "
+               "which listens on 127.0.0.1:$PORT",
+               &Options::proxy, FlagSet::kCommand),
       CommandFlag(
           {"proxy-workers", "CORRAL_PROXY_WORKERS",
            "with --proxy: corral's own proxy processes, auto (one per two "
