@@ -44,9 +44,10 @@ int PidOf(const HttpResult& r) {
 }
 
 // Sends `request` on a connected socket and reads one response (which must
-// carry Content-Length); returns the raw response, or "" when the
-// connection closed first.
+// carry Content-Length, or be the answer to a HEAD); returns the raw
+// response, or "" when the connection closed first.
 std::string Exchange(int fd, const std::string& request) {
+  const bool head = request.rfind("HEAD ", 0) == 0;
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "";
   std::string in;
   char buf[4096];
@@ -54,7 +55,7 @@ std::string Exchange(int fd, const std::string& request) {
     size_t end = in.find("\r\n\r\n");
     if (end != std::string::npos) {
       size_t cl = in.find("Content-Length: ");
-      size_t length = cl < end ? std::stoul(in.substr(cl + 16)) : 0;
+      size_t length = cl < end && !head ? std::stoul(in.substr(cl + 16)) : 0;
       if (in.size() >= end + 4 + length) return in;
     }
     ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -270,6 +271,36 @@ TEST(ProxyTest, LargeChunkedAnswerStreamsThrough) {
   EXPECT_EQ(r.status, 200) << r.error;
   EXPECT_EQ(r.body.size(), 1024u * 16384u);
   EXPECT_EQ(r.body.find_first_not_of('x'), std::string::npos);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(ProxyTest, HeadAndEarlyHintsPassThrough) {
+  auto p = Proxy({"--workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  int fd = ConnectLoopback(p->port());
+  ASSERT_GE(fd, 0);
+  // HEAD: the GET's length, no body; the next answer on the connection
+  // starts right after the head.
+  std::string head = Exchange(fd, "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string get = Exchange(fd, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(head.substr(0, 12), "HTTP/1.1 200") << head;
+  EXPECT_EQ(get.substr(0, 12), "HTTP/1.1 200") << get;
+  const size_t length = get.size() - get.find("\r\n\r\n") - 4;
+  EXPECT_NE(head.find("Content-Length: " + std::to_string(length)),
+            std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("{"), std::string::npos) << head;
+  // 103 Early Hints, then the answer.
+  std::string hints =
+      Exchange(fd, "GET /early-hints HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(hints.substr(0, 26), "HTTP/1.1 103 Early Hints\r\n") << hints;
+  EXPECT_NE(hints.find("Link: </a.css>; rel=preload"), std::string::npos);
+  if (hints.find("HTTP/1.1 200") == std::string::npos) {
+    std::string answer = Exchange(fd, "");  // the rest, not read yet
+    EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
+  }
+  close(fd);
   p->Signal(SIGTERM);
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }

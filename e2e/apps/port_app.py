@@ -10,6 +10,7 @@ GET  /stream?pieces=N&bytes=B   a chunked body of N pieces of B bytes
 POST /echo        the body back, with the request's headers
 POST /crash       the process exits before answering
 GET  /early-hints a 103 before the 200
+HEAD any GET path: its head, no body
 """
 import json
 import os
@@ -30,7 +31,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_HEAD(self):
+        self.do_GET()
 
     def do_GET(self):
         url = urlparse(self.path)
