@@ -1,9 +1,10 @@
 #include "http/session.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
 #include <exception>
@@ -56,6 +57,7 @@ ConnectionSet::~ConnectionSet() {
 void ConnectionSet::Add(Session* s, const asio::any_io_executor& executor) {
   sessions_.insert(s);
   if (!sweep_timer_) sweep_timer_.emplace(executor);
+  if (!poller_) poller_.emplace(executor);
   ArmSweep();
 }
 
@@ -93,29 +95,30 @@ void ConnectionSet::Sweep(Clock::time_point now) {
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
-Session::Session(asio::ip::tcp::socket socket, const Router& router,
-                 const SessionLimits& limits, SessionObserver* observer,
-                 ConnectionSet* connections)
-    : socket_(std::move(socket)),
+Session::Session(int fd, const asio::any_io_executor& executor,
+                 const Router& router, const SessionLimits& limits,
+                 SessionObserver* observer, ConnectionSet* connections)
+    : fd_(fd),
+      executor_(executor),
       router_(router),
       limits_(limits),
       observer_(observer),
       connections_(connections),
       last_activity_(Clock::now()) {
-  if (connections_ != nullptr) connections_->Add(this, socket_.get_executor());
+  connections_->Add(this, executor_);
 }
 
 Session::~Session() {
-  if (connections_ != nullptr) connections_->Remove(this);
+  CloseNow();
+  connections_->Remove(this);
 }
 
 void Session::Start() {
-  beast::error_code ec;
-  socket_.non_blocking(true, ec);
-  if (ec) {
+  if (!connections_->poller().Add(fd_, this)) {
     CloseNow();
     return;
   }
+  self_ = shared_from_this();
   Serve();
 }
 
@@ -187,70 +190,74 @@ void Session::Serve() {
     Parsed parsed = buffer_.size() > 0 ? Parse() : Parsed::kNeedMore;
     if (parsed == Parsed::kFailed) break;
     if (parsed == Parsed::kDone) {
-      // Queue the next read before answering: Asio tries a queued read at
-      // once, and before the answer the client has sent nothing, so the read
-      // waits for epoll. Armed after the answer it often finds the next
-      // request and queues its completion behind every ready connection.
-      // (The buffer is empty, and nothing touches it until the read ends.)
-      if (buffer_.size() == 0 && !peer_eof_) WaitReadable();
       Dispatch();
       if (++served >= kMaxRequestsPerEvent &&
           (phase_ == Phase::kIdle || phase_ == Phase::kReading)) {
-        // To the back of the queue: every other ready connection goes first.
-        asio::post(socket_.get_executor(),
-                   [self = shared_from_this()] { self->Serve(); });
+        PostServe();
         break;
       }
       continue;
     }
+    if (ReadSome()) continue;
+    if (phase_ == Phase::kClosed) break;
     if (peer_eof_) {  // half a request, or none, and nothing more will come
       CloseNow();
       break;
     }
-    WaitReadable();
-    break;
+    break;  // the next readiness event brings more
   }
   serving_ = false;
 }
 
-void Session::WaitReadable() {
-  if (wait_pending_) return;
-  wait_pending_ = true;
-  // An async read, not a wait: Asio re-arms epoll (an epoll_ctl) for every
-  // async_wait, but queues a read with none. After a short read Asio knows
-  // the socket is empty and does not even try it first; epoll's event then
-  // reads and runs this handler at once, inside the readiness event.
-  socket_.async_read_some(
-      buffer_.prepare(kReadBytes),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        self->wait_pending_ = false;
-        self->OnRead(ec, n);
-      });
+void Session::PostServe() {
+  // To the back of the queue: every other ready connection goes first.
+  serve_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->serve_posted_ = false;
+    if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kReading) {
+      self->Serve();
+    }
+  });
 }
 
-void Session::OnRead(boost::system::error_code ec, size_t n) {
-  if (phase_ == Phase::kClosed) return;
-  buffer_.commit(n);
-  if (ec == asio::error::eof) {
-    peer_eof_ = true;
-  } else if (ec) {
-    CloseNow();  // reset, or cancelled by a close
-    return;
+bool Session::ReadSome() {
+  if (!readable_ || peer_eof_ || phase_ == Phase::kClosed) return false;
+  for (;;) {
+    auto space = buffer_.prepare(kReadBytes);
+    ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
+    if (n > 0) {
+      buffer_.commit(static_cast<size_t>(n));
+      // A short read emptied the socket: what comes next brings a new edge,
+      // so there is no recv() that finds nothing (nginx does the same).
+      if (static_cast<size_t>(n) < space.size()) readable_ = false;
+      return true;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    readable_ = false;
+    if (n == 0) {
+      peer_eof_ = true;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      CloseNow();  // reset
+    }
+    return false;
   }
+}
+
+void Session::OnReady(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable_ = true;
   switch (phase_) {
     case Phase::kIdle:
     case Phase::kReading:
-      Serve();
+      if (!serve_posted_) Serve();
+      return;
+    case Phase::kWriting:
+      if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) Flush();
       return;
     case Phase::kLingering:
-      buffer_.consume(buffer_.size());
-      if (peer_eof_) {
-        CloseNow();
-      } else {
-        Linger();
-      }
+      Linger();
       return;
-    default:
+    case Phase::kHandling:
+    case Phase::kClosed:
       return;  // the request in hand finishes first; Serve() reads on
   }
 }
@@ -307,8 +314,7 @@ Session::Parsed Session::Parse() {
                                  "100-continue")) {
         // 25 bytes into an empty send buffer; if they do not fit, the
         // client sends its body after its own short wait anyway.
-        (void)::send(socket_.native_handle(), kContinue.data(),
-                     kContinue.size(), MSG_NOSIGNAL);
+        (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
       }
     } else if (n == 0) {
       return Parsed::kNeedMore;
@@ -448,8 +454,8 @@ void Session::Send(const Response& response, bool keep_alive) {
 
 void Session::Flush() {
   while (out_sent_ < out_.size()) {
-    ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_,
-                       out_.size() - out_sent_, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
+                       MSG_NOSIGNAL);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       continue;
@@ -457,19 +463,10 @@ void Session::Flush() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The socket's buffer is full: the rest goes when epoll says so.
-      phase_ = Phase::kWriting;
-      deadline_ = Clock::now() + limits_.write_timeout;
-      asio::async_write(
-          socket_,
-          asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
-          [self = shared_from_this()](boost::system::error_code ec, size_t) {
-            if (ec) {
-              self->CloseNow();
-              return;
-            }
-            self->out_sent_ = self->out_.size();
-            self->OnFlushed();
-          });
+      if (phase_ != Phase::kWriting) {
+        phase_ = Phase::kWriting;
+        deadline_ = Clock::now() + limits_.write_timeout;
+      }
       return;
     }
     CloseNow();  // reset or broken pipe: the client is gone
@@ -494,9 +491,7 @@ void Session::CloseGracefully() {
   // Send FIN first and read until the peer closes, so unread request bytes
   // never turn our close into a reset that destroys the last response.
   phase_ = Phase::kLingering;
-  beast::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) {
+  if (::shutdown(fd_, SHUT_WR) != 0) {
     CloseNow();
     return;
   }
@@ -507,31 +502,32 @@ void Session::CloseGracefully() {
 void Session::Linger() {
   // Posted or woken after a close, the descriptor may be another's by now.
   if (phase_ != Phase::kLingering) return;
+  buffer_.consume(buffer_.size());
   char discard[4096];
   for (int i = 0; i < kMaxRequestsPerEvent; ++i) {
-    ssize_t n = ::recv(socket_.native_handle(), discard, sizeof(discard), 0);
+    ssize_t n = ::recv(fd_, discard, sizeof(discard), 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      WaitReadable();
-      return;
-    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     CloseNow();  // EOF (the usual end) or reset
     return;
   }
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this()] { self->Linger(); });
+  asio::post(executor_, [self = shared_from_this()] { self->Linger(); });
 }
 
 void Session::CloseNow() {
   phase_ = Phase::kClosed;
-  beast::error_code ec;
-  socket_.close(ec);
+  if (fd_ < 0) return;
+  connections_->poller().Remove(fd_, this);
+  ::close(fd_);
+  fd_ = -1;
+  // Let go after the event in hand: the callers up the stack still use this.
+  if (self_) asio::post(executor_, [self = std::move(self_)] {});
 }
 
 bool Session::BytesWaiting() {
-  beast::error_code ec;
-  return socket_.available(ec) > 0 && !ec;
+  int n = 0;
+  return ::ioctl(fd_, FIONREAD, &n) == 0 && n > 0;
 }
 
 }  // namespace corral::http
