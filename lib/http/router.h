@@ -43,7 +43,8 @@ class Router {
   // OK, or every registration mistake of the helpers above.
   absl::Status status() const;
 
-  // Fills request.params on a match. HEAD falls back to GET.
+  // Sets request.params: the route's on a match, none otherwise. HEAD falls
+  // back to GET.
   RouteMatch Match(Request& request) const;
 
   const std::vector<std::string>& Templates() const { return templates_; }

@@ -346,7 +346,6 @@ void Session::Dispatch() {
   } else {
     request_.query.clear();
   }
-  request_.params.clear();
   size_t fields = 0;
   for (const auto& field : msg) {
     if (fields == request_.headers.size()) request_.headers.emplace_back();
