@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
+#include <charconv>
 #include <exception>
 #include <utility>
 
@@ -42,6 +43,12 @@ bool IsParseError(const beast::error_code& ec) {
              bhttp::make_error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream &&
          ec != bhttp::error::partial_message;
+}
+
+void AppendNumber(uint64_t n, std::string* out) {
+  char digits[20];
+  auto end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+  out->append(digits, end);
 }
 
 std::string TooLarge(uint64_t limit) {
@@ -432,21 +439,27 @@ void Session::Send(const Response& response, bool keep_alive) {
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   out_.clear();
   out_sent_ = 0;
-  absl::StrAppend(&out_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status,
-                  " ", absl::string_view(reason.data(), reason.size()),
-                  "\r\nServer: ", limits_.server_header,
-                  "\r\nDate: ", date_cache.Now(),
-                  "\r\nContent-Type: ", response.content_type, "\r\n");
+  // Plain appends into a buffer that keeps its capacity: absl::StrAppend of
+  // five or more pieces zero-fills the room it makes first.
+  out_.append(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  AppendNumber(status, &out_);
+  out_.append(" ").append(reason.data(), reason.size());
+  out_.append("\r\nServer: ").append(limits_.server_header);
+  out_.append("\r\nDate: ").append(date_cache.Now());
+  out_.append("\r\nContent-Type: ").append(response.content_type);
+  out_.append("\r\n");
   for (const auto& [name, value] : response.headers) {
-    absl::StrAppend(&out_, name, ": ", value, "\r\n");
+    out_.append(name).append(": ").append(value).append("\r\n");
   }
-  if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
-  if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
+  if (version_ == 10 && keep_alive) out_.append("Connection: keep-alive\r\n");
+  if (version_ != 10 && !keep_alive) out_.append("Connection: close\r\n");
   if (has_body) {
-    absl::StrAppend(&out_, "Content-Length: ", response.body.size(), "\r\n");
+    out_.append("Content-Length: ");
+    AppendNumber(response.body.size(), &out_);
+    out_.append("\r\n");
   }
-  out_ += "\r\n";
-  if (has_body && request_.method != "HEAD") out_ += response.body;
+  out_.append("\r\n");
+  if (has_body && request_.method != "HEAD") out_.append(response.body);
   close_after_write_ = !keep_alive;
   Flush();
 }
