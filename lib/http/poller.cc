@@ -3,24 +3,24 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <stdexcept>
 
 namespace corral::http {
 
 namespace asio = boost::asio;
 
-namespace {
-
-int CreateEpoll() {
-  int fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("epoll_create1 failed");
-  return fd;
+Poller::Poller(const asio::any_io_executor& executor) : epoll_(executor) {
+  Open();
 }
 
-}  // namespace
-
-Poller::Poller(const asio::any_io_executor& executor)
-    : epoll_(executor, CreateEpoll()) {}
+bool Poller::Open() {
+  if (epoll_.is_open()) return true;
+  int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return false;
+  boost::system::error_code ec;
+  epoll_.assign(fd, ec);
+  if (ec) ::close(fd);
+  return !ec;
+}
 
 Poller::~Poller() {
   boost::system::error_code ec;
@@ -28,6 +28,7 @@ Poller::~Poller() {
 }
 
 bool Poller::Add(int fd, Client* client) {
+  if (!Open()) return false;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
   ev.data.ptr = client;
@@ -40,6 +41,7 @@ bool Poller::Add(int fd, Client* client) {
 }
 
 void Poller::Remove(int fd, Client* client) {
+  if (!epoll_.is_open()) return;
   // Explicit, not left to close(): a forked child may hold the descriptor.
   if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_DEL, fd, nullptr) == 0) {
     --watched_;

@@ -41,6 +41,8 @@ class Poller {
  private:
   static constexpr int kMaxEvents = 128;
 
+  // Creates the epoll set; out of descriptors, the next Add tries again.
+  bool Open();
   // Waits for the set while it watches anything: an armed wait keeps the
   // io_context's run() from returning.
   void Wait();
