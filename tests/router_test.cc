@@ -30,6 +30,29 @@ TEST(RouterTest, MatchesTemplatesAndParams) {
   EXPECT_EQ(called, "one");
 }
 
+// A session reuses one Request: each match leaves exactly its own params.
+TEST(RouterTest, ReusedRequestKeepsOnlyTheLatestMatchsParams) {
+  Router router;
+  std::string called;
+  ASSERT_TRUE(router.Add("GET", "/products/{id}", Named("one", &called)).ok());
+  ASSERT_TRUE(
+      router.Add("GET", "/users/{user}/carts/{cart}", Named("cart", &called))
+          .ok());
+  Request r = Req("GET", "/users/ann/carts/7");
+  ASSERT_EQ(router.Match(r).kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(r.params.size(), 2u);
+  r.path = "/products/42";
+  ASSERT_EQ(router.Match(r).kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(r.params.size(), 1u);
+  EXPECT_EQ(r.Param("id"), "42");
+  r.path = "/products/43";
+  ASSERT_EQ(router.Match(r).kind, RouteMatch::Kind::kFound);
+  EXPECT_EQ(r.Param("id"), "43");
+  r.path = "/nope";
+  EXPECT_EQ(router.Match(r).kind, RouteMatch::Kind::kNotFound);
+  EXPECT_TRUE(r.params.empty());
+}
+
 TEST(RouterTest, NotFoundIsOneLabel) {
   Router router;
   std::string called;

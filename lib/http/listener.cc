@@ -1,5 +1,7 @@
 #include "http/listener.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,10 +23,7 @@ Listener::Listener(asio::io_context& io, asio::ip::tcp::acceptor acceptor,
       router_(router),
       limits_(limits),
       observer_(observer),
-      connections_(connections) {
-  boost::system::error_code ec;
-  protocol_ = acceptor_.local_endpoint(ec).protocol();
-}
+      connections_(connections) {}
 
 void Listener::Start() {
   // accept4() must not block. The flag is on the open file description, so
@@ -83,16 +82,13 @@ void Listener::AcceptBatch() {
       });
       return;
     }
-    boost::system::error_code ec;
-    asio::ip::tcp::socket socket(retry_timer_.get_executor());
-    socket.assign(protocol_, fd, ec);
-    if (ec) {
-      ::close(fd);
-      continue;
-    }
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    auto session = std::make_shared<Session>(std::move(socket), router_,
-                                             limits_, observer_, connections_);
+    // The session owns the descriptor; it never becomes an Asio socket,
+    // whose registration with Asio's epoll would see every event again.
+    int on = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    auto session =
+        std::make_shared<Session>(fd, retry_timer_.get_executor(), router_,
+                                  limits_, observer_, connections_);
     session->Start();
   }
   // More may be queued: take them after the connections already ready.

@@ -35,7 +35,6 @@ class Listener {
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
-  boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   const Router& router_;
   const SessionLimits& limits_;
   SessionObserver* observer_;

@@ -25,20 +25,24 @@ std::optional<std::string> PercentDecode(std::string_view s,
                                          bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (s.size() - i < 3) return std::nullopt;
-      int hi = HexValue(s[i + 1]);
-      int lo = HexValue(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
+  // Runs without an escape are copied whole: most paths have none.
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = plus_is_space ? s.find_first_of("%+", i) : s.find('%', i);
+    if (j == std::string_view::npos) j = s.size();
+    out.append(s.data() + i, j - i);
+    if (j == s.size()) break;
+    if (s[j] == '+') {
       out.push_back(' ');
-    } else {
-      out.push_back(c);
+      i = j + 1;
+      continue;
     }
+    if (s.size() - j < 3) return std::nullopt;
+    int hi = HexValue(s[j + 1]);
+    int lo = HexValue(s[j + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i = j + 3;
   }
   return out;
 }

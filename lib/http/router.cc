@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -19,9 +20,11 @@ bool IsParam(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// Splits without allocating a string per segment.
-std::vector<std::string_view> PathSegments(std::string_view path) {
-  std::vector<std::string_view> out;
+// Most paths have a few segments: these are split without allocating.
+using Segmented = absl::InlinedVector<std::string_view, 8>;
+
+Segmented PathSegments(std::string_view path) {
+  Segmented out;
   size_t i = 0;
   while (i < path.size()) {
     while (i < path.size() && path[i] == '/') ++i;
@@ -35,18 +38,33 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
 
 // Fills `params` only when the whole path matches.
 bool MatchSegments(const std::vector<std::string>& pattern,
-                   const std::vector<std::string_view>& path,
+                   const Segmented& path,
                    std::map<std::string, std::string>* params) {
   if (pattern.size() != path.size()) return false;
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (!IsParam(pattern[i]) && pattern[i] != path[i]) return false;
   }
   if (params != nullptr) {
-    params->clear();
+    // Values are assigned in place and only other names are erased: a
+    // session's Request is reused, so its map keeps its nodes between
+    // requests to the same route.
+    size_t found = 0;
     for (size_t i = 0; i < pattern.size(); ++i) {
-      if (IsParam(pattern[i])) {
-        (*params)[pattern[i].substr(1, pattern[i].size() - 2)] =
-            std::string(path[i]);
+      if (!IsParam(pattern[i])) continue;
+      std::string_view name(pattern[i].data() + 1, pattern[i].size() - 2);
+      auto it = params->find(std::string(name));  // short: no allocation
+      if (it == params->end()) {
+        it = params->emplace(std::string(name), std::string()).first;
+      }
+      it->second.assign(path[i]);
+      ++found;
+    }
+    if (params->size() != found) {
+      for (auto it = params->begin(); it != params->end();) {
+        std::string wanted = "{" + it->first + "}";
+        bool in_pattern =
+            std::find(pattern.begin(), pattern.end(), wanted) != pattern.end();
+        it = in_pattern ? std::next(it) : params->erase(it);
       }
     }
   }
@@ -113,14 +131,17 @@ RouteMatch Router::Match(Request& request) const {
   match.route = std::string(unmatched_label());
   // Split first, then decode each segment: /files/a%2Fb is one segment.
   std::string_view raw_path = request.RawPath();
-  std::vector<std::string_view> path = PathSegments(raw_path);
+  Segmented path = PathSegments(raw_path);
   std::vector<std::string> decoded;  // reserved: the views into it stay valid
   if (raw_path.find('%') != std::string_view::npos) {
     decoded.reserve(path.size());
     for (std::string_view& segment : path) {
       if (segment.find('%') == std::string_view::npos) continue;
       std::optional<std::string> d = PercentDecode(segment, false);
-      if (!d.has_value()) return match;  // the session refuses these first
+      if (!d.has_value()) {  // the session refuses these first
+        request.params.clear();
+        return match;
+      }
       decoded.push_back(std::move(*d));
       segment = decoded.back();
     }
@@ -130,9 +151,10 @@ RouteMatch Router::Match(Request& request) const {
     for (const Route& r : routes_) {
       if (MatchSegments(r.segments, path, &request.params)) {
         match.route = r.path_template;
-        break;
+        return match;
       }
     }
+    request.params.clear();
     return match;
   }
   std::vector<std::string> allowed;
@@ -172,6 +194,7 @@ RouteMatch Router::Match(Request& request) const {
       }
     }
   }
+  request.params.clear();
   return match;
 }
 

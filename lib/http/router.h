@@ -61,7 +61,8 @@ class Router {
     return forward_ ? kNoRoute : kUnmatchedRoute;
   }
 
-  // Fills request.params on a match. HEAD falls back to GET.
+  // Sets request.params: the route's on a match, none otherwise. HEAD falls
+  // back to GET.
   RouteMatch Match(Request& request) const;
 
   const std::vector<std::string>& Templates() const { return templates_; }

@@ -1,12 +1,17 @@
 #include "http/session.h"
 
+#include <arpa/inet.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
+#include <charconv>
 #include <exception>
 #include <utility>
 
@@ -53,6 +58,32 @@ absl::string_view Reason(int status) {
   return absl::string_view(reason.data(), reason.size());
 }
 
+void AppendNumber(uint64_t n, std::string* out) {
+  char digits[20];
+  auto end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
+  out->append(digits, end);
+}
+
+// The peer's address, "10.1.2.3" or "::1"; empty when unknown.
+std::string PeerAddress(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return {};
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  const void* raw =
+      addr.ss_family == AF_INET6
+          ? static_cast<const void*>(
+                &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr)
+          : static_cast<const void*>(
+                &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr);
+  if (::inet_ntop(addr.ss_family, raw, text, sizeof(text)) == nullptr) {
+    return {};
+  }
+  return text;
+}
+
 std::string TooLarge(uint64_t limit) {
   return absl::StrCat("request body is larger than ", limit, " bytes");
 }
@@ -66,6 +97,7 @@ ConnectionSet::~ConnectionSet() {
 void ConnectionSet::Add(Session* s, const asio::any_io_executor& executor) {
   sessions_.insert(s);
   if (!sweep_timer_) sweep_timer_.emplace(executor);
+  if (!poller_) poller_.emplace(executor);
   ArmSweep();
 }
 
@@ -103,15 +135,19 @@ void ConnectionSet::Sweep(Clock::time_point now) {
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
+// A tunnel relays with Asio's socket operations: the client's descriptor
+// leaves the poller and becomes an Asio socket for it.
 struct Session::TunnelState {
-  explicit TunnelState(asio::ip::tcp::socket s) : upstream(std::move(s)) {}
+  TunnelState(asio::ip::tcp::socket c, asio::ip::tcp::socket u)
+      : client(std::move(c)), upstream(std::move(u)) {}
+  asio::ip::tcp::socket client;
   asio::ip::tcp::socket upstream;
   std::string to_client;  // being written to the client
   std::array<char, 16384> from_upstream{};
+  std::array<char, 16384> from_client{};
   std::function<void()> ended;
   std::optional<asio::steady_timer> drain_timer;
   bool websocket = false;
-  bool to_upstream_pending = false;
   bool to_client_pending = false;
   bool closing = false;  // close once the write to the client is done
   bool ended_already = false;
@@ -160,31 +196,31 @@ class Session::Writer : public ResponseWriter {
   bool finished_ = false;
 };
 
-Session::Session(asio::ip::tcp::socket socket, const Router& router,
-                 const SessionLimits& limits, SessionObserver* observer,
-                 ConnectionSet* connections)
-    : socket_(std::move(socket)),
+Session::Session(int fd, const asio::any_io_executor& executor,
+                 const Router& router, const SessionLimits& limits,
+                 SessionObserver* observer, ConnectionSet* connections)
+    : fd_(fd),
+      executor_(executor),
       router_(router),
       limits_(limits),
       observer_(observer),
       connections_(connections),
       last_activity_(Clock::now()) {
-  if (connections_ != nullptr) connections_->Add(this, socket_.get_executor());
+  connections_->Add(this, executor_);
 }
 
 Session::~Session() {
-  if (connections_ != nullptr) connections_->Remove(this);
+  CloseNow();
+  connections_->Remove(this);
 }
 
 void Session::Start() {
-  beast::error_code ec;
-  socket_.non_blocking(true, ec);
-  if (!ec)
-    request_.remote_address = socket_.remote_endpoint(ec).address().to_string();
-  if (ec) {
+  if (!connections_->poller().Add(fd_, this)) {
     CloseNow();
     return;
   }
+  self_ = shared_from_this();
+  request_.remote_address = PeerAddress(fd_);
   Serve();
 }
 
@@ -262,77 +298,75 @@ void Session::Serve() {
     Parsed parsed = buffer_.size() > 0 ? Parse() : Parsed::kNeedMore;
     if (parsed == Parsed::kFailed) break;
     if (parsed == Parsed::kDone) {
-      // Queue the next read before answering: Asio tries a queued read at
-      // once, and before the answer the client has sent nothing, so the read
-      // waits for epoll. Armed after the answer it often finds the next
-      // request and queues its completion behind every ready connection.
-      // (The buffer is empty, and nothing touches it until the read ends.)
-      if (buffer_.size() == 0 && !peer_eof_) WaitReadable();
       Dispatch();
       if (++served >= kMaxRequestsPerEvent &&
           (phase_ == Phase::kIdle || phase_ == Phase::kReading)) {
-        // To the back of the queue: every other ready connection goes first.
-        asio::post(socket_.get_executor(),
-                   [self = shared_from_this()] { self->Serve(); });
+        PostServe();
         break;
       }
       continue;
     }
+    if (ReadSome()) continue;
+    if (phase_ == Phase::kClosed) break;
     if (peer_eof_) {  // half a request, or none, and nothing more will come
       CloseNow();
       break;
     }
-    WaitReadable();
-    break;
+    break;  // the next readiness event brings more
   }
   serving_ = false;
 }
 
-void Session::WaitReadable() {
-  if (wait_pending_) return;
-  wait_pending_ = true;
-  // An async read, not a wait: Asio re-arms epoll (an epoll_ctl) for every
-  // async_wait, but queues a read with none. After a short read Asio knows
-  // the socket is empty and does not even try it first; epoll's event then
-  // reads and runs this handler at once, inside the readiness event.
-  socket_.async_read_some(
-      buffer_.prepare(kReadBytes),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        self->wait_pending_ = false;
-        self->OnRead(ec, n);
-      });
+void Session::PostServe() {
+  // To the back of the queue: every other ready connection goes first.
+  serve_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->serve_posted_ = false;
+    if (self->phase_ == Phase::kIdle || self->phase_ == Phase::kReading) {
+      self->Serve();
+    }
+  });
 }
 
-void Session::OnRead(boost::system::error_code ec, size_t n) {
-  if (phase_ == Phase::kClosed) return;
-  buffer_.commit(n);
-  if (ec == asio::error::eof) {
-    peer_eof_ = true;
-  } else if (ec) {
-    CloseNow();  // reset, or cancelled by a close
-    return;
+bool Session::ReadSome() {
+  if (!readable_ || peer_eof_ || phase_ == Phase::kClosed) return false;
+  for (;;) {
+    auto space = buffer_.prepare(kReadBytes);
+    ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
+    if (n > 0) {
+      buffer_.commit(static_cast<size_t>(n));
+      // A short read emptied the socket: what comes next brings a new edge,
+      // so there is no recv() that finds nothing (nginx does the same).
+      if (static_cast<size_t>(n) < space.size()) readable_ = false;
+      return true;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    readable_ = false;
+    if (n == 0) {
+      peer_eof_ = true;
+    } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      CloseNow();  // reset
+    }
+    return false;
   }
+}
+
+void Session::OnReady(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) readable_ = true;
   switch (phase_) {
     case Phase::kIdle:
     case Phase::kReading:
-      Serve();
+      if (!serve_posted_) Serve();
       return;
-    case Phase::kTunnel:
-      if (peer_eof_) {
-        EndTunnel();
-      } else {
-        TunnelToUpstream();
-      }
+    case Phase::kWriting:
+      if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) Flush();
       return;
     case Phase::kLingering:
-      buffer_.consume(buffer_.size());
-      if (peer_eof_) {
-        CloseNow();
-      } else {
-        Linger();
-      }
+      Linger();
       return;
-    default:
+    case Phase::kHandling:
+    case Phase::kTunnel:  // relayed by Asio's socket operations
+    case Phase::kClosed:
       return;  // the request in hand finishes first; Serve() reads on
   }
 }
@@ -389,8 +423,7 @@ Session::Parsed Session::Parse() {
                                  "100-continue")) {
         // 25 bytes into an empty send buffer; if they do not fit, the
         // client sends its body after its own short wait anyway.
-        (void)::send(socket_.native_handle(), kContinue.data(),
-                     kContinue.size(), MSG_NOSIGNAL);
+        (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
       }
     } else if (n == 0) {
       return Parsed::kNeedMore;
@@ -422,7 +455,6 @@ void Session::Dispatch() {
   } else {
     request_.query.clear();
   }
-  request_.params.clear();
   size_t fields = 0;
   for (const auto& field : msg) {
     if (fields == request_.headers.size()) request_.headers.emplace_back();
@@ -528,29 +560,35 @@ void Session::Send(const Response& response, bool keep_alive) {
   auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   out_.clear();
   out_sent_ = 0;
-  absl::StrAppend(&out_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status,
-                  " ", absl::string_view(reason.data(), reason.size()),
-                  "\r\nServer: ", limits_.server_header,
-                  "\r\nDate: ", date_cache.Now(),
-                  "\r\nContent-Type: ", response.content_type, "\r\n");
+  // Plain appends into a buffer that keeps its capacity: absl::StrAppend of
+  // five or more pieces zero-fills the room it makes first.
+  out_.append(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  AppendNumber(status, &out_);
+  out_.append(" ").append(reason.data(), reason.size());
+  out_.append("\r\nServer: ").append(limits_.server_header);
+  out_.append("\r\nDate: ").append(date_cache.Now());
+  out_.append("\r\nContent-Type: ").append(response.content_type);
+  out_.append("\r\n");
   for (const auto& [name, value] : response.headers) {
-    absl::StrAppend(&out_, name, ": ", value, "\r\n");
+    out_.append(name).append(": ").append(value).append("\r\n");
   }
-  if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
-  if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
+  if (version_ == 10 && keep_alive) out_.append("Connection: keep-alive\r\n");
+  if (version_ != 10 && !keep_alive) out_.append("Connection: close\r\n");
   if (has_body) {
-    absl::StrAppend(&out_, "Content-Length: ", response.body.size(), "\r\n");
+    out_.append("Content-Length: ");
+    AppendNumber(response.body.size(), &out_);
+    out_.append("\r\n");
   }
-  out_ += "\r\n";
-  if (has_body && request_.method != "HEAD") out_ += response.body;
+  out_.append("\r\n");
+  if (has_body && request_.method != "HEAD") out_.append(response.body);
   close_after_write_ = !keep_alive;
   Flush();
 }
 
 void Session::Flush() {
   while (out_sent_ < out_.size()) {
-    ssize_t n = ::send(socket_.native_handle(), out_.data() + out_sent_,
-                       out_.size() - out_sent_, MSG_NOSIGNAL);
+    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
+                       MSG_NOSIGNAL);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       continue;
@@ -558,19 +596,10 @@ void Session::Flush() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       // The socket's buffer is full: the rest goes when epoll says so.
-      phase_ = Phase::kWriting;
-      deadline_ = Clock::now() + limits_.write_timeout;
-      asio::async_write(
-          socket_,
-          asio::buffer(out_.data() + out_sent_, out_.size() - out_sent_),
-          [self = shared_from_this()](boost::system::error_code ec, size_t) {
-            if (ec) {
-              self->CloseNow();
-              return;
-            }
-            self->out_sent_ = self->out_.size();
-            self->OnFlushed();
-          });
+      if (phase_ != Phase::kWriting) {
+        phase_ = Phase::kWriting;
+        deadline_ = Clock::now() + limits_.write_timeout;
+      }
       return;
     }
     CloseNow();  // reset or broken pipe: the client is gone
@@ -609,9 +638,7 @@ void Session::CloseGracefully() {
   // Send FIN first and read until the peer closes, so unread request bytes
   // never turn our close into a reset that destroys the last response.
   phase_ = Phase::kLingering;
-  beast::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) {
+  if (::shutdown(fd_, SHUT_WR) != 0) {
     CloseNow();
     return;
   }
@@ -622,36 +649,37 @@ void Session::CloseGracefully() {
 void Session::Linger() {
   // Posted or woken after a close, the descriptor may be another's by now.
   if (phase_ != Phase::kLingering) return;
+  buffer_.consume(buffer_.size());
   char discard[4096];
   for (int i = 0; i < kMaxRequestsPerEvent; ++i) {
-    ssize_t n = ::recv(socket_.native_handle(), discard, sizeof(discard), 0);
+    ssize_t n = ::recv(fd_, discard, sizeof(discard), 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      WaitReadable();
-      return;
-    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     CloseNow();  // EOF (the usual end) or reset
     return;
   }
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this()] { self->Linger(); });
+  asio::post(executor_, [self = shared_from_this()] { self->Linger(); });
 }
 
 void Session::CloseNow() {
-  if (tunnel_ && !tunnel_->ended_already) {
-    tunnel_->ended_already = true;
+  if (tunnel_) {
+    if (!tunnel_->ended_already) EndTunnel();
     beast::error_code ignored;
-    tunnel_->upstream.close(ignored);
-    EndRequest(101);
-    if (auto ended = std::move(tunnel_->ended)) ended();
+    tunnel_->client.close(ignored);
+    phase_ = Phase::kClosed;
+    return;
   }
   EndRequest(streaming_ ? stream_status_ : 499);
   streaming_ = false;
   stream_sent_ = nullptr;
   phase_ = Phase::kClosed;
-  beast::error_code ec;
-  socket_.close(ec);
+  if (fd_ < 0) return;
+  connections_->poller().Remove(fd_, this);
+  ::close(fd_);
+  fd_ = -1;
+  // Let go after the event in hand: the callers up the stack still use this.
+  if (self_) asio::post(executor_, [self = std::move(self_)] {});
 }
 
 void Session::StreamInterim(int status, const Headers& headers) {
@@ -663,7 +691,7 @@ void Session::StreamInterim(int status, const Headers& headers) {
   }
   head += "\r\n";
   // Best effort, as with 100 Continue: the send buffer is empty now.
-  (void)::send(socket_.native_handle(), head.data(), head.size(), MSG_NOSIGNAL);
+  (void)::send(fd_, head.data(), head.size(), MSG_NOSIGNAL);
 }
 
 void Session::StreamHead(int status, const Headers& headers,
@@ -735,9 +763,27 @@ void Session::StreamFinish() {
 
 void Session::StreamTunnel(std::string head, asio::ip::tcp::socket upstream,
                            std::string early, std::function<void()> ended) {
-  if (streaming_ || phase_ != Phase::kHandling) return;
+  if (streaming_ || phase_ != Phase::kHandling || fd_ < 0) return;
+  // The descriptor leaves the poller for an Asio socket: a tunnel is rare
+  // and long-lived, and relays with plain reads and writes.
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+  connections_->poller().Remove(fd_, this);
+  asio::ip::tcp::socket client(executor_);
+  beast::error_code ec;
+  client.assign(
+      local.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(),
+      fd_, ec);
+  if (ec) {
+    connections_->poller().Add(fd_, this);
+    CloseNow();
+    return;
+  }
+  fd_ = -1;
   phase_ = Phase::kTunnel;
-  tunnel_ = std::make_unique<TunnelState>(std::move(upstream));
+  tunnel_ =
+      std::make_unique<TunnelState>(std::move(client), std::move(upstream));
   tunnel_->ended = std::move(ended);
   std::string_view upgrade = request_.Header("upgrade");
   tunnel_->websocket =
@@ -745,73 +791,78 @@ void Session::StreamTunnel(std::string head, asio::ip::tcp::socket upstream,
                                  upgrade.data(), upgrade.size())),
                              "websocket");
   tunnel_->to_client = std::move(head) + std::move(early);
-  tunnel_->to_client_pending = true;
-  asio::async_write(
-      socket_, asio::buffer(tunnel_->to_client),
-      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        self->tunnel_->to_client_pending = false;
-        if (ec) {
-          self->EndTunnel();
-          return;
-        }
-        self->TunnelFromUpstream();
-      });
+  SendToClient();
   // What the client sent after its request is in the buffer already.
-  TunnelToUpstream();
+  std::string sent_early = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  SendToUpstream(std::move(sent_early));
   if (draining_) DrainTunnel();
 }
 
-void Session::TunnelToUpstream() {
-  if (phase_ != Phase::kTunnel || tunnel_->to_upstream_pending) return;
-  if (buffer_.size() == 0) {
-    WaitReadable();
-    return;
-  }
-  tunnel_->to_upstream_pending = true;
+void Session::SendToClient() {
+  tunnel_->to_client_pending = true;
   asio::async_write(
-      tunnel_->upstream, buffer_.data(),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        self->tunnel_->to_upstream_pending = false;
-        if (ec || self->phase_ != Phase::kTunnel) {
+      tunnel_->client, asio::buffer(tunnel_->to_client),
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        TunnelState& t = *self->tunnel_;
+        t.to_client_pending = false;
+        if (ec || t.ended_already) {
           self->EndTunnel();
-          return;
+        } else if (t.closing) {
+          self->CloseTunnel();
+        } else {
+          self->ReadUpstream();
         }
-        self->buffer_.consume(n);
-        self->TunnelToUpstream();
       });
 }
 
-void Session::TunnelFromUpstream() {
-  if (phase_ != Phase::kTunnel) return;
-  if (tunnel_->closing) {
-    CloseTunnel();
-    return;
-  }
+void Session::ReadUpstream() {
   tunnel_->upstream.async_read_some(
       asio::buffer(tunnel_->from_upstream),
       [self = shared_from_this()](boost::system::error_code ec, size_t n) {
         TunnelState& t = *self->tunnel_;
-        if (ec || self->phase_ != Phase::kTunnel) {
+        if (ec || t.ended_already) {
           self->EndTunnel();
           return;
         }
         t.to_client.assign(t.from_upstream.data(), n);
-        t.to_client_pending = true;
-        asio::async_write(self->socket_, asio::buffer(t.to_client),
-                          [self](boost::system::error_code wec, size_t) {
-                            self->tunnel_->to_client_pending = false;
-                            if (wec) {
-                              self->EndTunnel();
-                              return;
-                            }
-                            self->TunnelFromUpstream();
-                          });
+        self->SendToClient();
+      });
+}
+
+void Session::SendToUpstream(std::string bytes) {
+  if (bytes.empty()) {
+    ReadClient();
+    return;
+  }
+  auto owned = std::make_shared<std::string>(std::move(bytes));
+  asio::async_write(
+      tunnel_->upstream, asio::buffer(*owned),
+      [self = shared_from_this(), owned](boost::system::error_code ec, size_t) {
+        if (ec || self->tunnel_->ended_already) {
+          self->EndTunnel();
+        } else {
+          self->ReadClient();
+        }
+      });
+}
+
+void Session::ReadClient() {
+  tunnel_->client.async_read_some(
+      asio::buffer(tunnel_->from_client),
+      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+        TunnelState& t = *self->tunnel_;
+        if (ec || t.ended_already) {
+          self->EndTunnel();
+          return;
+        }
+        self->SendToUpstream(std::string(t.from_client.data(), n));
       });
 }
 
 void Session::DrainTunnel() {
   if (phase_ != Phase::kTunnel || tunnel_->drain_timer) return;
-  tunnel_->drain_timer.emplace(socket_.get_executor());
+  tunnel_->drain_timer.emplace(executor_);
   tunnel_->drain_timer->expires_after(limits_.tunnel_drain);
   tunnel_->drain_timer->async_wait(
       [self = shared_from_this()](boost::system::error_code ec) {
@@ -837,7 +888,7 @@ void Session::CloseTunnel() {
         kMask[3],
         static_cast<unsigned char>(0x03 ^ kMask[0]),
         static_cast<unsigned char>(0xE9 ^ kMask[1])};
-    (void)::send(socket_.native_handle(), kToClient, sizeof(kToClient),
+    (void)::send(tunnel_->client.native_handle(), kToClient, sizeof(kToClient),
                  MSG_NOSIGNAL);
     (void)::send(tunnel_->upstream.native_handle(), to_app, sizeof(to_app),
                  MSG_NOSIGNAL);
@@ -847,21 +898,49 @@ void Session::CloseTunnel() {
 
 void Session::EndTunnel() {
   if (!tunnel_ || tunnel_->ended_already) return;
-  tunnel_->ended_already = true;
+  TunnelState& t = *tunnel_;
+  t.ended_already = true;
   beast::error_code ec;
-  tunnel_->upstream.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  tunnel_->upstream.close(ec);
-  if (tunnel_->drain_timer) tunnel_->drain_timer->cancel();
+  t.upstream.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  t.upstream.close(ec);
+  if (t.drain_timer) t.drain_timer->cancel();
   EndRequest(101);
-  if (auto ended = std::move(tunnel_->ended)) ended();
-  // FIN first, as after any last answer: the client's own close frame or
-  // last bytes then meet a reading socket, not a reset.
-  if (phase_ == Phase::kTunnel) CloseGracefully();
+  if (auto ended = std::move(t.ended)) ended();
+  // FIN first, then read until the client closes (at most kLinger): its
+  // own close frame or last bytes then meet a reading socket, not a reset
+  // that would destroy ours.
+  t.client.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  t.drain_timer.emplace(executor_);
+  t.drain_timer->expires_after(kLinger);
+  t.drain_timer->async_wait(
+      [self = shared_from_this()](boost::system::error_code) {
+        beast::error_code ignored;
+        self->tunnel_->client.close(ignored);
+      });
+  DiscardUntilClosed();
+}
+
+void Session::DiscardUntilClosed() {
+  tunnel_->client.async_read_some(
+      asio::buffer(tunnel_->from_client),
+      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+        if (!ec) {
+          self->DiscardUntilClosed();
+          return;
+        }
+        beast::error_code ignored;
+        self->tunnel_->drain_timer->cancel();
+        self->tunnel_->client.close(ignored);
+        self->phase_ = Phase::kClosed;
+        if (self->self_) {
+          asio::post(self->executor_, [held = std::move(self->self_)] {});
+        }
+      });
 }
 
 bool Session::BytesWaiting() {
-  beast::error_code ec;
-  return socket_.available(ec) > 0 && !ec;
+  int n = 0;
+  return ::ioctl(fd_, FIONREAD, &n) == 0 && n > 0;
 }
 
 }  // namespace corral::http

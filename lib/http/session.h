@@ -7,12 +7,14 @@
 // it answers at once, send the response with a direct non-blocking send.
 // Asio's speculative reads and writes would instead queue their completions
 // behind every other connection's, and under overload a connection waiting
-// on epoll would wait behind many passes of that queue. Timeouts are a sweep
-// of last-activity times on the connection set's tick, not timers per request.
+// on epoll would wait behind many passes of that queue. Readiness comes from
+// the connection set's Poller, not Asio's socket operations (see poller.h).
+// Timeouts are a sweep of last-activity times on the connection set's tick,
+// not timers per request.
 #ifndef CORRAL_HTTP_SESSION_H_
 #define CORRAL_HTTP_SESSION_H_
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -26,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/poller.h"
 #include "http/router.h"
 
 namespace corral::http {
@@ -58,8 +61,9 @@ class SessionObserver {
 
 class Session;
 
-// The open connections of one server, so a drain can reach each of them and
-// one timer can enforce every connection's timeouts.
+// The open connections of one server, so a drain can reach each of them, one
+// timer can enforce every connection's timeouts and one epoll set can watch
+// them all.
 class ConnectionSet {
  public:
   // How often timeouts are checked: their resolution. A scan of 14,000
@@ -69,6 +73,8 @@ class ConnectionSet {
   ~ConnectionSet();
   void Add(Session* s, const boost::asio::any_io_executor& executor);
   void Remove(Session* s);
+  // Valid once a session was added.
+  Poller& poller() { return *poller_; }
   void DrainAll();
   size_t size() const { return sessions_.size(); }
   // Called whenever the set becomes empty.
@@ -81,21 +87,26 @@ class ConnectionSet {
 
   std::unordered_set<Session*> sessions_;
   std::function<void()> on_empty_;
+  // Created with the first connection's executor, like the timer.
+  std::optional<Poller> poller_;
   // Created with the first connection's executor; ticks while any is open.
   std::optional<boost::asio::steady_timer> sweep_timer_;
   bool sweep_armed_ = false;
   std::vector<Session*> sweep_scratch_;
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>,
+                private Poller::Client {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Session(boost::asio::ip::tcp::socket socket, const Router& router,
-          const SessionLimits& limits, SessionObserver* observer,
-          ConnectionSet* connections);
+  // Owns fd, a connected non-blocking TCP socket.
+  Session(int fd, const boost::asio::any_io_executor& executor,
+          const Router& router, const SessionLimits& limits,
+          SessionObserver* observer, ConnectionSet* connections);
   ~Session();
 
+  // Watches the socket; the session keeps itself alive until it closes.
   void Start();
   // Finish the current request with Connection: close, or close the
   // connection if it stays idle past the drain grace.
@@ -111,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
     kIdle,       // between requests, no byte of the next one yet
     kReading,    // part of a request is here
     kHandling,   // the handler has the request
-    kWriting,    // a response is being written asynchronously
+    kWriting,    // the rest of a response waits for room in the socket
     kLingering,  // FIN sent, reading until the peer closes
     kTunnel,     // bytes relayed to and from an upstream (after a 101)
     kClosed,
@@ -120,16 +131,19 @@ class Session : public std::enable_shared_from_this<Session> {
   using Parser =
       boost::beast::http::request_parser<boost::beast::http::string_body>;
 
+  void OnReady(uint32_t events) override;
   // Serves whatever the socket and the buffer hold, then waits for more.
   void Serve();
+  void PostServe();
   Parsed Parse();
-  // Reads more into the buffer when the socket has it.
-  void WaitReadable();
-  void OnRead(boost::system::error_code ec, size_t n);
+  // Reads what the socket holds into the buffer. False when it held nothing
+  // (the next readiness event brings more), ended (peer_eof_) or failed.
+  bool ReadSome();
   void Dispatch();
   void Answer(Response response);
   void Send(const Response& response, bool keep_alive);
-  // Sends out_ directly; falls back to an async write when the socket is full.
+  // Sends out_ directly; when the socket is full, the rest goes on the
+  // readiness event that says it has room.
   void Flush();
   void OnFlushed();
   void FailRequest(int status, std::string_view message);
@@ -153,15 +167,21 @@ class Session : public std::enable_shared_from_this<Session> {
   void StreamFinish();
   void StreamTunnel(std::string head, boost::asio::ip::tcp::socket upstream,
                     std::string early, std::function<void()> ended);
-  // The tunnel's two directions; each has at most one write pending.
-  void TunnelToUpstream();
-  void TunnelFromUpstream();
+  // The tunnel's two directions: read one side, write it all to the other,
+  // then read again.
+  void SendToClient();
+  void ReadUpstream();
+  void SendToUpstream(std::string bytes);
+  void ReadClient();
   void DrainTunnel();
   // Close frames (1001) when it is a WebSocket, then both sides closed.
   void CloseTunnel();
   void EndTunnel();
+  void DiscardUntilClosed();
 
-  boost::asio::ip::tcp::socket socket_;
+  int fd_;
+  boost::asio::any_io_executor executor_;
+  std::shared_ptr<Session> self_;  // while the socket is open
   boost::beast::flat_buffer buffer_;
   std::optional<Parser> parser_;
   const Router& router_;
@@ -171,8 +191,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   Phase phase_ = Phase::kIdle;
   bool draining_ = false;
-  bool wait_pending_ = false;  // an async read is queued
-  bool serving_ = false;       // inside Serve(): completions return to it
+  // Since the last readiness event no read has found the socket empty.
+  bool readable_ = true;
+  bool serve_posted_ = false;  // its turn comes after the other connections'
+  bool serving_ = false;       // inside Serve(): answers return to it
   bool peer_eof_ = false;      // the client shut down its sending side
   bool header_checked_ = false;
   bool continue_sent_ = false;

@@ -64,7 +64,7 @@ void SlotRecorder::RequestStarted(std::string_view path) {
 void SlotRecorder::RequestFinished(std::string_view method,
                                    std::string_view route, int status,
                                    int64_t duration_ns) {
-  auto it = route_index_.find(std::string(route));
+  auto it = route_index_.find(route);
   int r = it == route_index_.end() ? unmatched_index_ : it->second;
   Series* s = FindOrAddSeries(EncodeKey(MethodIndex(method), status, r));
   Bump(s->duration_sum_ns,

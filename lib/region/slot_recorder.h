@@ -31,8 +31,16 @@ class SlotRecorder {
  private:
   Series* FindOrAddSeries(uint64_t key);
 
+  // Looked up by string_view: no string is built per request.
+  struct RouteHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
   WorkerSlot* slot_;
-  std::unordered_map<std::string, int> route_index_;
+  std::unordered_map<std::string, int, RouteHash, std::equal_to<>> route_index_;
   int unmatched_index_ = 0;
 };
 
