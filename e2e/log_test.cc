@@ -1,6 +1,6 @@
-// The log's promises that need the real binary: a warning that repeats ten
-// times a second while descriptors are exhausted shows once per window, and
-// the next line says how many were held back.
+// The log's promises that need the real binary: a warning that repeats every
+// few milliseconds while a worker is at its descriptor limit shows once per
+// window, and the next line says how many were held back.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,9 +15,9 @@
 namespace corral::e2e {
 namespace {
 
-TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
-  // Children inherit the limit: the worker runs out of descriptors after a
-  // couple of hundred connections, and from then on every accept fails.
+TEST(LogTest, AWorkerAtItsDescriptorLimitSaysSoOncePerWindowWithACount) {
+  // Children inherit the limit: the worker reaches it after a couple of
+  // hundred connections, and from then on asks again every few ms.
   rlimit saved{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
   rlimit low = saved;
@@ -32,9 +32,11 @@ TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
     int fd = ConnectLoopback(p->port());
     if (fd >= 0) held.push_back(fd);
   }
-  const std::string msg = "accept failed, retrying shortly";
-  // Accept is retried every 100 ms; the first line goes out at once, the
-  // next one only after the window, carrying the count of the others.
+  const std::string msg =
+      "at the descriptor limit; new connections wait in the kernel's queue "
+      "for a sibling or for this worker";
+  // The first line goes out at once, the next one only after the window,
+  // carrying the count of the others.
   bool counted = PollUntil(
       [&]() {
         auto lines = p->LogsWithMsg(msg);
@@ -47,7 +49,10 @@ TEST(LogTest, AcceptFailingOutOfDescriptorsIsLoggedOncePerWindowWithACount) {
   EXPECT_FALSE(lines[0].contains("suppressed")) << lines[0].dump();
   ASSERT_TRUE(lines[1].contains("suppressed")) << lines[1].dump();
   EXPECT_GE(lines[1]["suppressed"].get<int>(), 1) << lines[1].dump();
-  EXPECT_EQ(lines[1]["error"], lines[0]["error"]);
+  EXPECT_EQ(lines[1]["descriptor_limit"], 256);
+  // Never past it: the worker stopped accepting before accept() failed.
+  EXPECT_TRUE(p->LogsWithMsg("accept failed, retrying shortly").empty())
+      << p->Logs();
 }
 
 }  // namespace

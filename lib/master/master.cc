@@ -425,7 +425,7 @@ absl::Status Master::Bootstrap() {
   }
   const bool proxied = options_.proxy && !command_.empty();
   const int proxies =
-      options_.proxy_workers.value_or(std::max(1, cpus.workers / 2));
+      options_.proxy_workers.value_or(cpus.workers);
   // Room for each pool's draining workers beside its serving ones.
   int slots = std::max(64, workers * 4);
   if (proxied) {
@@ -439,7 +439,7 @@ absl::Status Master::Bootstrap() {
         {{"proxy_workers", proxies},
          {"how", options_.proxy_workers
                      ? std::string("set by --proxy-workers")
-                     : std::string("one per two CPUs, at least one")},
+                     : std::string("one per CPU the pod may use")},
          {"app_concurrency", options_.app_concurrency},
          {"max_queue", options_.max_queue}});
   }

@@ -257,8 +257,8 @@ const std::vector<Flag>& Flags() {
                &Options::proxy, FlagSet::kCommand),
       CommandFlag(
           {"proxy-workers", "CORRAL_PROXY_WORKERS",
-           "with --proxy: corral's own proxy processes, auto (one per two "
-           "CPUs the pod may use, at least one) or a number",
+           "with --proxy: corral's own proxy processes, auto (one per CPU "
+           "the pod may use) or a number",
            [](const std::string& v, Options& o) -> absl::Status {
              if (v == "auto") {
                o.proxy_workers.reset();

@@ -1,6 +1,7 @@
 #include "worker/worker.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -136,6 +137,8 @@ class Worker {
   asio::steady_timer heartbeat_;
   asio::signal_set signals_;
   bool draining_ = false;
+  size_t descriptor_limit_ = SIZE_MAX;
+  size_t descriptor_reserve_ = 0;
 };
 
 int Worker::Run() {
@@ -181,9 +184,22 @@ void Worker::OnDrain() {
 // The workers share one listening socket and whichever wakes first takes a
 // burst of connections: at 1,000 connections one worker held two thirds of
 // them and its clients waited longer. A worker more than max(16, 1/8) ahead
-// of its least loaded live sibling lets the others accept for a moment.
+// of its least loaded live sibling lets the others accept for a moment. At
+// its descriptor limit, less a reserve, a worker accepts no more at all.
 bool Worker::MayAccept() {
   const size_t mine = connections_.size();
+  // Descriptors are finite: a worker keeps some back for the rest of its
+  // work (a proxy's upstream connections, the app's own files) and leaves
+  // further connections in the kernel's queue for a sibling, or for later.
+  if (mine + descriptor_reserve_ >= descriptor_limit_) {
+    log::Warn(
+        "at the descriptor limit; new connections wait in the kernel's "
+        "queue for a sibling or for this worker",
+        {{"connections", mine},
+         {"descriptor_limit", descriptor_limit_},
+         {"kept_in_reserve", descriptor_reserve_}});
+    return false;
+  }
   recorder_->SetConnections(mine);  // siblings read it live while we accept
   const int64_t now_ns = clock::MonotonicNanos();
   uint64_t least = UINT64_MAX;
@@ -254,6 +270,13 @@ std::optional<int> Worker::Bootstrap() {
   }
   recorder_->PublishRoutes(router_.Templates(), router_.unmatched_label());
 
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+                      files.rlim_cur != RLIM_INFINITY) {
+    descriptor_limit_ = files.rlim_cur;
+    // An eighth: at 20,000 descriptors a proxy worker keeps 2,500 for its
+    // upstream connections (256 per app process at most).
+    descriptor_reserve_ = std::max<size_t>(64, descriptor_limit_ / 8);
+  }
   limits_.max_body_bytes = static_cast<uint64_t>(options_.max_body_bytes);
   limits_.keepalive_timeout = Millis(options_.keepalive_timeout);
   limits_.request_timeout = Millis(options_.request_timeout);
