@@ -100,9 +100,10 @@ measure() {
   echo "proxy: $name, $rolls rolls: $result, $rolled rolled" >&2
 }
 
-# Stops a server and waits for it.
+# Stops a server and waits for it; one that already exited (crashed under
+# the load) is not an error, so the table is still written.
 stop() {
-  kill -TERM "$1"
+  kill -TERM "$1" 2>/dev/null || echo "proxy: pid $1 had already exited" >&2
   wait "$1" || true
 }
 
