@@ -12,6 +12,22 @@
 # Writes the section to
 # bench/results/proxy.md (and stdout), wrk's output to
 # bench/results/proxy-wrk.log. Run alone, or from bench/run.sh.
+#
+# Environment (defaults in brackets):
+#   BENCH_PROXY_CONNECTIONS  [1000] wrk connections; above 10000, two wrk
+#                            processes (to 127.0.0.1 and 127.0.0.2)
+#   BENCH_PROXY_DURATION     [20] seconds of load per wrk run
+#   BENCH_PROXY_ROLLS        [3] rolls during the second run of each runner
+#   BENCH_PROXY_NODES        [2] Node processes behind every front end
+#                            (corral's --workers)
+#   BENCH_PROXY_CORRAL_FLAGS [empty] extra flags appended to corral's command
+#                            line before the `--`, split on spaces, e.g.
+#                            "--proxy-workers=1"
+#   BENCH_PROXY_RUNNERS      ["corral-proxy nginx node-cluster"] the runners
+#                            to run, in that order; leave some out to compare
+#                            variants of one runner faster
+#   WORK                     [a temporary directory, removed at exit] scratch
+#                            directory with the runners' logs; kept if given
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +36,16 @@ DURATION=${BENCH_PROXY_DURATION:-20}  # seconds of load per run; "20s" works too
 DURATION=${DURATION%s}
 ROLLS=${BENCH_PROXY_ROLLS:-3}
 NODES=${BENCH_PROXY_NODES:-2}         # Node processes behind every front end
+read -ra CORRAL_FLAGS <<<"${BENCH_PROXY_CORRAL_FLAGS:-}"
+RUNNERS=${BENCH_PROXY_RUNNERS:-corral-proxy nginx node-cluster}
+for r in $RUNNERS; do
+  case $r in
+    corral-proxy | nginx | node-cluster) ;;
+    *) echo "bench/proxy.sh: unknown runner in BENCH_PROXY_RUNNERS: $r" >&2; exit 2 ;;
+  esac
+done
+# Whether a runner is in RUNNERS.
+wanted() { [[ " $RUNNERS " == *" $1 "* ]]; }
 RESULTS=bench/results
 OWN_WORK=
 if [ -z "${WORK:-}" ]; then
@@ -74,9 +100,10 @@ measure() {
   echo "proxy: $name, $rolls rolls: $result, $rolled rolled" >&2
 }
 
-# Stops a server and waits for it.
+# Stops a server and waits for it; one that already exited (crashed under
+# the load) is not an error, so the table is still written.
 stop() {
-  kill -TERM "$1"
+  kill -TERM "$1" 2>/dev/null || echo "proxy: pid $1 had already exited" >&2
   wait "$1" || true
 }
 
@@ -84,11 +111,13 @@ rows=()
 
 # 1. corral's proxy mode: it starts the copies, each on its own port. Every
 # front end listens on every address, for the second wrk process (127.0.0.2).
+if wanted corral-proxy; then
 PORT=$(free_port)
 ADMIN=$(free_port)
 CORRAL_LOG=$WORK/proxy-corral.log
 "$CORRAL" --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" --proxy \
-  --workers="$NODES" --drain-delay=0s --log-level=info -- node "$APP" \
+  --workers="$NODES" --drain-delay=0s --log-level=info "${CORRAL_FLAGS[@]}" \
+  -- node "$APP" \
   >"$CORRAL_LOG" 2>&1 &
 CORRAL_PID=$!
 pids+=("$CORRAL_PID")
@@ -100,8 +129,10 @@ corral_roll() {
 measure corral-proxy "$PORT" 0
 measure corral-proxy "$PORT" "$ROLLS" corral_roll
 stop "$CORRAL_PID"
+fi
 
 # 2. nginx in front of copies it does not start: one Node process per port.
+if wanted nginx; then
 PORT=$(free_port)
 servers=
 copies=()
@@ -161,8 +192,10 @@ measure nginx "$PORT" 0
 measure nginx "$PORT" "$ROLLS" nginx_roll
 stop "$NGINX_PID"
 for pid in "${copies[@]}"; do stop "$pid"; done
+fi
 
 # 3. Node's cluster module, the tutorial launcher.
+if wanted node-cluster; then
 PORT=$(free_port)
 CLUSTER_LOG=$WORK/proxy-cluster.log
 PORT=$PORT WORKERS=$NODES node bench/node-cluster.js >"$CLUSTER_LOG" 2>&1 &
@@ -176,6 +209,7 @@ cluster_roll() {
 measure node-cluster "$PORT" 0
 measure node-cluster "$PORT" "$ROLLS" cluster_roll
 stop "$CLUSTER_PID"
+fi
 
 {
   echo "## Proxy: the Node store behind corral's proxy mode, nginx and Node's cluster module"
@@ -187,7 +221,9 @@ stop "$CLUSTER_PID"
   echo "127.0.0.2), 3 GETs of /products/{id} : 1 POST /checkout (bench/mix.lua). Each runner: one run without rolls,"
   echo "then one with $ROLLS rolls, roll N starting N * ${DURATION} / $((ROLLS + 1)) s in (or when roll N-1 finished, if later):"
   echo
-  echo "- corral-proxy: \`corral --listen=0.0.0.0:PORT --admin=127.0.0.1:ADMIN --proxy --workers=$NODES --drain-delay=0s -- node server.js\`"
+  echo "Runners: $RUNNERS."
+  echo
+  echo "- corral-proxy: \`corral --listen=0.0.0.0:PORT --admin=127.0.0.1:ADMIN --proxy --workers=$NODES --drain-delay=0s${CORRAL_FLAGS[*]:+ ${CORRAL_FLAGS[*]}} -- node server.js\`"
   echo "  (each copy on its own port; corral's proxy workers hold the client connections); roll: SIGHUP, finished at"
   echo "  corral's \"roll finished\" log line;"
   echo "- nginx: 2 workers, \`upstream { least_conn; keepalive 64; }\` over $NODES copies started with PORT=...,"
