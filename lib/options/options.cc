@@ -50,6 +50,30 @@ Flag BoolFlag(const char* name, const char* env, const char* help,
               true};
 }
 
+// "auto" (unset: the caller picks from the CPUs) or a number from 1 to max.
+Flag AutoCountFlag(const char* name, const char* env, const char* help,
+                   std::optional<int> Options::*field, int max) {
+  return Flag{
+      name, env, help,
+      [name, field, max](const std::string& v, Options& o) -> absl::Status {
+        if (v == "auto") {
+          (o.*field).reset();
+          return absl::OkStatus();
+        }
+        int n = 0;
+        if (!absl::SimpleAtoi(v, &n) || n < 1 || n > max) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", name, " must be auto or a number from 1 to ",
+                           max, ", got \"", v, "\""));
+        }
+        o.*field = n;
+        return absl::OkStatus();
+      },
+      [field](const Options& o) {
+        return o.*field ? std::to_string(*(o.*field)) : std::string("auto");
+      }};
+}
+
 // A whole number from `min` up.
 Flag CountFlag(const char* name, const char* env, const char* help,
                int Options::*field, int min) {
@@ -106,25 +130,10 @@ const std::vector<Flag>& Flags() {
       EndpointFlag("admin", "CORRAL_ADMIN",
                    "address:port of the admin server (probes, metrics, status)",
                    &Options::admin),
-      Flag{"workers", "CORRAL_WORKERS",
-           "worker processes: auto (the CPUs the pod may use) or a number",
-           [](const std::string& v, Options& o) -> absl::Status {
-             if (v == "auto") {
-               o.workers.reset();
-               return absl::OkStatus();
-             }
-             int n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 1024) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--workers must be auto or a number from 1 to 1024, got \"",
-                   v, "\""));
-             }
-             o.workers = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return o.workers ? std::to_string(*o.workers) : "auto";
-           }},
+      AutoCountFlag("workers", "CORRAL_WORKERS",
+                    "worker processes: auto (the CPUs the pod may use) or a "
+                    "number",
+                    &Options::workers, 1024),
       DurationFlag("drain-delay", "CORRAL_DRAIN_DELAY",
                    "after SIGTERM, keep serving this long while the endpoints "
                    "catch up (readiness already fails)",
@@ -255,28 +264,11 @@ const std::vector<Flag>& Flags() {
                "and forward each request to the least busy copy of CMD, "
                "which listens on 127.0.0.1:$PORT",
                &Options::proxy, FlagSet::kCommand),
-      CommandFlag(
-          {"proxy-workers", "CORRAL_PROXY_WORKERS",
-           "with --proxy: corral's own proxy processes, auto (one per CPU "
-           "the pod may use) or a number",
-           [](const std::string& v, Options& o) -> absl::Status {
-             if (v == "auto") {
-               o.proxy_workers.reset();
-               return absl::OkStatus();
-             }
-             int n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 1 || n > 64) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--proxy-workers must be auto or a number from 1 to 64, "
-                   "got \"",
-                   v, "\""));
-             }
-             o.proxy_workers = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return o.proxy_workers ? std::to_string(*o.proxy_workers) : "auto";
-           }}),
+      CommandFlag(AutoCountFlag(
+          "proxy-workers", "CORRAL_PROXY_WORKERS",
+          "with --proxy: corral's own proxy processes, auto (one per CPU the "
+          "pod may use) or a number",
+          &Options::proxy_workers, 64)),
       CommandFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
                             "with --proxy: most requests in flight per app "
                             "process (1 for apps that cannot interleave); 0 "
