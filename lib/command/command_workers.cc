@@ -101,6 +101,12 @@ bool CanBind(uint16_t port) {
   return ok;
 }
 
+// The whole group first: a shell wrapper or an npm script's child gets it
+// too.
+void SignalGroup(pid_t pid, int sig) {
+  if (kill(-pid, sig) != 0) kill(pid, sig);
+}
+
 int EphemeralPortsStart() {
   std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
   int low = 0;
@@ -215,9 +221,7 @@ void CommandWorkers::Signal(pid_t pid, int signal) {
     StopWhenIdle(pid, *it->second);
     return;
   }
-  int sig = signal == SIGTERM ? settings_.stop_signal : signal;
-  // The whole group: a shell wrapper or an npm script's child gets it too.
-  if (kill(-pid, sig) != 0) kill(pid, sig);
+  SignalGroup(pid, signal == SIGTERM ? settings_.stop_signal : signal);
 }
 
 bool CommandWorkers::StoppedCleanly(int status) const {
@@ -295,24 +299,26 @@ void CommandWorkers::OnNotify(pid_t pid, std::string_view message) {
 }
 
 void CommandWorkers::StopWhenIdle(pid_t pid, Worker& w) {
-  if (!w.stop_pending) {
+  const bool first = !w.stop_pending;
+  if (first) {
     w.stop_pending = true;
     // Draining first, the counts after: a proxy worker counts first and
     // checks the state after, so a request is either refused here or seen.
     region_.slot(w.slot).state.store(
         static_cast<uint32_t>(region::SlotState::kDraining),
         std::memory_order_seq_cst);
+  }
+  const int64_t in_flight =
+      region::UpstreamInFlight(region_, settings_.proxies, w.slot);
+  if (first) {
     log::Info(
         "app process takes no new requests; it is stopped once those "
         "in flight are answered",
-        {{"worker", w.index},
-         {"worker_pid", pid},
-         {"in_flight",
-          region::UpstreamInFlight(region_, settings_.proxies, w.slot)}});
+        {{"worker", w.index}, {"worker_pid", pid}, {"in_flight", in_flight}});
   }
-  if (region::UpstreamInFlight(region_, settings_.proxies, w.slot) > 0) return;
+  if (in_flight > 0) return;
   w.stop_pending = false;
-  if (kill(-pid, settings_.stop_signal) != 0) kill(pid, settings_.stop_signal);
+  SignalGroup(pid, settings_.stop_signal);
 }
 
 absl::StatusOr<uint16_t> CommandWorkers::FreePort() const {

@@ -557,7 +557,7 @@ void Session::FailRequest(int status, std::string_view message) {
 void Session::Send(const Response& response, bool keep_alive) {
   const int status = response.status;
   const bool has_body = !(status / 100 == 1 || status == 204 || status == 304);
-  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  const absl::string_view reason = Reason(status);
   out_.clear();
   out_sent_ = 0;
   // Plain appends into a buffer that keeps its capacity: absl::StrAppend of
