@@ -91,14 +91,11 @@ rows=()
 # 1. corral, 2 copies of the app on corral's socket.
 PORT=$(free_port)
 CORRAL_LOG=$WORK/corral-node.log
-"$CORRAL" --listen=0.0.0.0:"$PORT" --workers=2 --ready=pipe --drain-delay=0s \
-  --log-level=info -- node "$APP" >"$CORRAL_LOG" 2>&1 &
-CORRAL_PID=$!
-pids+=("$CORRAL_PID")
-wait_http "http://127.0.0.1:$PORT/products/1"
+start_runner "$CORRAL_LOG" "$CORRAL" --listen=0.0.0.0:"$PORT" --workers=2 \
+  --ready=pipe --drain-delay=0s --log-level=info -- node "$APP"
+CORRAL_PID=$RUNNER_PID
 corral_roll() {
-  kill -HUP "$CORRAL_PID"
-  wait_lines "$CORRAL_LOG" '"msg":"roll finished"' "$1"
+  roll_by_sighup "$CORRAL_PID" "$CORRAL_LOG" '"msg":"roll finished"' "$1"
 }
 under_rolls corral "$PORT" corral_roll
 rows+=("corral $RESULT")
@@ -109,13 +106,10 @@ echo "any-app: corral: $RESULT" >&2
 # 2. Node's cluster module, the tutorial launcher.
 PORT=$(free_port)
 CLUSTER_LOG=$WORK/node-cluster.log
-PORT=$PORT WORKERS=2 node bench/node-cluster.js >"$CLUSTER_LOG" 2>&1 &
-CLUSTER_PID=$!
-pids+=("$CLUSTER_PID")
-wait_http "http://127.0.0.1:$PORT/products/1"
+start_runner "$CLUSTER_LOG" env PORT="$PORT" WORKERS=2 node bench/node-cluster.js
+CLUSTER_PID=$RUNNER_PID
 cluster_roll() {
-  kill -HUP "$CLUSTER_PID"
-  wait_lines "$CLUSTER_LOG" '^roll finished' "$1"
+  roll_by_sighup "$CLUSTER_PID" "$CLUSTER_LOG" '^roll finished' "$1"
 }
 under_rolls node-cluster "$PORT" cluster_roll
 rows+=("node-cluster $RESULT")

@@ -35,6 +35,25 @@ wait_lines() {
   return 1
 }
 
+# Starts a runner of the Node store in the background, its output in $1 (the
+# rest is its command); sets RUNNER_PID, adds it to pids (the caller's
+# cleanup list) and waits until the store answers on 127.0.0.1:$PORT.
+start_runner() {
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 &
+  RUNNER_PID=$!
+  pids+=("$RUNNER_PID")
+  wait_http "http://127.0.0.1:$PORT/products/1"
+}
+
+# Rolls a runner by SIGHUP: returns once its log ($2) has n ($4) lines
+# matching the pattern ($3) that says a roll finished.
+roll_by_sighup() {
+  kill -HUP "$1"
+  wait_lines "$2" "$3" "$4"
+}
+
 # The hosts and per-process connection counts for a total: "host conns" lines.
 load_split() {
   local conns=$1

@@ -115,16 +115,12 @@ if wanted corral-proxy; then
 PORT=$(free_port)
 ADMIN=$(free_port)
 CORRAL_LOG=$WORK/proxy-corral.log
-"$CORRAL" --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" --proxy \
-  --workers="$NODES" --drain-delay=0s --log-level=info "${CORRAL_FLAGS[@]}" \
-  -- node "$APP" \
-  >"$CORRAL_LOG" 2>&1 &
-CORRAL_PID=$!
-pids+=("$CORRAL_PID")
-wait_http "http://127.0.0.1:$PORT/products/1"
+start_runner "$CORRAL_LOG" "$CORRAL" --listen=0.0.0.0:"$PORT" \
+  --admin=127.0.0.1:"$ADMIN" --proxy --workers="$NODES" --drain-delay=0s \
+  --log-level=info "${CORRAL_FLAGS[@]}" -- node "$APP"
+CORRAL_PID=$RUNNER_PID
 corral_roll() {
-  kill -HUP "$CORRAL_PID"
-  wait_lines "$CORRAL_LOG" '"msg":"roll finished"' "$1"
+  roll_by_sighup "$CORRAL_PID" "$CORRAL_LOG" '"msg":"roll finished"' "$1"
 }
 measure corral-proxy "$PORT" 0
 measure corral-proxy "$PORT" "$ROLLS" corral_roll
@@ -198,13 +194,10 @@ fi
 if wanted node-cluster; then
 PORT=$(free_port)
 CLUSTER_LOG=$WORK/proxy-cluster.log
-PORT=$PORT WORKERS=$NODES node bench/node-cluster.js >"$CLUSTER_LOG" 2>&1 &
-CLUSTER_PID=$!
-pids+=("$CLUSTER_PID")
-wait_http "http://127.0.0.1:$PORT/products/1"
+start_runner "$CLUSTER_LOG" env PORT="$PORT" WORKERS="$NODES" node bench/node-cluster.js
+CLUSTER_PID=$RUNNER_PID
 cluster_roll() {
-  kill -HUP "$CLUSTER_PID"
-  wait_lines "$CLUSTER_LOG" '^roll finished' "$1"
+  roll_by_sighup "$CLUSTER_PID" "$CLUSTER_LOG" '^roll finished' "$1"
 }
 measure node-cluster "$PORT" 0
 measure node-cluster "$PORT" "$ROLLS" cluster_roll
