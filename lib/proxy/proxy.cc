@@ -454,7 +454,6 @@ void Proxy::Enqueue(const std::shared_ptr<Exchange>& ex) {
   const bool sheddable =
       settings_.app_concurrency > 0 || !balancer_.AnyRoutable();
   if (sheddable && queue_.size() >= static_cast<size_t>(settings_.max_queue)) {
-    own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
     Reject(ex, "every app process is busy and the queue is full");
     return;
   }
@@ -487,7 +486,6 @@ void Proxy::Pump() {
     if (now - ex->queued_at() >= settings_.queue_timeout) {
       queue_.pop_front();
       RecordQueueWait(now - ex->queued_at());
-      own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
       Reject(ex, "no app process was free within --queue-timeout");
       continue;
     }
@@ -503,6 +501,7 @@ void Proxy::Pump() {
 }
 
 void Proxy::Reject(const std::shared_ptr<Exchange>& ex, std::string_view why) {
+  own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
   log::Warn("request shed with 503", {{"reason", std::string(why)}});
   ex->AnswerError(503, why, "1");
 }
