@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${BENCH_DURATION:-10}           # seconds per load run
+TRIALS=${BENCH_TRIALS:-5}                # corral/nginx pairs per connection count
 CONNECTIONS=${BENCH_CONNECTIONS:-"50 1000 5000 28000"}
 ROLL_CONNECTIONS=${BENCH_ROLL_CONNECTIONS:-1000}
 STORE_CONNECTIONS=${BENCH_STORE_CONNECTIONS:-28000}  # rolls and drain, 3 GET : 1 checkout
@@ -94,26 +95,75 @@ NGINX_PID=$!
 pids+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/products/1"
 
-# One server at one connection count: wrk (percentiles, throughput, CPU per
-# request from the server's own counters), then the per-connection client.
-# Prints: rps p50 p99 max errors non2xx user_us sys_us min med max worst cerr
-measure() {
-  local conns=$1 port=$2 server_pid=$3 name=$4 before after wrk conn cpu
+# One wrk run of one server: prints "rps p50 p99 max errors non2xx requests
+# user_ticks system_ticks", the last two the server's CPU during the run.
+trial() {
+  local conns=$1 port=$2 server_pid=$3 label=$4 before after wrk
   before=$(cpu_ticks "$server_pid")
-  wrk=$(run_wrk "$conns" "$port" bench/products.lua "$name c=$conns")
+  wrk=$(run_wrk "$conns" "$port" bench/products.lua "$label")
   after=$(cpu_ticks "$server_pid")
-  cpu=$(cpu_per_request "$before" "$after" "$(echo "$wrk" | cut -d' ' -f7)")
-  conn=$(run_conn_stats "$conns" "$port")
-  echo "$(echo "$wrk" | cut -d' ' -f1-6) $cpu $conn"
+  read -r u0 s0 <<<"$before"
+  read -r u1 s1 <<<"$after"
+  echo "$(echo "$wrk" | cut -d' ' -f1-7) $((u1 - u0)) $((s1 - s0))"
+}
+
+# The median of a[1..n] (sorts a), for awk programs.
+AWK_MEDIAN='
+  function median(a, n,   i, j, t) {
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+      t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+    }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }'
+
+# One server's trials (lines from trial) as one row: the medians of rps, p50
+# and p99 over the trials, the worst max, the errors and non-2xx of all
+# trials, and CPU per request over all of them. Prints:
+#   rps p50 p99 max errors non2xx user_us sys_us
+summarize_trials() {
+  awk -v hz="$(getconf CLK_TCK)" "$AWK_MEDIAN"'
+    { n++; rps[n] = $1; p50[n] = $2; p99[n] = $3; if ($4 > max) max = $4
+      err += $5; non += $6; req += $7; ut += $8; st += $9 }
+    END {
+      printf "%.0f %.2f %.2f %.2f %d %d %.1f %.1f\n", median(rps, n),
+        median(p50, n), median(p99, n), max, err, non,
+        (req ? ut * 1e6 / hz / req : 0), (req ? st * 1e6 / hz / req : 0)
+    }'
+}
+
+# corral-shop against nginx at one connection count: TRIALS pairs of wrk
+# runs, the two servers back to back in each pair and the order swapped
+# from one pair to the next, so that drift in the machine's speed (other
+# guests, the client's own state) falls on both alike; then the
+# per-connection client against each. Prints the corral-shop row, the nginx
+# row (each: summarize_trials, then min med max worst cerr from
+# run_conn_stats), then the median over the pairs of corral's rps and p99
+# over nginx's, and each pair's ratios ("r1,r2,..." for rps, then for p99).
+compare() {
+  local conns=$1 t k_trials=() n_trials=() k n
+  for t in $(seq 1 "$TRIALS"); do
+    if [ $((t % 2)) = 1 ]; then
+      n_trials+=("$(trial "$conns" "$NGINX_PORT" "$NGINX_PID" "nginx c=$conns trial $t")")
+      k_trials+=("$(trial "$conns" "$CORRAL_PORT" "$CORRAL_PID" "corral-shop c=$conns trial $t")")
+    else
+      k_trials+=("$(trial "$conns" "$CORRAL_PORT" "$CORRAL_PID" "corral-shop c=$conns trial $t")")
+      n_trials+=("$(trial "$conns" "$NGINX_PORT" "$NGINX_PID" "nginx c=$conns trial $t")")
+    fi
+    echo "bench: c=$conns trial $t corral: ${k_trials[-1]} nginx: ${n_trials[-1]}" >&2
+  done
+  k="$(printf '%s\n' "${k_trials[@]}" | summarize_trials) $(run_conn_stats "$conns" "$CORRAL_PORT")"
+  n="$(printf '%s\n' "${n_trials[@]}" | summarize_trials) $(run_conn_stats "$conns" "$NGINX_PORT")"
+  echo "$k $n $(paste -d' ' <(printf '%s\n' "${k_trials[@]}") <(printf '%s\n' "${n_trials[@]}") | awk "$AWK_MEDIAN"'
+    { n++; r[n] = $10 > 0 ? $1 / $10 : 0; p[n] = $12 > 0 ? $3 / $12 : 0
+      rl = rl (n > 1 ? "," : "") sprintf("%.2f", r[n])
+      pl = pl (n > 1 ? "," : "") sprintf("%.2f", p[n]) }
+    END { printf "%.2f %.2f %s %s\n", median(r, n), median(p, n), rl, pl }')"
 }
 
 rows=()
 for c in $CONNECTIONS; do
-  n=$(measure "$c" "$NGINX_PORT" "$NGINX_PID" nginx)
-  k=$(measure "$c" "$CORRAL_PORT" "$CORRAL_PID" corral-shop)
-  rows+=("$c $k $n")
-  echo "bench: c=$c corral: $k" >&2
-  echo "bench: c=$c nginx:  $n" >&2
+  rows+=("$c $(compare "$c")")
+  echo "bench: c=$c: ${rows[-1]}" >&2
 done
 stop_corral
 
@@ -201,7 +251,7 @@ fi
   echo "# corral-shop vs nginx on this machine"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), nginx $(nginx -v 2>&1 | cut -d/ -f2)."
-  echo "Command: \`make bench\` (BENCH_DURATION=${DURATION}s per run; wrk -t2 --timeout 10s on loopback,"
+  echo "Command: \`make bench\` (BENCH_DURATION=${DURATION}s per run, BENCH_TRIALS=$TRIALS pairs per connection count; wrk -t2 --timeout 10s on loopback,"
   echo "GET /products/{random id}; above $SPLIT_ABOVE connections two wrk processes, one to 127.0.0.1 and"
   echo "one to 127.0.0.2; corral-shop --workers=2; nginx 2 workers returning the same JSON)."
   echo "Client and servers share the machine's cores: read the ratios, not the absolute numbers."
@@ -211,23 +261,29 @@ fi
   echo
   echo "## The targets: throughput >= ${MIN_RPS_RATIO}x nginx, p99 <= ${MAX_P99_RATIO}x nginx, 0 socket errors"
   echo
-  echo "| connections | corral rps | nginx rps | rps ratio (>= $MIN_RPS_RATIO) | corral p99 ms | nginx p99 ms | p99 ratio (<= $MAX_P99_RATIO) | corral socket errors (0) | all met |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "At each connection count, $TRIALS pairs of ${DURATION}s wrk runs, corral-shop and nginx back to back in"
+  echo "each pair, the order swapped from one pair to the next. A ratio is corral-shop's over nginx's within"
+  echo "one pair, so that the machine's drift between pairs (it is shared) falls on both alike; the target"
+  echo "is checked on the median pair's ratio. The rps and p99 columns are each server's medians over its runs."
+  echo
+  echo "| connections | corral rps | nginx rps | rps ratio (>= $MIN_RPS_RATIO) | rps ratio per pair | corral p99 ms | nginx p99 ms | p99 ratio (<= $MAX_P99_RATIO) | p99 ratio per pair | corral socket errors (0) | all met |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
-    read -r c k_rps _ k_p99 _ k_err _ _ _ _ _ _ _ _ n_rps _ n_p99 _ <<<"$row"
-    rps_ratio=$(awk -v a="$k_rps" -v b="$n_rps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    p99_ratio=$(awk -v a="$k_p99" -v b="$n_p99" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    read -r c k_rps _ k_p99 _ k_err _ _ _ _ _ _ _ _ n_rps _ n_p99 _ _ _ _ _ _ _ _ _ _ \
+      rps_ratio p99_ratio rps_pairs p99_pairs <<<"$row"
     rps_ok=$(met "$rps_ratio" "$MIN_RPS_RATIO" 'a >= b')
     p99_ok=$(met "$p99_ratio" "$MAX_P99_RATIO" 'a <= b')
     err_ok=$(met "$k_err" 0 'a == b')
     all=$(met "$rps_ok$p99_ok$err_ok" yesyesyes 'a == b')
-    echo "| $c | $k_rps | $n_rps | $rps_ratio ($rps_ok) | $k_p99 | $n_p99 | $p99_ratio ($p99_ok) | $k_err ($err_ok) | $all |"
+    echo "| $c | $k_rps | $n_rps | $rps_ratio ($rps_ok) | ${rps_pairs//,/, } | $k_p99 | $n_p99 | $p99_ratio ($p99_ok) | ${p99_pairs//,/, } | $k_err ($err_ok) | $all |"
   done
   echo
   echo "## Latency, errors and server CPU per request"
   echo
+  echo "Medians over each server's $TRIALS runs; max ms is the worst of them, and errors and non-2xx their sum."
   echo "CPU: user and system time of the master and its workers (nginx: master and workers) from"
-  echo "/proc/PID/stat before and after the wrk run, reaped children included, divided by the requests wrk counted."
+  echo "/proc/PID/stat before and after each wrk run, reaped children included, summed over the runs and"
+  echo "divided by the requests wrk counted in them."
   echo
   echo "| connections | server | rps | p50 ms | p99 ms | max ms | socket errors | non-2xx | user us/req | system us/req |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -240,7 +296,7 @@ fi
   echo
   echo "## Per connection"
   echo
-  echo "bench/conn_stats.cc, right after each wrk run, holds the same number of keep-alive connections for"
+  echo "bench/conn_stats.cc, after the wrk runs, holds the same number of keep-alive connections for"
   echo "${DURATION}s, one request at a time each (as wrk does), and records every connection's answered"
   echo "requests and the longest it waited for one answer (one still pending at the end included)."
   echo
