@@ -227,6 +227,73 @@ TEST(ProxyTest, AppDyingMidRequestGives502AndKeepsTheClientConnection) {
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }
 
+TEST(ProxyTest, GetLostBeforeAnyAnswerIsRetriedOnceButPostIsNot) {
+  auto p = Proxy({"--workers=2", "--proxy-workers=1"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  const fs::path dir = fs::temp_directory_path() /
+                       ("corral-hang-up-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string get = "/hang-up?file=" + (dir / "get").string();
+  const std::string post = "/hang-up?file=" + (dir / "post").string();
+  // The first try's connection closes with no answer; the GET is sent
+  // again, and the second try answers.
+  HttpResult r = HttpGet(p->port(), get);
+  EXPECT_EQ(r.status, 200) << r.body << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("upstream connection failed before any answer; "
+                           "retrying on another app process")
+                .size(),
+            1u)
+      << p->Logs();
+  // A POST may have done its work before the connection closed: 502.
+  int fd = ConnectLoopback(p->port());
+  ASSERT_GE(fd, 0);
+  std::string answer = Exchange(fd, "POST " + post +
+                                        " HTTP/1.1\r\nHost: a\r\n"
+                                        "Content-Length: 2\r\n\r\n{}");
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 502") << answer;
+  close(fd);
+  EXPECT_TRUE(fs::exists(dir / "post")) << "the POST reached the app once";
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+  fs::remove_all(dir);
+}
+
+TEST(ProxyTest, ASlowClientsRequestNeverHoldsAnAppProcess) {
+  // One app process that takes one request at a time: a request forwarded
+  // before its body arrived would hold it, and the GET below would wait
+  // in the queue and get 503.
+  auto p = Proxy({"--workers=1", "--proxy-workers=1", "--app-concurrency=1",
+                  "--queue-timeout=2s"});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  int slow = ConnectLoopback(p->port());
+  ASSERT_GE(slow, 0);
+  std::string head =
+      "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n"
+      "Expect: 100-continue\r\n\r\n";
+  ASSERT_GT(send(slow, head.data(), head.size(), MSG_NOSIGNAL), 0);
+  // 100 Continue: the proxy worker has the head and waits for the body.
+  std::string interim;
+  char buf[256];
+  while (interim.find("\r\n\r\n") == std::string::npos) {
+    ssize_t n = recv(slow, buf, sizeof(buf), 0);
+    ASSERT_GT(n, 0) << interim;
+    interim.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(interim.substr(0, 12), "HTTP/1.1 100") << interim;
+  ASSERT_GT(send(slow, "01234", 5, MSG_NOSIGNAL), 0);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(HttpGet(p->port(), "/").status, 200) << p->Logs();
+  }
+  std::string answer = Exchange(slow, "56789");
+  EXPECT_EQ(answer.substr(0, 12), "HTTP/1.1 200") << answer;
+  EXPECT_NE(answer.find("\"body\": \"0123456789\""), std::string::npos)
+      << answer;
+  close(slow);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
 TEST(ProxyTest, SlowAppGives504AtTheUpstreamTimeout) {
   auto p = Proxy({"--workers=1", "--upstream-timeout=300ms"});
   ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
@@ -390,6 +457,94 @@ TEST(ProxyTest, WebSocketIsTunnelledAndDrainedWithGoingAway) {
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
   EXPECT_NE(p->Logs().find("app got close 1001"), std::string::npos)
       << p->Logs();
+}
+
+// The unix sockets in the master's own directory under `dir` (none when
+// that directory is gone).
+std::vector<fs::path> AppSockets(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& own : fs::directory_iterator(dir, ec)) {
+    for (const auto& e : fs::directory_iterator(own.path(), ec)) {
+      if (e.is_socket()) out.push_back(e.path());
+    }
+  }
+  return out;
+}
+
+TEST(ProxyTest, AppsOnUnixSocketsServeRollAndLeaveNothingBehind) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("corral-app-sockets-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto p = Proxy(
+      {"--workers=2", "--proxy-workers=1", "--app-socket-dir=" + dir.string()},
+      {"node", kNodeStore});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  std::vector<fs::path> before = AppSockets(dir);
+  EXPECT_EQ(before.size(), 2u) << "one socket per app process";
+  auto status = nlohmann::json::parse(HttpGet(p->admin_port(), "/status").body);
+  ASSERT_EQ(status["command"].size(), 2u) << status.dump();
+  for (const auto& w : status["command"]) {
+    EXPECT_EQ(std::count(before.begin(), before.end(),
+                         fs::path(w.value("socket", ""))),
+              1)
+        << w.dump();
+  }
+
+  LoadOptions o;
+  o.port = p->port();
+  o.connections = 20;
+  o.next = [](uint64_t n) -> RequestSpec {
+    if (n % 4 == 3) {
+      return {"POST", "/checkout", R"({"items":[{"id":1,"quantity":1}]})"};
+    }
+    return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
+  };
+  std::set<std::string> pids;
+  o.on_response = [&](const RequestSpec&, int, const std::string&,
+                      const std::map<std::string, std::string>& headers) {
+    auto it = headers.find("x-worker-pid");
+    if (it != headers.end()) pids.insert(it->second);
+  };
+  LoadClient load(o);
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(500, 30s)) << load.Counts().ToString();
+  RollUnderLoad(*p, load, 2);
+  if (HasFatalFailure()) return;
+  StopAndExpectNoFailures(load);
+  EXPECT_EQ(pids.size(), 6u) << "two processes, then two rolls' worth";
+
+  // The replaced processes' sockets are gone; the new ones have new names.
+  std::vector<fs::path> after;
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        after = AppSockets(dir);
+        return after.size() == 2;
+      },
+      10s))
+      << after.size();
+  for (const auto& s : after) {
+    EXPECT_EQ(std::count(before.begin(), before.end(), s), 0) << s;
+  }
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+  EXPECT_TRUE(fs::is_empty(dir)) << "the master's socket directory is removed";
+  fs::remove_all(dir);
+}
+
+TEST(ProxyTest, AppSocketDirMustBeAnAbsolutePathThatFits) {
+  for (const std::string& dir :
+       {std::string("relative/dir"), "/" + std::string(80, 'd')}) {
+    auto p =
+        CorralProcess::Start({.args = {"--proxy", "--app-socket-dir=" + dir},
+                              .pid_namespace = false,
+                              .binary = CORRAL_BIN,
+                              .command = {"python3", kApp}});
+    EXPECT_EQ(p->WaitExit(10s), 2);
+    EXPECT_NE(p->Logs().find("--app-socket-dir: "), std::string::npos)
+        << p->Logs();
+  }
 }
 
 TEST(ProxyTest, ProxyFlagsNeedProxyMode) {

@@ -10,6 +10,8 @@ GET  /stream?pieces=N&bytes=B   a chunked body of N pieces of B bytes
 POST /echo        the body back, with the request's headers
 POST /crash       the process exits before answering
 GET  /early-hints a 103 before the 200
+GET or POST /hang-up?file=PATH   the first time (PATH absent: made now), the
+                  connection is closed with no answer; after that, 200
 HEAD any GET path: its head, no body
 """
 import json
@@ -37,10 +39,20 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def hang_up_once(self, q):
+        try:
+            open(q["file"], "x").close()
+        except FileExistsError:
+            self.send_json(200, {"pid": os.getpid()})
+            return
+        self.close_connection = True  # closed with no byte of an answer
+
     def do_GET(self):
         url = urlparse(self.path)
         q = {k: v[0] for k, v in parse_qs(url.query).items()}
-        if url.path == "/":
+        if url.path == "/hang-up":
+            self.hang_up_once(q)
+        elif url.path == "/":
             self.send_json(200, {"pid": os.getpid()})
         elif url.path == "/work":
             time.sleep(int(q.get("ms", "0")) / 1000)
@@ -67,8 +79,12 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
-        if self.path == "/crash":
+        url = urlparse(self.path)
+        if url.path == "/crash":
             os._exit(3)
+        if url.path == "/hang-up":
+            self.hang_up_once({k: v[0] for k, v in parse_qs(url.query).items()})
+            return
         if self.path == "/echo":
             self.send_json(200, {"pid": os.getpid(), "body": body.decode(),
                                  "headers": {k.lower(): v for k, v in self.headers.items()}})

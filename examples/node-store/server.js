@@ -107,7 +107,11 @@ const server = http.createServer((req, res) => {
 // Node calls listen() on it again, for every copy sharing it: ask for the
 // longest queue, which the kernel caps at somaxconn, as corral asked for.
 const inherited = process.env.LISTEN_FDS && process.env.LISTEN_PID === String(process.pid);
-server.listen(inherited ? { fd: 3 } : Number(process.env.PORT || 3000), 65535, () => {
+// Otherwise PORT: a number is a port, anything else a unix socket's path
+// (corral --proxy --app-socket-dir).
+const port = process.env.PORT || '3000';
+const where = inherited ? { fd: 3 } : /^[0-9]+$/.test(port) ? Number(port) : port;
+server.listen(where, 65535, () => {
   // corral --ready=pipe: one line on the inherited descriptor says "serving".
   if (process.env.CORRAL_READY_FD) {
     const fd = Number(process.env.CORRAL_READY_FD);

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "config/config_dir.h"
 #include "log/log.h"
+#include "pool/worker_env.h"
 
 namespace corral::command {
 namespace {
@@ -92,6 +93,19 @@ bool Accepting(uint16_t port) {
   return ok;
 }
 
+bool AcceptingUnix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  // A unix socket connects at once, or not (EAGAIN: its backlog is full;
+  // the next tick asks again).
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
 bool CanBind(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -145,9 +159,9 @@ CommandWorkers::CommandWorkers(asio::io_context& io, CommandSettings settings,
 }
 
 CommandWorkers::~CommandWorkers() {
-  if (!settings_.state_dir.empty()) {
+  for (const std::string& dir : {settings_.state_dir, settings_.socket_dir}) {
     std::error_code ec;
-    fs::remove_all(settings_.state_dir, ec);
+    if (!dir.empty()) fs::remove_all(dir, ec);
   }
 }
 
@@ -189,7 +203,14 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
     spec.env.push_back(absl::StrCat("CORRAL_CONFIG_DIR=", *dir));
   }
   spec.pid_vars = {"WATCHDOG_PID"};
-  if (settings_.proxied) {
+  if (settings_.proxied && !settings_.socket_dir.empty()) {
+    // Its own name: a socket left by an earlier process never answers for it.
+    w->port = static_cast<uint32_t>(sockets_made_);
+    std::string path = pool::AppSocketPath(settings_.socket_dir, w->port);
+    ::unlink(path.c_str());
+    spec.env.push_back(absl::StrCat("PORT=", path));
+    spec.fds = {{pipe_fds[1], kReadyPipeFd}};
+  } else if (settings_.proxied) {
     absl::StatusOr<uint16_t> port = FreePort();
     if (!port.ok()) {
       close(pipe_fds[1]);
@@ -324,7 +345,9 @@ void CommandWorkers::StopWhenIdle(pid_t pid, Worker& w) {
 absl::StatusOr<uint16_t> CommandWorkers::FreePort() const {
   for (int port = EphemeralPortsStart() - 1; port > 1024; --port) {
     bool taken = false;
-    for (const auto& [pid, w] : workers_) taken = taken || w->port == port;
+    for (const auto& [pid, w] : workers_) {
+      taken = taken || w->port == static_cast<uint32_t>(port);
+    }
     if (!taken && CanBind(static_cast<uint16_t>(port))) {
       return static_cast<uint16_t>(port);
     }
@@ -356,14 +379,25 @@ void CommandWorkers::Tick() {
       MarkReady(pid, *w, "alive for --ready-after");
     }
     if (settings_.ready == ReadyWhen::kPort && !w->ready && w->port != 0 &&
-        Accepting(w->port)) {
+        (settings_.socket_dir.empty()
+             ? Accepting(static_cast<uint16_t>(w->port))
+             : AcceptingUnix(
+                   pool::AppSocketPath(settings_.socket_dir, w->port)))) {
       MarkReady(pid, *w, "accepts connections on its port");
     }
     if (w->stop_pending) StopWhenIdle(pid, *w);
   }
 }
 
-void CommandWorkers::Forget(pid_t pid) { workers_.erase(pid); }
+void CommandWorkers::Forget(pid_t pid) {
+  auto it = workers_.find(pid);
+  if (it == workers_.end()) return;
+  if (!settings_.socket_dir.empty() && it->second->port != 0) {
+    ::unlink(
+        pool::AppSocketPath(settings_.socket_dir, it->second->port).c_str());
+  }
+  workers_.erase(it);
+}
 
 absl::StatusOr<std::string> CommandWorkers::ConfigDir(int64_t generation) {
   std::string dir = absl::StrCat(settings_.state_dir, "/config-", generation);
@@ -391,12 +425,16 @@ void CommandWorkers::PruneConfigDirs(const std::set<int64_t>& in_use) {
 nlohmann::json CommandWorkers::StatusJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [pid, w] : workers_) {
-    list.push_back({{"pid", pid},
-                    {"worker", w->index},
-                    {"port", w->port},
-                    {"ready", w->ready},
-                    {"watchdog", w->watchdog},
-                    {"status", w->status}});
+    nlohmann::json entry = {{"pid", pid}, {"worker", w->index}};
+    if (!settings_.socket_dir.empty() && w->port != 0) {
+      entry["socket"] = pool::AppSocketPath(settings_.socket_dir, w->port);
+    } else {
+      entry["port"] = w->port;
+    }
+    entry["ready"] = w->ready;
+    entry["watchdog"] = w->watchdog;
+    entry["status"] = w->status;
+    list.push_back(std::move(entry));
   }
   return list;
 }

@@ -56,6 +56,10 @@ struct CommandSettings {
   // signal follows once the last one in flight is answered.
   bool proxied = false;
   region::SlotRange proxies;
+  // Proxy mode with --app-socket-dir: a directory of this master's own
+  // (removed with it) where each worker listens on a unix socket, its path
+  // in $PORT, instead of a port on 127.0.0.1.
+  std::string socket_dir;
 };
 
 // One notify message, split into its assignments ("READY=1\nSTATUS=x").
@@ -79,7 +83,7 @@ class CommandWorkers : public pool::ProcessControl {
   // Heartbeats for workers without a watchdog, --ready-after, the port
   // probe, and stop signals held back until requests in flight are done.
   void Tick();
-  // The worker exited: close its sockets.
+  // The worker exited: close its sockets, remove its unix socket.
   void Forget(pid_t pid);
   // Removes the snapshot directories of generations no worker uses.
   void PruneConfigDirs(const std::set<int64_t>& in_use);
@@ -95,7 +99,9 @@ class CommandWorkers : public pool::ProcessControl {
     bool watchdog = false;
     std::string status;
     std::string pipe_buffer;
-    uint16_t port = 0;          // proxy mode: where it listens
+    // Proxy mode: where it listens, the port on 127.0.0.1 or the id of its
+    // socket in socket_dir (pool::AppSocketPath).
+    uint32_t port = 0;
     bool stop_pending = false;  // proxy mode: stop once nothing is in flight
     std::unique_ptr<boost::asio::local::datagram_protocol::socket> notify;
     std::unique_ptr<boost::asio::posix::stream_descriptor> ready_pipe;

@@ -128,7 +128,7 @@ int CommandMain(int argc, char** argv) {
   }
   for (const char* flag :
        {"proxy-workers", "app-concurrency", "max-queue", "queue-timeout",
-        "upstream-timeout", "routes", "websocket-drain"}) {
+        "upstream-timeout", "routes", "websocket-drain", "app-socket-dir"}) {
     if (parsed.given.count(flag) && !proxy) {
       std::fprintf(stderr, "%s: --%s needs --listen and --proxy (see --help)\n",
                    program.c_str(), flag);

@@ -2,7 +2,7 @@
 #ifndef CORRAL_HTTP_RESPONSE_H_
 #define CORRAL_HTTP_RESPONSE_H_
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -57,7 +57,8 @@ class ResponseWriter {
   // after it) go to the client, then bytes flow both ways between the
   // client and `upstream` until either side closes, and `ended` runs. The
   // request stays in flight until then.
-  virtual void Tunnel(std::string head, boost::asio::ip::tcp::socket upstream,
+  virtual void Tunnel(std::string head,
+                      boost::asio::generic::stream_protocol::socket upstream,
                       std::string early, std::function<void()> ended) = 0;
   // Ends a tunnel after SessionLimits::tunnel_drain, with close code 1001
   // (going away) on both sides when it carries a WebSocket. A draining

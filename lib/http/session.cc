@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -138,10 +139,10 @@ void ConnectionSet::Sweep(Clock::time_point now) {
 // A tunnel relays with Asio's socket operations: the client's descriptor
 // leaves the poller and becomes an Asio socket for it.
 struct Session::TunnelState {
-  TunnelState(asio::ip::tcp::socket c, asio::ip::tcp::socket u)
+  TunnelState(asio::ip::tcp::socket c, asio::generic::stream_protocol::socket u)
       : client(std::move(c)), upstream(std::move(u)) {}
   asio::ip::tcp::socket client;
-  asio::ip::tcp::socket upstream;
+  asio::generic::stream_protocol::socket upstream;
   std::string to_client;  // being written to the client
   std::array<char, 16384> from_upstream{};
   std::array<char, 16384> from_client{};
@@ -181,7 +182,7 @@ class Session::Writer : public ResponseWriter {
     if (!Gone()) session_->CloseNow();
   }
   bool Gone() const override { return finished_ || session_->StreamGone(seq_); }
-  void Tunnel(std::string head, asio::ip::tcp::socket upstream,
+  void Tunnel(std::string head, asio::generic::stream_protocol::socket upstream,
               std::string early, std::function<void()> ended) override {
     if (Gone()) return;  // `ended` is never run: the caller still owns all
     finished_ = true;    // the connection is the tunnel's now
@@ -761,7 +762,8 @@ void Session::StreamFinish() {
   Flush();
 }
 
-void Session::StreamTunnel(std::string head, asio::ip::tcp::socket upstream,
+void Session::StreamTunnel(std::string head,
+                           asio::generic::stream_protocol::socket upstream,
                            std::string early, std::function<void()> ended) {
   if (streaming_ || phase_ != Phase::kHandling || fd_ < 0) return;
   // The descriptor leaves the poller for an Asio socket: a tunnel is rare
@@ -901,7 +903,7 @@ void Session::EndTunnel() {
   TunnelState& t = *tunnel_;
   t.ended_already = true;
   beast::error_code ec;
-  t.upstream.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  t.upstream.shutdown(asio::socket_base::shutdown_send, ec);
   t.upstream.close(ec);
   if (t.drain_timer) t.drain_timer->cancel();
   EndRequest(101);
@@ -909,7 +911,7 @@ void Session::EndTunnel() {
   // FIN first, then read until the client closes (at most kLinger): its
   // own close frame or last bytes then meet a reading socket, not a reset
   // that would destroy ours.
-  t.client.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  t.client.shutdown(asio::socket_base::shutdown_send, ec);
   t.drain_timer.emplace(executor_);
   t.drain_timer->expires_after(kLinger);
   t.drain_timer->async_wait(

@@ -165,7 +165,8 @@ class Session : public std::enable_shared_from_this<Session>,
                   std::optional<uint64_t> content_length);
   void StreamBody(std::string_view data, std::function<void()> sent);
   void StreamFinish();
-  void StreamTunnel(std::string head, boost::asio::ip::tcp::socket upstream,
+  void StreamTunnel(std::string head,
+                    boost::asio::generic::stream_protocol::socket upstream,
                     std::string early, std::function<void()> ended);
   // The tunnel's two directions: read one side, write it all to the other,
   // then read again.

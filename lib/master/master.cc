@@ -186,6 +186,20 @@ absl::Status Failed(std::string_view what, absl::Status error,
   return error;
 }
 
+// A directory of this master's own under parent ("corral-XXXXXX"), for
+// `what`; the hint says how to fix a failure.
+absl::StatusOr<std::string> PrivateDir(const std::string& parent,
+                                       absl::string_view what,
+                                       absl::string_view hint) {
+  std::string pattern = absl::StrCat(parent, "/corral-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot make a directory for ", what, " (", pattern, "; ",
+                     hint, "): ", std::strerror(errno)));
+  }
+  return pattern;
+}
+
 }  // namespace
 
 // The master cycle, read top to bottom in Run(): start the workers, then turn
@@ -245,6 +259,8 @@ class Master {
   // Proxy mode only.
   region::SlotRange app_slots_;
   region::SlotRange proxy_slots_;
+  // Proxy mode with --app-socket-dir: where the app processes' sockets are.
+  std::string app_sockets_;
   std::unique_ptr<ProcessControl> proxy_processes_;
   std::unique_ptr<Supervisor> proxies_;
   std::unique_ptr<ProxiedPool> proxied_pool_;
@@ -424,8 +440,7 @@ absl::Status Master::Bootstrap() {
     return Failed("cannot start", admin_acceptor.status());
   }
   const bool proxied = options_.proxy && !command_.empty();
-  const int proxies =
-      options_.proxy_workers.value_or(cpus.workers);
+  const int proxies = options_.proxy_workers.value_or(cpus.workers);
   // Room for each pool's draining workers beside its serving ones.
   int slots = std::max(64, workers * 4);
   if (proxied) {
@@ -540,20 +555,26 @@ absl::Status Master::MakeWorkers(int workers) {
   s.watchdog = options_.worker_timeout;
   if (!options_.config_dir.empty()) {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern =
-        absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/corral-XXXXXX");
-    if (mkdtemp(pattern.data()) == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot make a directory for config snapshots (", pattern,
-          "; set TMPDIR to a writable place): ", std::strerror(errno)));
-    }
-    s.state_dir = pattern;
+    absl::StatusOr<std::string> dir =
+        PrivateDir(tmp != nullptr && *tmp ? tmp : "/tmp", "config snapshots",
+                   "set TMPDIR to a writable place");
+    if (!dir.ok()) return dir.status();
+    s.state_dir = *dir;
+  }
+  if (options_.proxy && !options_.app_socket_dir.empty()) {
+    absl::StatusOr<std::string> dir =
+        PrivateDir(options_.app_socket_dir, "the app processes' sockets",
+                   "--app-socket-dir must be a writable directory");
+    if (!dir.ok()) return dir.status();
+    s.socket_dir = app_sockets_ = *dir;
   }
   std::string how =
       ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
       : ready == "pipe" ? "when it writes a line to descriptor $CORRAL_READY_FD"
       : ready == "port"
-          ? "when it accepts connections on 127.0.0.1:$PORT"
+          ? (s.socket_dir.empty()
+                 ? "when it accepts connections on 127.0.0.1:$PORT"
+                 : "when it accepts connections on its unix socket $PORT")
           : absl::StrCat("once alive for ",
                          absl::FormatDuration(options_.ready_after),
                          " (or when it says READY=1 or writes to "
@@ -562,7 +583,8 @@ absl::Status Master::MakeWorkers(int workers) {
             {{"command", absl::StrJoin(command_, " ")},
              {"ready", absl::StrCat("a worker is ready ", how)},
              {"stop_signal", sigabbrev_np(options_.stop_signal)},
-             {"config_snapshots", s.state_dir}});
+             {"config_snapshots", s.state_dir},
+             {"app_sockets", s.socket_dir}});
   if (!options_.config_check.empty() && !s.state_dir.empty()) {
     config_check_ = std::make_unique<command::ConfigCheck>(
         io_, options_.config_check, s.state_dir + "/check",
@@ -586,7 +608,8 @@ void Master::MakeProxies(const SupervisorConfig& apps, int proxies) {
               pool::FormatSlots(proxy_slots_.first, proxy_slots_.count)),
           absl::StrCat(proxy::kAppSlotsEnv, "=",
                        pool::FormatSlots(app_slots_.first, app_slots_.count)),
-          absl::StrCat(proxy::kQueueShareEnv, "=", share)});
+          absl::StrCat(proxy::kQueueShareEnv, "=", share),
+          absl::StrCat(proxy::kAppSocketsEnv, "=", app_sockets_)});
   SupervisorConfig config = apps;
   config.workers = proxies;
   config.slots = proxy_slots_;

@@ -1,5 +1,7 @@
 #include "options/options.h"
 
+#include <sys/un.h>
+
 #include <functional>
 
 #include "absl/status/status.h"
@@ -91,6 +93,13 @@ Flag CountFlag(const char* name, const char* env, const char* help,
       },
       [field](const Options& o) { return std::to_string(o.*field); }};
 }
+
+// The longest --app-socket-dir whose sockets' paths fit in sockaddr_un's
+// 108 bytes with their NUL: "DIR/corral-XXXXXX/app-ID.sock", the master's
+// own directory in DIR and an ID of up to 10 digits.
+constexpr size_t kMaxAppSocketDir =
+    sizeof(sockaddr_un{}.sun_path) -
+    sizeof("/corral-XXXXXX/app-4294967295.sock");
 
 Flag CommandFlag(Flag f) {
   f.only = FlagSet::kCommand;
@@ -262,7 +271,8 @@ const std::vector<Flag>& Flags() {
       BoolFlag("proxy", "CORRAL_PROXY",
                "proxy mode: corral's workers hold the client connections "
                "and forward each request to the least busy copy of CMD, "
-               "which listens on 127.0.0.1:$PORT",
+               "which listens on 127.0.0.1:$PORT (or the unix socket "
+               "$PORT, with --app-socket-dir)",
                &Options::proxy, FlagSet::kCommand),
       CommandFlag(AutoCountFlag(
           "proxy-workers", "CORRAL_PROXY_WORKERS",
@@ -315,6 +325,32 @@ const std::vector<Flag>& Flags() {
            [](const Options& o) {
              return o.routes.empty() ? std::string("\"\"")
                                      : absl::StrJoin(o.routes, ",");
+           }}),
+      CommandFlag(
+          {"app-socket-dir", "CORRAL_APP_SOCKET_DIR",
+           "with --proxy: each app process listens on a unix socket, its path "
+           "in $PORT, in a directory corral makes in this one (instead of a "
+           "port on 127.0.0.1)",
+           [](const std::string& v, Options& o) -> absl::Status {
+             std::string dir = v;
+             while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+             if (dir.empty() || dir.front() != '/') {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   "--app-socket-dir: \"", v, "\" is not an absolute path"));
+             }
+             if (dir.size() > kMaxAppSocketDir) {
+               return absl::InvalidArgumentError(
+                   absl::StrCat("--app-socket-dir: \"", v,
+                                "\" is too long for a unix "
+                                "socket's path (at most ",
+                                kMaxAppSocketDir, " characters)"));
+             }
+             o.app_socket_dir = dir;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.app_socket_dir.empty() ? std::string("\"\"")
+                                             : o.app_socket_dir;
            }}),
   };
   return flags;

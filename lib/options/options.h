@@ -66,6 +66,9 @@ struct Options {
   absl::Duration websocket_drain = absl::Seconds(5);
   // Route templates that label the request metrics ("/products/{id}").
   std::vector<std::string> routes;
+  // When set, each app process listens on a unix socket in this directory
+  // (its path in $PORT) instead of a port on 127.0.0.1.
+  std::string app_socket_dir;
 };
 
 // Which flags a program takes: an app built on lib/, or `corral -- CMD`,

@@ -35,6 +35,11 @@ absl::StatusOr<WorkerEnv> ParseWorkerEnv(
   return w;
 }
 
+std::string AppSocketPath(std::string_view dir, uint32_t id) {
+  return absl::StrCat(absl::string_view(dir.data(), dir.size()), "/app-", id,
+                      ".sock");
+}
+
 std::string FormatSlots(int first, int count) {
   return absl::StrCat(first, ":", count);
 }

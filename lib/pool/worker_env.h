@@ -43,6 +43,12 @@ inline constexpr char kSiblingsEnv[] = "CORRAL_WORKER_SIBLINGS";
 std::string FormatSlots(int first, int count);
 bool ParseSlots(std::string_view text, int* first, int* count);
 
+// Proxy mode with --app-socket-dir: the unix socket an app process listens
+// on, named by the id the master gave it (the id travels in the shared
+// region where a TCP app process's port does).
+// ("DIR/app-ID.sock"; --app-socket-dir bounds DIR so that it fits.)
+std::string AppSocketPath(std::string_view dir, uint32_t id);
+
 absl::StatusOr<WorkerEnv> ParseWorkerEnv(
     const std::map<std::string, std::string>& env);
 

@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -62,7 +64,8 @@ http::Headers FieldsOf(const bhttp::fields& fields) {
 
 struct Upstream {
   explicit Upstream(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
+  // TCP to 127.0.0.1, or a unix socket.
+  asio::generic::stream_protocol::socket socket;
   beast::flat_buffer buffer;
   int app = -1;
   uint32_t port = 0;
@@ -161,16 +164,25 @@ void Exchange::Connect() {
   upstream_->app = app_;
   upstream_->port = slot.upstream_port.load(std::memory_order_acquire);
   Arm();
+  const std::string& sockets = proxy_.settings_.app_sockets;
+  const bool unix = !sockets.empty();
+  asio::generic::stream_protocol::endpoint to =
+      unix ? asio::generic::stream_protocol::endpoint(
+                 asio::local::stream_protocol::endpoint(
+                     pool::AppSocketPath(sockets, upstream_->port)))
+           : asio::generic::stream_protocol::endpoint(tcp::endpoint(
+                 asio::ip::address_v4::loopback(), upstream_->port));
   upstream_->socket.async_connect(
-      tcp::endpoint(asio::ip::address_v4::loopback(), upstream_->port),
-      [self = shared_from_this()](boost::system::error_code ec) {
+      to, [self = shared_from_this(), unix](boost::system::error_code ec) {
         if (ec) {
           self->Fail(self->timed_out_ ? Failure::kTimeout : Failure::kConnect,
                      ec.message());
           return;
         }
         boost::system::error_code ignored;
-        self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
+        if (!unix) {
+          self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
+        }
         self->Write();
       });
 }
@@ -584,6 +596,7 @@ App ProxyApp() {
         std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_timeout));
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
+    s.app_sockets = env[kAppSocketsEnv];
     auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
     context.router().Forward(
         [proxy, shared_region](const http::Request& request,

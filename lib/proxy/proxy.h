@@ -29,6 +29,9 @@ namespace corral::proxy {
 inline constexpr char kAppSlotsEnv[] = "CORRAL_PROXY_APP_SLOTS";
 // This proxy worker's share of --max-queue.
 inline constexpr char kQueueShareEnv[] = "CORRAL_PROXY_QUEUE_SHARE";
+// The directory of the app processes' unix sockets; empty: they listen on
+// ports of 127.0.0.1.
+inline constexpr char kAppSocketsEnv[] = "CORRAL_PROXY_APP_SOCKETS";
 
 struct ProxySettings {
   SlotRange apps;
@@ -38,6 +41,9 @@ struct ProxySettings {
   int max_queue = 1024;     // this proxy worker's share
   std::chrono::milliseconds queue_timeout{10000};
   std::chrono::milliseconds upstream_timeout{60000};
+  // Where app processes listen: unix sockets in this directory
+  // (pool::AppSocketPath), or ports on 127.0.0.1 when empty.
+  std::string app_sockets;
 };
 
 class Exchange;
