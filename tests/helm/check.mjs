@@ -108,6 +108,9 @@ const expect = {
     check(!("CORRAL_LOG_LEVEL" in env) && !("CORRAL_MAX_BODY" in env), "corral's own defaults for unset flags");
     check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want 2 (CPU limit 2)`);
     check(pod.terminationGracePeriodSeconds === 30, `grace ${pod.terminationGracePeriodSeconds}, want 5+20+5`);
+    check(pod.volumes.find((v) => v.name === "tmp")?.emptyDir?.sizeLimit === "64Mi" &&
+      container.volumeMounts.some((m) => m.name === "tmp" && m.mountPath === "/tmp"),
+      "a writable emptyDir at /tmp by default (the root filesystem is read-only)");
     check(env.CORRAL_DRAIN_DELAY === "5s" && env.CORRAL_DRAIN_TIMEOUT === "20s", "drain env from values");
     check(deployment.spec.replicas === 2, "replicas 2");
     check(hpa.length === 0, "no HPA by default");
@@ -188,6 +191,9 @@ const expect = {
       check(exprs.includes(m), `the dashboard shows ${m}`);
     }
   },
+  "no-tmp"() {
+    check(!pod.volumes.some((v) => v.name === "tmp") && !container.volumeMounts.some((m) => m.mountPath === "/tmp"), "no /tmp volume when disabled");
+  },
   "any-app"() {
     check(JSON.stringify(container.command) === '["/opt/corral/bin/corral","--"]' && JSON.stringify(container.args) === '["node","server.js"]', "corral runs the app's command");
     const want = { CORRAL_READY: "pipe", CORRAL_READY_AFTER: "2s", CORRAL_STOP_SIGNAL: "QUIT",
@@ -197,7 +203,8 @@ const expect = {
   proxy() {
     const want = { CORRAL_PROXY: "true", CORRAL_PROXY_WORKERS: "2", CORRAL_APP_CONCURRENCY: "8",
       CORRAL_MAX_QUEUE: "500", CORRAL_QUEUE_TIMEOUT: "2s", CORRAL_UPSTREAM_TIMEOUT: "30s",
-      CORRAL_ROUTES: "/products/{id},/checkout", CORRAL_LISTEN: "0.0.0.0:8080" };
+      CORRAL_ROUTES: "/products/{id},/checkout", CORRAL_LISTEN: "0.0.0.0:8080",
+      CORRAL_WEBSOCKET_DRAIN: "10s", CORRAL_APP_SOCKET_DIR: "/tmp" };
     for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
   },
   "all-options"() {
@@ -213,7 +220,8 @@ const expect = {
     check(env.FOO === "bar" && container.env.find((e) => e.name === "DB")?.valueFrom?.secretKeyRef?.key === "url", "extraEnvVars");
     check(envNames.indexOf("FOO") > envNames.indexOf("CORRAL_LISTEN"), "extra env after corral's");
     check(JSON.stringify(container.envFrom) === '[{"configMapRef":{"name":"app-env"}},{"secretRef":{"name":"app-secrets"}}]', "envFrom ConfigMap and Secret");
-    check(pod.volumes.some((v) => v.name === "tmp" && v.emptyDir) && container.volumeMounts.some((m) => m.name === "tmp" && m.mountPath === "/tmp"), "extra volume and mount");
+    check(pod.volumes.some((v) => v.name === "certs" && v.secret) && container.volumeMounts.some((m) => m.name === "certs" && m.mountPath === "/certs"), "extra volume and mount");
+    check(pod.volumes.find((v) => v.name === "tmp")?.emptyDir?.sizeLimit === "1Gi", "tmpVolume.sizeLimit");
     check(podLabels.team === "payments" && annotations["example.com/owner"] === "payments", "podLabels and podAnnotations");
     check(!("prometheus.io/scrape" in annotations), "prometheus.io annotations switched off");
     check(pod.priorityClassName === "high", "priorityClassName");

@@ -50,6 +50,19 @@ run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
 run cpu-none render_and_check cpu-none --set resources.limits.cpu=null
 run long-drain render_and_check long-drain --set drainDelaySeconds=10 --set drainTimeoutSeconds=50
 run checksum-opt-in render_and_check checksum-opt-in --set restartPodsOnConfigChange=true
+run no-tmp render_and_check no-tmp --set tmpVolume.enabled=false
+# Every flag corral reads from the environment can be set from the chart
+# (but --process-group: the init shape's, and the chart always listens).
+every_flag_settable() {
+  local missing
+  missing=$(grep -o '"CORRAL_[A-Z_]*"' lib/options/options.cc | tr -d '"' | sort -u |
+    grep -vx CORRAL_PROCESS_GROUP |
+    while read -r name; do
+      grep -q "$name" "$chart/templates/deployment.yaml" || echo "$name"
+    done)
+  [ -z "$missing" ] || { echo "not settable from the chart: $missing"; return 1; }
+}
+run every-flag-settable every_flag_settable
 # The schema (and the templates' own checks) reject nonsense before anything
 # renders.
 run schema-rejects-negative-delay rejects "drainDelaySeconds: Must be greater than or equal to 0" --set drainDelaySeconds=-1
@@ -59,6 +72,7 @@ run schema-rejects-unknown-nested-key rejects "Additional property enabeld is no
 run schema-rejects-unknown-corral-flag rejects "Additional property drainDelay is not allowed" --set corral.drainDelay=5s
 run schema-rejects-bad-duration rejects "corral.keepaliveTimeout: Does not match pattern" --set corral.keepaliveTimeout=soon
 run schema-rejects-bad-ready rejects "corral.ready: corral.ready must be one of" --set corral.ready=soon
+run schema-rejects-relative-socket-dir rejects "corral.appSocketDir: Does not match pattern" --set corral.appSocketDir=tmp
 run schema-rejects-relative-route rejects "corral.routes.0: Does not match pattern" --set 'corral.routes[0]=products'
 run schema-rejects-bad-stop-signal rejects "corral.stopSignal: Does not match pattern" --set corral.stopSignal=term
 run schema-rejects-bad-log-level rejects "corral.logLevel: corral.logLevel must be one of" --set corral.logLevel=loud
