@@ -27,16 +27,6 @@ void PrintTo(const Example& e, std::ostream* os) { *os << e.name; }
 
 class ExampleTest : public ::testing::TestWithParam<Example> {};
 
-// 3 GETs of a product to 1 checkout.
-RequestSpec StoreMix(uint64_t n) {
-  if (n % 4 == 3) {
-    return {"POST", "/checkout",
-            R"({"items":[{"id":)" + std::to_string(1 + n % 50) +
-                R"(,"quantity":1}]})"};
-  }
-  return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
-}
-
 TEST_P(ExampleTest, FiveRollsUnderLoadLoseNothing) {
   const Example& example = GetParam();
   auto p = CorralProcess::Start(

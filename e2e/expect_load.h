@@ -5,10 +5,33 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "harness.h"
 #include "load_client.h"
 
 namespace corral::e2e {
+
+// The stores' load: 3 GETs of a product to 1 checkout.
+inline RequestSpec StoreMix(uint64_t n) {
+  if (n % 4 == 3) {
+    return {"POST", "/checkout",
+            R"({"items":[{"id":)" + std::to_string(1 + n % 50) +
+                R"(,"quantity":1}]})"};
+  }
+  return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
+}
+
+// Adds to `pids` the X-Worker-Pid of every answer the load gets.
+inline void CollectWorkerPids(LoadOptions& o, std::set<std::string>* pids) {
+  o.on_response = [pids](const RequestSpec&, int, const std::string&,
+                         const std::map<std::string, std::string>& headers) {
+    auto it = headers.find("x-worker-pid");
+    if (it != headers.end()) pids->insert(it->second);
+  };
+}
 
 // Stops the load (every request sent gets its outcome first), then expects
 // that each one was answered 2xx: no reset, timeout, refusal or error status.

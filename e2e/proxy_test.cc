@@ -90,18 +90,10 @@ TEST(ProxyTest, NodeStoreUnmodifiedAndItsRequestsCountedExactly) {
   o.port = p->port();
   o.connections = 50;
   o.next = [](uint64_t n) -> RequestSpec {
-    if (n >= kRequests) return {};
-    if (n % 4 == 3) {
-      return {"POST", "/checkout", R"({"items":[{"id":1,"quantity":1}]})"};
-    }
-    return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
+    return n < kRequests ? StoreMix(n) : RequestSpec{};
   };
   std::set<std::string> pids;
-  o.on_response = [&](const RequestSpec&, int, const std::string&,
-                      const std::map<std::string, std::string>& headers) {
-    auto it = headers.find("x-worker-pid");
-    if (it != headers.end()) pids.insert(it->second);
-  };
+  CollectWorkerPids(o, &pids);
   LoadClient load(o);
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(kRequests, 60s))
@@ -495,18 +487,9 @@ TEST(ProxyTest, AppsOnUnixSocketsServeRollAndLeaveNothingBehind) {
   LoadOptions o;
   o.port = p->port();
   o.connections = 20;
-  o.next = [](uint64_t n) -> RequestSpec {
-    if (n % 4 == 3) {
-      return {"POST", "/checkout", R"({"items":[{"id":1,"quantity":1}]})"};
-    }
-    return {"GET", "/products/" + std::to_string(1 + n % 500), ""};
-  };
+  o.next = StoreMix;
   std::set<std::string> pids;
-  o.on_response = [&](const RequestSpec&, int, const std::string&,
-                      const std::map<std::string, std::string>& headers) {
-    auto it = headers.find("x-worker-pid");
-    if (it != headers.end()) pids.insert(it->second);
-  };
+  CollectWorkerPids(o, &pids);
   LoadClient load(o);
   load.Start();
   ASSERT_TRUE(load.WaitForCompleted(500, 30s)) << load.Counts().ToString();
