@@ -304,7 +304,7 @@ fi
   echo "|---|---|---|---|---|---|---|"
   for row in "${rows[@]}"; do
     read -r c _ _ _ _ _ _ _ _ k_min k_med k_max k_worst k_cerr \
-      _ _ _ _ _ _ _ _ n_min n_med n_max n_worst n_cerr <<<"$row"
+      _ _ _ _ _ _ _ _ n_min n_med n_max n_worst n_cerr _ <<<"$row"
     echo "| $c | corral-shop | $k_min | $k_med | $k_max | $k_worst | $k_cerr |"
     echo "| $c | nginx | $n_min | $n_med | $n_max | $n_worst | $n_cerr |"
   done
