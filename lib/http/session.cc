@@ -723,10 +723,23 @@ void Session::StreamHead(int status, const Headers& headers,
   out_ += "\r\n";
   close_after_write_ = !keep_alive;
   streaming_ = true;
-  Flush();
+  stream_held_ = true;
+  FlushHeldLater();
+}
+
+void Session::FlushHeldLater() {
+  if (held_flush_posted_) return;
+  held_flush_posted_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->held_flush_posted_ = false;
+    if (!self->stream_held_ || self->phase_ != Phase::kHandling) return;
+    self->stream_held_ = false;
+    self->Flush();
+  });
 }
 
 void Session::StreamBody(std::string_view data, std::function<void()> sent) {
+  const bool held = stream_held_ && streaming_ && phase_ == Phase::kHandling;
   if (streaming_ && phase_ == Phase::kWriting) {  // the head is still going
     stream_next_.assign(data.data(), data.size());
     stream_next_set_ = true;
@@ -734,8 +747,10 @@ void Session::StreamBody(std::string_view data, std::function<void()> sent) {
     return;
   }
   if (!streaming_ || phase_ != Phase::kHandling) return;
-  out_.clear();
-  out_sent_ = 0;
+  if (!held) {
+    out_.clear();
+    out_sent_ = 0;
+  }
   if (stream_has_body_ && !data.empty()) {
     if (stream_chunked_) {
       absl::StrAppend(&out_, absl::Hex(data.size()), "\r\n",
@@ -745,6 +760,7 @@ void Session::StreamBody(std::string_view data, std::function<void()> sent) {
     }
   }
   stream_sent_ = std::move(sent);
+  if (held) return;  // with the head, at the end or the posted flush
   Flush();
 }
 
@@ -755,9 +771,13 @@ void Session::StreamFinish() {
   }
   if (!streaming_ || phase_ != Phase::kHandling) return;
   streaming_ = false;
-  out_.clear();
-  out_sent_ = 0;
-  if (stream_chunked_) out_ = "0\r\n\r\n";
+  if (!stream_held_) {
+    out_.clear();
+    out_sent_ = 0;
+  }
+  stream_held_ = false;
+  stream_sent_ = nullptr;  // nothing is asked for after the end
+  if (stream_chunked_) out_ += "0\r\n\r\n";
   EndRequest(stream_status_);
   Flush();
 }

@@ -165,6 +165,8 @@ class Session : public std::enable_shared_from_this<Session>,
                   std::optional<uint64_t> content_length);
   void StreamBody(std::string_view data, std::function<void()> sent);
   void StreamFinish();
+  // Posts the flush of what StreamHead holds, once.
+  void FlushHeldLater();
   void StreamTunnel(std::string head,
                     boost::asio::generic::stream_protocol::socket upstream,
                     std::string early, std::function<void()> ended);
@@ -220,6 +222,11 @@ class Session : public std::enable_shared_from_this<Session>,
   std::string stream_next_;
   bool stream_next_set_ = false;
   bool stream_finish_next_ = false;
+  // The head (and what follows it in the same turn of the loop) waits in
+  // out_ for the body or the end, so a small answer goes in one send();
+  // a posted flush sends it if neither comes in this turn.
+  bool stream_held_ = false;
+  bool held_flush_posted_ = false;
   struct TunnelState;
   std::unique_ptr<TunnelState> tunnel_;
   std::string out_;  // the response being sent

@@ -108,6 +108,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // The app answered 101: the connection becomes a tunnel to it.
   void StartTunnel();
   void ReadBody();
+  // Points the parser's body at the piece buffer, empty.
+  void PrepareBody();
+  // Parses the answer's bytes already read into the piece; true when that
+  // gave something to act on (bytes, the end, or an error in `ec`).
+  bool ParseBuffered(boost::system::error_code& ec);
+  // A piece of the body is in (or the read failed): passes it on.
+  void OnBody(boost::system::error_code ec);
   // The app's answer is all here: its connection goes back to the pool and
   // its place on the app process is given up before the client has the
   // last bytes, so the client's next request finds the load as it is.
@@ -261,9 +268,64 @@ void Exchange::OnHead() {
                      length);
   if (done) {
     writer_->Finish();
+    return;
+  }
+  // The head is held until the body comes: what of it came with the head
+  // is parsed now, so a small answer leaves in one write.
+  PrepareBody();
+  boost::system::error_code ec;
+  if (ParseBuffered(ec)) {
+    OnBody(ec);
   } else {
     ReadBody();
   }
+}
+
+void Exchange::PrepareBody() {
+  if (!piece_) piece_ = std::make_unique<char[]>(kBodyPiece);
+  auto& body = parser_->get().body();
+  body.data = piece_.get();
+  body.size = kBodyPiece;
+}
+
+bool Exchange::ParseBuffered(boost::system::error_code& ec) {
+  beast::flat_buffer& in = upstream_->buffer;
+  if (in.size() == 0) return false;
+  parser_->eager(true);
+  while (in.size() > 0 && !parser_->is_done()) {
+    const size_t used = parser_->put(in.data(), ec);
+    in.consume(used);
+    if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) {
+      ec = {};
+      break;
+    }
+    if (ec || used == 0) break;
+  }
+  return ec || parser_->is_done() || parser_->get().body().size < kBodyPiece;
+}
+
+void Exchange::OnBody(boost::system::error_code ec) {
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    Fail(timed_out_ ? Failure::kTimeout : Failure::kBroken, ec.message());
+    return;
+  }
+  const size_t n = kBodyPiece - parser_->get().body().size;
+  const std::string_view piece(piece_.get(), n);
+  if (parser_->is_done()) {
+    UpstreamDone();
+    // The last piece and the end go together; nothing more is read.
+    if (n > 0) writer_->WriteBody(piece, nullptr);
+    writer_->Finish();
+    return;
+  }
+  if (n == 0) {
+    ReadBody();
+    return;
+  }
+  // The next piece is read only once this one is in the client's socket: a
+  // slow client slows the app's answer, not our memory.
+  writer_->WriteBody(piece, [self = shared_from_this()] { self->ReadBody(); });
 }
 
 void Exchange::StartTunnel() {
@@ -287,38 +349,12 @@ void Exchange::StartTunnel() {
 }
 
 void Exchange::ReadBody() {
-  if (!piece_) piece_ = std::make_unique<char[]>(kBodyPiece);
-  auto& body = parser_->get().body();
-  body.data = piece_.get();
-  body.size = kBodyPiece;
+  PrepareBody();
   Arm();
   bhttp::async_read_some(
       upstream_->socket, upstream_->buffer, *parser_,
       [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        if (ec == bhttp::error::need_buffer) ec = {};
-        if (ec) {
-          self->Fail(self->timed_out_ ? Failure::kTimeout : Failure::kBroken,
-                     ec.message());
-          return;
-        }
-        size_t n = kBodyPiece - self->parser_->get().body().size;
-        const bool done = self->parser_->is_done();
-        if (done) self->UpstreamDone();
-        auto next = [self, done]() {
-          if (done) {
-            self->writer_->Finish();
-          } else {
-            self->ReadBody();
-          }
-        };
-        if (n == 0) {
-          next();
-          return;
-        }
-        // The next piece is read only once this one is in the client's
-        // socket: a slow client slows the app's answer, not our memory.
-        self->writer_->WriteBody(std::string_view(self->piece_.get(), n),
-                                 std::move(next));
+        self->OnBody(ec);
       });
 }
 
