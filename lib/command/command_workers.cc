@@ -383,7 +383,7 @@ void CommandWorkers::Tick() {
              ? Accepting(static_cast<uint16_t>(w->port))
              : AcceptingUnix(
                    pool::AppSocketPath(settings_.socket_dir, w->port)))) {
-      MarkReady(pid, *w, "accepts connections on its port");
+      MarkReady(pid, *w, "accepts connections on its $PORT");
     }
     if (w->stop_pending) StopWhenIdle(pid, *w);
   }

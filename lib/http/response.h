@@ -42,10 +42,12 @@ class ResponseWriter {
   virtual void WriteInterim(int status, const Headers& headers) = 0;
   // Status and headers as given (no Content-Type or Server added); framing
   // is the writer's: Content-Length when `content_length` is known, chunked
-  // otherwise (HTTP/1.0: the body ends with the connection).
+  // otherwise (HTTP/1.0: the body ends with the connection). The head waits
+  // for the first piece of the body or the end if they come before the loop
+  // turns, so a small answer goes out in one write.
   virtual void WriteHead(int status, const Headers& headers,
                          std::optional<uint64_t> content_length) = 0;
-  // `sent` runs once the bytes are in the socket's buffer, perhaps at once.
+  // `sent` (may be empty) runs once the bytes are in the socket's buffer.
   virtual void WriteBody(std::string_view data, std::function<void()> sent) = 0;
   virtual void Finish() = 0;
   // The body cannot be completed: the connection is closed, which is how
