@@ -30,7 +30,10 @@ check() {  # description, then the command
     echo "FAIL $what"
   fi
 }
-cleanup() { "$engine" rm -f "$name" >/dev/null 2>&1 || true; }
+cleanup() {
+  "$engine" rm -f "$name" >/dev/null 2>&1 || true
+  rm -rf "${pod_config:-}"
+}
 trap cleanup EXIT
 
 source scripts/ports.sh
@@ -50,17 +53,28 @@ poll_until() {  # a command: up to 60 s
   done
   return 1
 }
-# Runs IMAGE as container NAME the way a pod would: read-only root, every
-# capability dropped, a numeric non-root user. Sets port and admin. A port can
-# be taken between the check and the run: try fresh ones.
+# Runs IMAGE as container NAME the way the chart's pod would: read-only root
+# (and no writable /tmp of podman's own: a kubelet adds none), every
+# capability dropped, a numeric non-root user, the chart's emptyDir at /tmp
+# and its ConfigMap mounted at /config. Sets port and admin. A port can be
+# taken between the check and the run: try fresh ones.
+pod_config=$(mktemp -d)
+# The chart's default ConfigMap.
+echo '{"discount_percent": 0, "tax_rate_percent": 8.25, "payment_latency_ms": 50}' \
+  >"$pod_config/sale.json"
+echo "Welcome to corral-shop" >"$pod_config/banner"
+chmod -R a+rX "$pod_config"
+no_engine_tmpfs=()
+[ "$engine" = podman ] && no_engine_tmpfs=(--read-only-tmpfs=false)
 run_like_a_pod() {  # name, image
   for attempt in 1 2 3; do
     port=$(free_port)
     admin=$(free_port)
     "$engine" rm -f "$1" >/dev/null 2>&1
-    "$engine" run -d --name "$1" --read-only --cap-drop=all --user 10001:10001 \
-      --security-opt no-new-privileges \
-      -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
+    "$engine" run -d --name "$1" --read-only "${no_engine_tmpfs[@]}" \
+      --tmpfs /tmp --cap-drop=all --user 10001:10001 \
+      --security-opt no-new-privileges -v "$pod_config:/config:ro" \
+      -e CORRAL_CONFIG_DIR=/config -e CORRAL_DRAIN_DELAY=1s -e CORRAL_WORKERS=2 \
       -p "127.0.0.1:$port:8080" -p "127.0.0.1:$admin:9901" "$2" >/dev/null && return 0
     echo "$engine run failed (attempt $attempt); trying other ports"
   done
@@ -143,7 +157,10 @@ rm -rf "$packed"
 # running the Node example (examples/node-store/Dockerfile) under it.
 node_image=localhost/corral-node-store:test
 node_name=corral-node-test-$$
-cleanup() { "$engine" rm -f "$name" "$node_name" >/dev/null 2>&1 || true; }
+cleanup() {
+  "$engine" rm -f "$name" "$node_name" >/dev/null 2>&1 || true
+  rm -rf "$pod_config"
+}
 iidfile=$(mktemp)
 if "$engine" build --build-arg "CORRAL_IMAGE=$image_id" --iidfile "$iidfile" \
   -t "$node_image" examples/node-store >/tmp/corral-node-image-build.log 2>&1; then
