@@ -74,36 +74,38 @@ sockaddr_in Loopback(uint16_t port) {
   return addr;
 }
 
-// Whether something accepts TCP connections on 127.0.0.1:port right now.
-bool Accepting(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+// Whether something accepts connections at `addr` right now.
+bool Accepting(const sockaddr* addr, socklen_t len) {
+  int fd =
+      socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  sockaddr_in addr = Loopback(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  bool ok = connect(fd, addr, len) == 0;
   if (!ok && errno == EINPROGRESS) {
     // On loopback the handshake takes microseconds; a full backlog makes
-    // it slow, and then the next tick asks again.
+    // it slow, and then the next tick asks again. (A unix socket connects
+    // at once, or fails with EAGAIN when its backlog is full.)
     pollfd p{fd, POLLOUT, 0};
     int err = 0;
-    socklen_t len = sizeof(err);
+    socklen_t err_len = sizeof(err);
     ok = poll(&p, 1, 10) == 1 &&
-         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) == 0 && err == 0;
   }
   close(fd);
   return ok;
 }
 
-bool AcceptingUnix(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+// On 127.0.0.1:port.
+bool Accepting(uint16_t port) {
+  sockaddr_in addr = Loopback(port);
+  return Accepting(reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+}
+
+// On the unix socket at path.
+bool Accepting(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-  // A unix socket connects at once, or not (EAGAIN: its backlog is full;
-  // the next tick asks again).
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
+  return Accepting(reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
 }
 
 bool CanBind(uint16_t port) {
@@ -206,7 +208,7 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
   if (settings_.proxied && !settings_.socket_dir.empty()) {
     // Its own name: a socket left by an earlier process never answers for it.
     w->port = static_cast<uint32_t>(sockets_made_);
-    std::string path = pool::AppSocketPath(settings_.socket_dir, w->port);
+    std::string path = SocketOf(*w);
     ::unlink(path.c_str());
     spec.env.push_back(absl::StrCat("PORT=", path));
     spec.fds = {{pipe_fds[1], kReadyPipeFd}};
@@ -342,6 +344,11 @@ void CommandWorkers::StopWhenIdle(pid_t pid, Worker& w) {
   SignalGroup(pid, settings_.stop_signal);
 }
 
+std::string CommandWorkers::SocketOf(const Worker& w) const {
+  if (settings_.socket_dir.empty() || w.port == 0) return {};
+  return pool::AppSocketPath(settings_.socket_dir, w.port);
+}
+
 absl::StatusOr<uint16_t> CommandWorkers::FreePort() const {
   for (int port = EphemeralPortsStart() - 1; port > 1024; --port) {
     bool taken = false;
@@ -381,8 +388,7 @@ void CommandWorkers::Tick() {
     if (settings_.ready == ReadyWhen::kPort && !w->ready && w->port != 0 &&
         (settings_.socket_dir.empty()
              ? Accepting(static_cast<uint16_t>(w->port))
-             : AcceptingUnix(
-                   pool::AppSocketPath(settings_.socket_dir, w->port)))) {
+             : Accepting(SocketOf(*w)))) {
       MarkReady(pid, *w, "accepts connections on its $PORT");
     }
     if (w->stop_pending) StopWhenIdle(pid, *w);
@@ -392,9 +398,8 @@ void CommandWorkers::Tick() {
 void CommandWorkers::Forget(pid_t pid) {
   auto it = workers_.find(pid);
   if (it == workers_.end()) return;
-  if (!settings_.socket_dir.empty() && it->second->port != 0) {
-    ::unlink(
-        pool::AppSocketPath(settings_.socket_dir, it->second->port).c_str());
+  if (std::string path = SocketOf(*it->second); !path.empty()) {
+    ::unlink(path.c_str());
   }
   workers_.erase(it);
 }
@@ -426,8 +431,8 @@ nlohmann::json CommandWorkers::StatusJson() const {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [pid, w] : workers_) {
     nlohmann::json entry = {{"pid", pid}, {"worker", w->index}};
-    if (!settings_.socket_dir.empty() && w->port != 0) {
-      entry["socket"] = pool::AppSocketPath(settings_.socket_dir, w->port);
+    if (std::string path = SocketOf(*w); !path.empty()) {
+      entry["socket"] = path;
     } else {
       entry["port"] = w->port;
     }

@@ -118,6 +118,8 @@ class CommandWorkers : public pool::ProcessControl {
   // for outgoing connections (so no connection of ours takes it first),
   // and held by no other live worker.
   absl::StatusOr<uint16_t> FreePort() const;
+  // Proxy mode with socket_dir: the path of w's unix socket; else empty.
+  std::string SocketOf(const Worker& w) const;
   void StopWhenIdle(pid_t pid, Worker& w);
 
   boost::asio::io_context& io_;

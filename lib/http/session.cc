@@ -739,7 +739,7 @@ void Session::FlushHeldLater() {
 }
 
 void Session::StreamBody(std::string_view data, std::function<void()> sent) {
-  const bool held = stream_held_ && streaming_ && phase_ == Phase::kHandling;
+  const bool held = stream_held_;  // so streaming, and not writing yet
   if (streaming_ && phase_ == Phase::kWriting) {  // the head is still going
     stream_next_.assign(data.data(), data.size());
     stream_next_set_ = true;
