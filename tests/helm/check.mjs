@@ -197,7 +197,7 @@ const expect = {
   "any-app"() {
     check(JSON.stringify(container.command) === '["/opt/corral/bin/corral","--"]' && JSON.stringify(container.args) === '["node","server.js"]', "corral runs the app's command");
     const want = { CORRAL_READY: "pipe", CORRAL_READY_AFTER: "2s", CORRAL_STOP_SIGNAL: "QUIT",
-      CORRAL_CONFIG_CHECK: "node check-config.js", CORRAL_ACCESS_LOG: "true", CORRAL_LISTEN: "0.0.0.0:8080" };
+      CORRAL_CONFIG_CHECK: 'test -r "$CORRAL_CONFIG_DIR/banner"', CORRAL_ACCESS_LOG: "true", CORRAL_LISTEN: "0.0.0.0:8080" };
     for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
   },
   proxy() {
