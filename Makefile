@@ -9,7 +9,7 @@ setup:
 	@scripts/setup.sh
 
 build: setup
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCORRAL_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -26,7 +26,7 @@ e2e: build
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan: setup
-	cmake -S . -B build-asan -DCORRAL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B build-asan -DCORRAL_SANITIZE=ON -DCORRAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build-asan -j $(JOBS) --target unit_tests
 	cd build-asan && ctest --output-on-failure -L unit
 
