@@ -1,5 +1,7 @@
 #include "http/header_check.h"
 
+#include "http/target.h"
+
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 
@@ -18,6 +20,10 @@ HeaderVerdict CheckRequestHeader(const bhttp::request_header<>& header) {
   for (const auto& field : header) {
     if (field.name() == bhttp::field::host) {
       ++hosts;
+      const auto value = field.value();
+      if (!IsValidHost(std::string_view(value.data(), value.size()))) {
+        return {400, "the Host header is not a valid host[:port]", false};
+      }
     } else if (field.name() == bhttp::field::transfer_encoding) {
       has_transfer_encoding = true;
       for (auto coding : bhttp::token_list{field.value()}) {

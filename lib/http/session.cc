@@ -19,9 +19,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "http/feed_parser.h"
 #include "http/header_check.h"
 #include "http/http_date.h"
 #include "http/percent.h"
+#include "http/target.h"
 #include "log/log.h"
 
 namespace corral::http {
@@ -175,8 +177,11 @@ class Session::Writer : public ResponseWriter {
   }
   void Finish() override {
     if (Gone()) return;
-    session_->StreamFinish();
+    // Finished before the session acts: what StreamFinish lets go of may
+    // hold the last reference to this writer, whose destructor must not
+    // take an unfinished answer for an abandoned one.
     finished_ = true;
+    session_->StreamFinish();
   }
   void Abort() override {
     if (!Gone()) session_->CloseNow();
@@ -375,6 +380,7 @@ void Session::OnReady(uint32_t events) {
 Session::Parsed Session::Parse() {
   if (!parser_) {
     parser_.emplace();
+    parser_->header_limit(kMaxRequestHead);
     parser_->body_limit(limits_.max_body_bytes);
     header_checked_ = false;
     close_after_ = false;
@@ -382,14 +388,21 @@ Session::Parsed Session::Parse() {
   for (;;) {
     if (parser_->is_done()) return Parsed::kDone;
     if (buffer_.size() == 0) return Parsed::kNeedMore;
-    beast::error_code ec;
-    size_t n = parser_->put(buffer_.data(), ec);
+    const Fed fed = FeedParser(*parser_, buffer_.data(), kMaxRequestHead);
+    const beast::error_code& ec = fed.ec;
+    const size_t n = fed.used;
     buffer_.consume(n);
-    if (ec == bhttp::error::need_more) return Parsed::kNeedMore;
-    if (ec == bhttp::error::header_limit) {
-      FailRequest(431, "request headers too large");
+    if (fed.too_large) {
+      if (parser_->is_header_done()) {
+        FailRequest(400, absl::StrCat("a chunk-size line or the trailer "
+                                      "section is larger than ",
+                                      kMaxRequestHead, " bytes"));
+      } else {
+        FailRequest(431, "request headers too large");
+      }
       return Parsed::kFailed;
     }
+    if (ec == bhttp::error::need_more) return Parsed::kNeedMore;
     if (ec == bhttp::error::body_limit) {
       // Beast checks Content-Length against the limit with the header.
       FailRequest(413, TooLarge(limits_.max_body_bytes));
@@ -417,6 +430,7 @@ Session::Parsed Session::Parse() {
         FailRequest(413, TooLarge(limits_.max_body_bytes));
         return Parsed::kFailed;
       }
+      if (!TakeHead()) return Parsed::kFailed;
       auto expect = header[bhttp::field::expect];
       if (!parser_->is_done() && buffer_.size() == 0 &&
           absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
@@ -432,18 +446,25 @@ Session::Parsed Session::Parse() {
   }
 }
 
-void Session::Dispatch() {
-  auto& msg = parser_->get();
-  std::string_view target(msg.target().data(), msg.target().size());
+bool Session::TakeHead() {
+  const auto& msg = parser_->get();
+  std::optional<RequestTarget> parsed = ParseRequestTarget(
+      std::string_view(msg.method_string().data(), msg.method_string().size()),
+      std::string_view(msg.target().data(), msg.target().size()));
+  if (!parsed) {
+    FailRequest(400, "the request target is not an origin-form path, '*' "
+                     "or an http URI");
+    return false;
+  }
+  std::string_view target = parsed->origin;
   size_t q = target.find('?');
   std::optional<std::string> path =
       PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
   if (!path.has_value() || (q != std::string_view::npos &&
                             !IsValidPercentEncoding(target.substr(q + 1)))) {
     FailRequest(400, "malformed percent-encoding in the request target");
-    return;
+    return false;
   }
-  phase_ = Phase::kHandling;
   version_ = msg.version();
   request_keep_alive_ = msg.keep_alive() && !close_after_;
   // Assigned in place: the strings keep their capacity between requests.
@@ -464,8 +485,26 @@ void Session::Dispatch() {
     value.assign(field.value().data(), field.value().size());
   }
   request_.headers.resize(fields);
-  request_.body = std::move(msg.body());
+  if (parsed->authority) {
+    // RFC 9112 3.2.2: an absolute-form target's authority is the Host.
+    bool replaced = false;
+    for (auto& [name, value] : request_.headers) {
+      if (absl::EqualsIgnoreCase(name, "host")) {
+        value = *parsed->authority;
+        replaced = true;
+      }
+    }
+    if (!replaced) request_.headers.emplace_back("Host", *parsed->authority);
+  }
+  return true;
+}
+
+void Session::Dispatch() {
+  // The head was taken when it was complete (TakeHead): trailer fields,
+  // which Beast adds to the same fields, never reach the app.
+  request_.body = std::move(parser_->get().body());
   parser_.reset();
+  phase_ = Phase::kHandling;
 
   RouteMatch match = router_.Match(request_);
   route_ = std::move(match.route);
@@ -671,14 +710,22 @@ void Session::CloseNow() {
     phase_ = Phase::kClosed;
     return;
   }
-  EndRequest(streaming_ ? stream_status_ : 499);
-  streaming_ = false;
-  stream_sent_ = nullptr;
+  if (phase_ == Phase::kClosed && fd_ < 0) return;
+  // Closed first, let go of last: the streamed answer's callback may hold
+  // the last reference to the handler's state, whose destructor (a writer
+  // never finished) calls CloseNow() again. That call must find the
+  // session closed, and no member half-assigned.
+  const int status = streaming_ ? stream_status_ : 499;
   phase_ = Phase::kClosed;
-  if (fd_ < 0) return;
-  connections_->poller().Remove(fd_, this);
-  ::close(fd_);
-  fd_ = -1;
+  streaming_ = false;
+  std::function<void()> sent = std::move(stream_sent_);
+  stream_sent_ = nullptr;
+  EndRequest(status);
+  if (fd_ >= 0) {
+    connections_->poller().Remove(fd_, this);
+    ::close(fd_);
+    fd_ = -1;
+  }
   // Let go after the event in hand: the callers up the stack still use this.
   if (self_) asio::post(executor_, [self = std::move(self_)] {});
 }
@@ -698,6 +745,13 @@ void Session::StreamInterim(int status, const Headers& headers) {
 void Session::StreamHead(int status, const Headers& headers,
                          std::optional<uint64_t> content_length) {
   if (streaming_) return;
+  // Transfer codings the handler names (a proxied "gzip") frame the body
+  // by themselves: no Content-Length, and chunked goes last, added here.
+  std::string_view codings;
+  for (const auto& [name, value] : headers) {
+    if (absl::EqualsIgnoreCase(name, "transfer-encoding")) codings = value;
+  }
+  if (!codings.empty()) content_length.reset();
   stream_status_ = status;
   stream_has_body_ = !(status / 100 == 1 || status == 204 || status == 304 ||
                        request_.method == "HEAD");
@@ -710,6 +764,7 @@ void Session::StreamHead(int status, const Headers& headers,
                   " ", Reason(status), "\r\n");
   bool has_date = false;
   for (const auto& [name, value] : headers) {
+    if (absl::EqualsIgnoreCase(name, "transfer-encoding")) continue;
     has_date = has_date || absl::EqualsIgnoreCase(name, "date");
     absl::StrAppend(&out_, name, ": ", value, "\r\n");
   }
@@ -717,7 +772,13 @@ void Session::StreamHead(int status, const Headers& headers,
   if (content_length && (stream_has_body_ || request_.method == "HEAD")) {
     absl::StrAppend(&out_, "Content-Length: ", *content_length, "\r\n");
   }
-  if (stream_chunked_) out_ += "Transfer-Encoding: chunked\r\n";
+  if (!codings.empty() && stream_has_body_ && version_ != 10) {
+    absl::StrAppend(&out_, "Transfer-Encoding: ",
+                    absl::string_view(codings.data(), codings.size()),
+                    stream_chunked_ ? ", chunked\r\n" : "\r\n");
+  } else if (stream_chunked_) {
+    out_ += "Transfer-Encoding: chunked\r\n";
+  }
   if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
   if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
   out_ += "\r\n";
@@ -776,7 +837,10 @@ void Session::StreamFinish() {
     out_sent_ = 0;
   }
   stream_held_ = false;
-  stream_sent_ = nullptr;  // nothing is asked for after the end
+  // Nothing is asked for after the end; let go of at return, when the
+  // session's state is whole again.
+  std::function<void()> dropped = std::move(stream_sent_);
+  stream_sent_ = nullptr;
   if (stream_chunked_) out_ += "0\r\n\r\n";
   EndRequest(stream_status_);
   Flush();

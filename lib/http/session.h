@@ -1,6 +1,6 @@
 // One HTTP/1.1 connection: read a request, let the router's handler answer
-// (now or later), write the response, repeat while keep-alive holds. The one
-// class that touches Beast; apps see only Request and Response.
+// (now or later), write the response, repeat while keep-alive holds. Apps
+// see only Request and Response, never Beast's types.
 //
 // Each request is finished inside the readiness event that brought it: read
 // what the socket holds, parse it from the buffer, call the handler and, when
@@ -136,6 +136,10 @@ class Session : public std::enable_shared_from_this<Session>,
   void Serve();
   void PostServe();
   Parsed Parse();
+  // Takes the method, target and header fields into request_ as soon as
+  // the header section is complete, before any trailer can join them.
+  // False when the target is refused (answered 400).
+  bool TakeHead();
   // Reads what the socket holds into the buffer. False when it held nothing
   // (the next readiness event brings more), ended (peer_eof_) or failed.
   bool ReadSome();
