@@ -40,12 +40,15 @@ std::optional<int> Balancer::Acquire(int exclude) {
                                static_cast<unsigned>(apps_.count));
       int a = apps_.first + i;
       if (a == exclude || tried[static_cast<size_t>(a)]) continue;
+      // Tunnels are open for as long as the client likes: they count for
+      // the app's stop, not against the caps on requests.
       if (!Routable(region_.slot(a)) ||
-          own_.upstream_in_flight[a].load(std::memory_order_relaxed) >=
+          own_.upstream_in_flight[a].load(std::memory_order_relaxed) -
+                  own_.upstream_tunnels[a].load(std::memory_order_relaxed) >=
               own_limit_) {
         continue;
       }
-      int64_t load = region::UpstreamInFlight(region_, proxies_, a);
+      int64_t load = RequestLoad(a);
       if (cap_ > 0 && load >= cap_) continue;
       if (load < best_load) {
         best = a;
@@ -58,8 +61,7 @@ std::optional<int> Balancer::Acquire(int exclude) {
     // other and no request reaches a process after it was told to stop.
     own_.upstream_in_flight[best].fetch_add(1, std::memory_order_seq_cst);
     if (Routable(region_.slot(best)) &&
-        (cap_ == 0 ||
-         region::UpstreamInFlight(region_, proxies_, best) <= cap_)) {
+        (cap_ == 0 || RequestLoad(best) <= cap_)) {
       return best;
     }
     own_.upstream_in_flight[best].fetch_sub(1, std::memory_order_seq_cst);
@@ -70,6 +72,20 @@ std::optional<int> Balancer::Acquire(int exclude) {
 
 void Balancer::Release(int app_slot) {
   own_.upstream_in_flight[app_slot].fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void Balancer::BecameTunnel(int app_slot) {
+  own_.upstream_tunnels[app_slot].fetch_add(1, std::memory_order_seq_cst);
+}
+
+void Balancer::ReleaseTunnel(int app_slot) {
+  own_.upstream_tunnels[app_slot].fetch_sub(1, std::memory_order_seq_cst);
+  Release(app_slot);
+}
+
+int64_t Balancer::RequestLoad(int app_slot) const {
+  return region::UpstreamInFlight(region_, proxies_, app_slot) -
+         region::UpstreamTunnels(region_, proxies_, app_slot);
 }
 
 }  // namespace corral::proxy

@@ -31,10 +31,19 @@ class Balancer {
   // one is at the cap or none is routable. Counted until Release.
   std::optional<int> Acquire(int exclude = -1);
   void Release(int app_slot);
+  // A place taken by Acquire became a tunnel (a WebSocket after 101): still
+  // in flight for the app process's stop, no longer counted against `cap`
+  // or `own_limit`. Let go with ReleaseTunnel.
+  void BecameTunnel(int app_slot);
+  void ReleaseTunnel(int app_slot);
   // Whether any app process is routable at all (full or not).
   bool AnyRoutable() const;
 
  private:
+  // Requests in flight to an app process from every proxy worker, tunnels
+  // left out.
+  int64_t RequestLoad(int app_slot) const;
+
   const region::SharedRegion& region_;
   SlotRange apps_;
   SlotRange proxies_;

@@ -1,8 +1,11 @@
 #include "proxy/forward.h"
 
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
 namespace corral::proxy {
@@ -33,12 +36,48 @@ bool IsHopByHop(std::string_view name, std::string_view connection) {
                                  "te", "transfer-encoding", "upgrade"}) {
     if (absl::EqualsIgnoreCase(A(name), A(fixed))) return true;
   }
+  // Fields that frame or address the message are end to end whatever
+  // Connection names: dropping Host would let any client look local, and
+  // dropping the framing would desynchronise the next hop.
+  for (std::string_view never : {"host", "content-length"}) {
+    if (absl::EqualsIgnoreCase(A(name), A(never))) return false;
+  }
   for (absl::string_view token : absl::StrSplit(A(connection), ',')) {
     if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(token), A(name))) {
       return true;
     }
   }
   return false;
+}
+
+ResponseFraming CheckResponseFraming(const http::Headers& fields) {
+  ResponseFraming out;
+  bool has_length = false;
+  std::vector<std::string> codings;
+  for (const auto& [name, value] : fields) {
+    if (absl::EqualsIgnoreCase(name, "content-length")) has_length = true;
+    if (!absl::EqualsIgnoreCase(name, "transfer-encoding")) continue;
+    for (absl::string_view token : absl::StrSplit(A(value), ',')) {
+      token = absl::StripAsciiWhitespace(token);
+      if (!token.empty()) codings.emplace_back(token);
+    }
+  }
+  if (codings.empty()) return out;
+  if (has_length) {
+    out.problem = "the app answered with both Transfer-Encoding and "
+                  "Content-Length";
+    return out;
+  }
+  for (size_t i = 0; i < codings.size(); ++i) {
+    if (absl::EqualsIgnoreCase(codings[i], "chunked") &&
+        i + 1 != codings.size()) {
+      out.problem = "the app's Transfer-Encoding has chunked before its end";
+      return out;
+    }
+  }
+  if (absl::EqualsIgnoreCase(codings.back(), "chunked")) codings.pop_back();
+  out.codings = absl::StrJoin(codings, ", ");
+  return out;
 }
 
 std::string_view UpgradeWanted(const http::Request& request) {

@@ -14,7 +14,7 @@ namespace corral::proxy {
 // Whether a field belongs to one connection only (RFC 9110 section 7.6.1):
 // Connection, the fields it names, Keep-Alive, Proxy-Connection, TE,
 // Transfer-Encoding and Upgrade. `connection` is the Connection field's
-// value, whose tokens name more.
+// value, whose tokens name more, but never Host or Content-Length.
 bool IsHopByHop(std::string_view name, std::string_view connection);
 
 // The protocol a request asks to upgrade to (Upgrade, with "upgrade" in
@@ -28,6 +28,19 @@ std::string_view UpgradeWanted(const http::Request& request);
 // front already set it; Host added when an HTTP/1.0 client sent none; for
 // an upgrade, Connection: Upgrade and the Upgrade field kept.
 std::string UpstreamRequestHead(const http::Request& request);
+
+// How the app's answer is framed, from its fields (RFC 9112 6.1, 6.3).
+struct ResponseFraming {
+  // Not empty: the answer cannot be framed safely (Transfer-Encoding beside
+  // Content-Length, chunked twice or not last); it is refused with 502 and
+  // the connection to the app closed, never reused.
+  std::string problem;
+  // The transfer codings besides a final chunked ("gzip"), which the
+  // client must still be told of; the body is then read until the app
+  // closes (without chunked) or de-chunked (with it).
+  std::string codings;
+};
+ResponseFraming CheckResponseFraming(const http::Headers& fields);
 
 // The answer's fields for the client: hop-by-hop fields dropped, and the
 // framing ones (Content-Length), which the client side sets itself.

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "log/log.h"
 #include "options/options.h"
+#include "http/feed_parser.h"
 #include "pool/worker_env.h"
 #include "proxy/forward.h"
 #include "region/slot_recorder.h"
@@ -39,12 +40,19 @@ namespace {
 // the app is not closing it just as a request goes out.
 constexpr std::chrono::milliseconds kIdleReuse{1500};
 constexpr size_t kBodyPiece = 16 * 1024;
-constexpr size_t kMaxResponseHeader = 64 * 1024;
+// The bound on the app's header section, and on each chunk-size line and
+// trailer section after it (see http/feed_parser.h).
+constexpr size_t kMaxResponseHead = 64 * 1024;
+// One read from an app process's connection.
+constexpr size_t kReadPiece = 16 * 1024;
 // Requests one proxy worker has in flight to one app process at most,
 // each on a connection of its own: at 28,000 client connections, one
 // upstream connection per request would pass the descriptor limit. Past it
 // a request waits for one of them; an app process is busy long before.
 constexpr int kUpstreamsPerApp = 256;
+// Tunnels (WebSockets) one proxy worker holds at most, two descriptors
+// each; past it an upgrade is answered 503 at once.
+constexpr size_t kMaxTunnels = 4096;
 constexpr std::chrono::milliseconds kPumpPeriod{1};
 constexpr std::chrono::milliseconds kSweepPeriod{100};
 
@@ -91,6 +99,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   ~Exchange() { Release(); }
 
   void Start(int app);
+  bool upgrade() const { return upgrade_; }
   http::ResponseWriter& writer() { return *writer_; }
   Proxy::Clock::time_point queued_at() const { return queued_at_; }
   // The app process it holds a place on, or -1.
@@ -104,7 +113,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void Connect();
   void Write();
   void ReadHead();
+  // Parses what the connection brought toward the head; reads more while
+  // it is not complete.
+  void ParseHead();
   void OnHead();
+  // Reads what the app sent next into the connection's buffer, then
+  // `then(ec)`.
+  void ReadMore(void (Exchange::*then)(boost::system::error_code));
+  void OnHeadRead(boost::system::error_code ec);
+  void OnBodyRead(boost::system::error_code ec);
   // The app answered 101: the connection becomes a tunnel to it.
   void StartTunnel();
   void ReadBody();
@@ -137,6 +154,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   bool reused_ = false;
   bool timed_out_ = false;
   bool head_sent_ = false;
+  bool tunnel_ = false;  // its place on the app process is a tunnel's
   std::unique_ptr<Upstream> upstream_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   std::unique_ptr<char[]> piece_;
@@ -213,27 +231,60 @@ void Exchange::Write() {
 
 void Exchange::ReadHead() {
   parser_.emplace();
-  parser_->header_limit(kMaxResponseHeader);
+  parser_->header_limit(kMaxResponseHead);
   // No limit: the body streams through. (Not boost::none, which Beast
   // 1.74 compares as smaller than any length.)
   parser_->body_limit(std::numeric_limits<uint64_t>::max());
   if (method_ == "HEAD") parser_->skip(true);
   Arm();
-  bhttp::async_read_header(
-      upstream_->socket, upstream_->buffer, *parser_,
-      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        if (!ec) {
-          self->OnHead();
-          return;
-        }
-        if (self->timed_out_) {
-          self->Fail(Failure::kTimeout, "no answer in time");
-        } else if (!self->parser_->got_some()) {
-          self->Fail(Failure::kLostBeforeAnswer, ec.message());
-        } else {
-          self->Fail(Failure::kBroken, ec.message());
-        }
+  ParseHead();
+}
+
+void Exchange::ParseHead() {
+  beast::flat_buffer& in = upstream_->buffer;
+  while (in.size() > 0) {
+    const http::Fed fed = http::FeedParser(*parser_, in.data(),
+                                           kMaxResponseHead);
+    in.consume(fed.used);
+    if (fed.too_large) {
+      Fail(Failure::kBroken, "the app's response header is too large");
+      return;
+    }
+    if (parser_->is_header_done()) {
+      OnHead();
+      return;
+    }
+    if (fed.ec == bhttp::error::need_more) break;
+    if (fed.ec) {
+      Fail(Failure::kBroken, fed.ec.message());
+      return;
+    }
+  }
+  ReadMore(&Exchange::OnHeadRead);
+}
+
+void Exchange::ReadMore(void (Exchange::*then)(boost::system::error_code)) {
+  upstream_->socket.async_read_some(
+      upstream_->buffer.prepare(kReadPiece),
+      [self = shared_from_this(), then](boost::system::error_code ec,
+                                        size_t n) {
+        if (self->upstream_) self->upstream_->buffer.commit(n);
+        ((*self).*then)(ec);
       });
+}
+
+void Exchange::OnHeadRead(boost::system::error_code ec) {
+  if (!ec) {
+    ParseHead();
+    return;
+  }
+  if (timed_out_) {
+    Fail(Failure::kTimeout, "no answer in time");
+  } else if (!parser_->got_some() && upstream_->buffer.size() == 0) {
+    Fail(Failure::kLostBeforeAnswer, ec.message());
+  } else {
+    Fail(Failure::kBroken, ec.message());
+  }
 }
 
 void Exchange::OnHead() {
@@ -257,24 +308,39 @@ void Exchange::OnHead() {
     Release();
     return;
   }
+  const http::Headers fields = FieldsOf(msg.base());
+  const ResponseFraming framing = CheckResponseFraming(fields);
+  if (!framing.problem.empty()) {
+    Fail(Failure::kBroken, framing.problem);  // 502, connection closed
+    return;
+  }
+  http::Headers headers = ClientResponseHeaders(fields);
   std::optional<uint64_t> length;
-  if (!parser_->chunked() && parser_->content_length()) {
+  if (!framing.codings.empty()) {
+    headers.emplace_back("Transfer-Encoding", framing.codings);
+  } else if (!parser_->chunked() && parser_->content_length()) {
     length = *parser_->content_length();
   }
-  head_sent_ = true;
-  const bool done = parser_->is_done();
-  if (done) UpstreamDone();
-  writer_->WriteHead(status, ClientResponseHeaders(FieldsOf(msg.base())),
-                     length);
-  if (done) {
+  if (parser_->is_done()) {
+    head_sent_ = true;
+    UpstreamDone();
+    writer_->WriteHead(status, headers, length);
     writer_->Finish();
     return;
   }
-  // The head is held until the body comes: what of it came with the head
-  // is parsed now, so a small answer leaves in one write.
+  // What of the body came with the head is parsed before the head goes:
+  // a small answer then leaves in one write, and a body that is broken
+  // from its first bytes is still answered 502.
   PrepareBody();
   boost::system::error_code ec;
-  if (ParseBuffered(ec)) {
+  const bool parsed = ParseBuffered(ec);
+  if (ec) {
+    Fail(Failure::kBroken, ec.message());
+    return;
+  }
+  head_sent_ = true;
+  writer_->WriteHead(status, headers, length);
+  if (parsed) {
     OnBody(ec);
   } else {
     ReadBody();
@@ -293,13 +359,19 @@ bool Exchange::ParseBuffered(boost::system::error_code& ec) {
   if (in.size() == 0) return false;
   parser_->eager(true);
   while (in.size() > 0 && !parser_->is_done()) {
-    const size_t used = parser_->put(in.data(), ec);
-    in.consume(used);
+    const http::Fed fed =
+        http::FeedParser(*parser_, in.data(), kMaxResponseHead);
+    in.consume(fed.used);
+    ec = fed.ec;
+    if (fed.too_large) {
+      ec = bhttp::error::header_limit;  // a chunk line or trailers too big
+      break;
+    }
     if (ec == bhttp::error::need_more || ec == bhttp::error::need_buffer) {
       ec = {};
       break;
     }
-    if (ec || used == 0) break;
+    if (ec || fed.used == 0) break;
   }
   return ec || parser_->is_done() || parser_->get().body().size < kBodyPiece;
 }
@@ -340,6 +412,8 @@ void Exchange::StartTunnel() {
   std::string early = beast::buffers_to_string(upstream_->buffer.data());
   head_sent_ = true;
   proxy_.tunnels_.push_back(weak_from_this());
+  tunnel_ = true;
+  proxy_.balancer_.BecameTunnel(app_);
   // The place on the app process is held while the tunnel lasts: it is a
   // request in flight, and the app's stop waits for it (or drains it).
   writer_->Tunnel(std::move(head), std::move(upstream_->socket),
@@ -351,11 +425,36 @@ void Exchange::StartTunnel() {
 void Exchange::ReadBody() {
   PrepareBody();
   Arm();
-  bhttp::async_read_some(
-      upstream_->socket, upstream_->buffer, *parser_,
-      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        self->OnBody(ec);
-      });
+  boost::system::error_code ec;
+  if (ParseBuffered(ec)) {
+    OnBody(ec);
+    return;
+  }
+  ReadMore(&Exchange::OnBodyRead);
+}
+
+void Exchange::OnBodyRead(boost::system::error_code ec) {
+  if (ec == asio::error::eof) {
+    // The end of an answer read until close, or one cut short.
+    ec = {};
+    boost::system::error_code parsed;
+    if (ParseBuffered(parsed) || parsed) {
+      OnBody(parsed);
+      return;
+    }
+    parser_->put_eof(ec);
+    OnBody(ec);
+    return;
+  }
+  if (ec) {
+    OnBody(ec);
+    return;
+  }
+  if (ParseBuffered(ec)) {
+    OnBody(ec);
+  } else {
+    ReadMore(&Exchange::OnBodyRead);
+  }
 }
 
 void Exchange::UpstreamDone() {
@@ -421,7 +520,7 @@ void Exchange::Release() {
   if (app_ < 0) return;
   const int app = app_;
   app_ = -1;
-  proxy_.Released(app);
+  proxy_.Released(app, tunnel_);
 }
 
 Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
@@ -451,9 +550,7 @@ void Proxy::ArmSweep() {
 void Proxy::SweepIdle() {
   // Tunnels to an app process that is being stopped drain (1001, going
   // away), so the process is not held up by them.
-  std::erase_if(tunnels_, [](const std::weak_ptr<Exchange>& weak) {
-    return weak.expired();
-  });
+  OpenTunnels();
   for (const std::weak_ptr<Exchange>& weak : tunnels_) {
     std::shared_ptr<Exchange> ex = weak.lock();
     if (ex && ex->app() >= 0 && !Routable(region_.slot(ex->app()))) {
@@ -473,7 +570,19 @@ void Proxy::SweepIdle() {
 
 void Proxy::Handle(const http::Request& request,
                    std::shared_ptr<http::ResponseWriter> writer) {
-  Route(std::make_shared<Exchange>(*this, request, std::move(writer)));
+  auto ex = std::make_shared<Exchange>(*this, request, std::move(writer));
+  if (ex->upgrade() && OpenTunnels() >= kMaxTunnels) {
+    Reject(ex, "this proxy worker holds as many tunnels as it may");
+    return;
+  }
+  Route(ex);
+}
+
+size_t Proxy::OpenTunnels() {
+  std::erase_if(tunnels_, [](const std::weak_ptr<Exchange>& weak) {
+    return weak.expired();
+  });
+  return tunnels_.size();
 }
 
 void Proxy::Route(const std::shared_ptr<Exchange>& ex) {
@@ -563,8 +672,12 @@ void Proxy::RecordQueueWait(Clock::duration waited) {
       .fetch_add(1, std::memory_order_relaxed);
 }
 
-void Proxy::Released(int app) {
-  balancer_.Release(app);
+void Proxy::Released(int app, bool tunnel) {
+  if (tunnel) {
+    balancer_.ReleaseTunnel(app);
+  } else {
+    balancer_.Release(app);
+  }
   if (!queue_.empty()) {
     asio::post(io_, [this] { Pump(); });
   }

@@ -72,8 +72,10 @@ class Proxy {
   void ArmPump();
   void Reject(const std::shared_ptr<Exchange>& ex, std::string_view why);
   void RecordQueueWait(Clock::duration waited);
-  // An exchange let go of its app process.
-  void Released(int app);
+  // An exchange let go of its app process (`tunnel`: as a tunnel).
+  void Released(int app, bool tunnel);
+  // Tunnels still open, the ended ones forgotten.
+  size_t OpenTunnels();
   // Closes kept-alive connections no request will use: too old, or to an
   // app process that takes no more requests (so it can exit).
   void SweepIdle();

@@ -150,4 +150,14 @@ int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
   return sum;
 }
 
+int64_t UpstreamTunnels(const SharedRegion& region, SlotRange proxies,
+                        int app_slot) {
+  int64_t sum = 0;
+  for (int p = proxies.first; p < proxies.first + proxies.count; ++p) {
+    sum += region.slot(p).upstream_tunnels[app_slot].load(
+        std::memory_order_seq_cst);
+  }
+  return sum;
+}
+
 }  // namespace corral::region

@@ -75,6 +75,10 @@ struct alignas(64) WorkerSlot {
   // the app process's slot (so a proxy that dies takes its counts with it),
   // and its requests waiting for a free app process.
   std::array<std::atomic<int32_t>, kMaxUpstreams> upstream_in_flight;
+  // Of those, the tunnels (WebSockets): an app process's stop waits for
+  // them like any request, but they hold no place under --app-concurrency
+  // or on the proxy worker's upstream connections for requests.
+  std::array<std::atomic<int32_t>, kMaxUpstreams> upstream_tunnels;
   std::atomic<int64_t> queued;
   std::atomic<uint64_t> queue_rejected_total;
   std::atomic<uint64_t> queue_wait_sum_ns;
@@ -131,6 +135,10 @@ struct SlotRange {
 // over the proxy workers' slots.
 int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
                          int app_slot);
+
+// Of those, the tunnels (see WorkerSlot::upstream_tunnels).
+int64_t UpstreamTunnels(const SharedRegion& region, SlotRange proxies,
+                        int app_slot);
 
 // Copies a string into / out of the slot's current_path words.
 void StorePath(WorkerSlot& slot, std::string_view path);
