@@ -374,6 +374,22 @@ TEST(CoreTest, HandlerExceptionIsLoggedWithRouteAndAnswered500) {
   EXPECT_TRUE(p->LogsWithMsg("worker died unexpectedly").empty());
 }
 
+TEST(CoreTest, AWorkerKilledByAnUncaughtExceptionSaysWhatAndIsReplaced) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1"}, .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  HttpPost(p->port(), "/fault/throw-outside", "{}");
+  ASSERT_TRUE(p->WaitForLog("worker terminating: uncaught exception", 1, 10s))
+      << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("worker terminating: uncaught exception")[0]["error"],
+            "fault injection: thrown outside a handler");
+  ASSERT_TRUE(p->WaitForLog("worker died unexpectedly", 1, 10s)) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("worker died unexpectedly")[0]["exit"],
+            "killed by SIGABRT");
+  EXPECT_TRUE(PollUntil(
+      [&] { return HttpGet(p->port(), "/products/1").status == 200; }, 20s));
+}
+
 }  // namespace
 }  // namespace corral::e2e
 

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -42,8 +43,14 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
   router.Post("/fault/throw", [](const Request&, Respond) {
     throw std::runtime_error("fault injection: the handler threw");
   });
-  // Holds a request open for ?ms=N milliseconds, then answers 200.
   boost::asio::io_context& io = ctx.io();
+  // Throws from the worker's loop, outside any handler: nothing catches it.
+  router.Post("/fault/throw-outside", [&io](const Request&, Respond) {
+    boost::asio::post(io, [] {
+      throw std::runtime_error("fault injection: thrown outside a handler");
+    });
+  });
+  // Holds a request open for ?ms=N milliseconds, then answers 200.
   router.Post("/fault/slow", [&io](const Request& req, Respond respond) {
     int ms = 1000;
     if (size_t at = req.query.find("ms="); at != std::string::npos) {

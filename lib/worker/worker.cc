@@ -12,7 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <optional>
 
@@ -288,12 +290,31 @@ std::optional<int> Worker::Bootstrap() {
   return std::nullopt;
 }
 
+// A worker that dies anyway says why before the abort, which the master
+// logs as SIGABRT: an exception that escaped every handler's edge (the
+// session catches what parsers and handlers raise) ends here.
+[[noreturn]] void LogUncaughtAndAbort() {
+  std::string what = "std::terminate called without an exception";
+  if (std::exception_ptr e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      what = ex.what();
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
+  }
+  log::Error("worker terminating: uncaught exception", {{"error", what}});
+  std::abort();
+}
+
 }  // namespace
 
 int RunWorker(const App& app, const Options& options,
               const pool::WorkerEnv& env) {
   log::Init("worker", env.index, env.slot);
   log::SetGeneration(env.generation);
+  std::set_terminate(LogUncaughtAndAbort);
   // Terminal signals are the master's to handle; it tells us with SIGTERM.
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
