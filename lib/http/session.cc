@@ -12,7 +12,6 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
-#include <charconv>
 #include <exception>
 #include <utility>
 
@@ -23,6 +22,7 @@
 #include "http/header_check.h"
 #include "http/http_date.h"
 #include "http/percent.h"
+#include "http/response_head.h"
 #include "http/target.h"
 #include "log/log.h"
 
@@ -50,21 +50,6 @@ bool IsParseError(const beast::error_code& ec) {
              bhttp::make_error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream &&
          ec != bhttp::error::partial_message;
-}
-
-// The reason phrase for a status line; empty for a code Beast does not
-// name (the phrase is optional, RFC 9112 section 4).
-absl::string_view Reason(int status) {
-  if (status == 103) return "Early Hints";
-  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-  if (reason == "<unknown-status>") return "";
-  return absl::string_view(reason.data(), reason.size());
-}
-
-void AppendNumber(uint64_t n, std::string* out) {
-  char digits[20];
-  auto end = std::to_chars(digits, digits + sizeof(digits), n).ptr;
-  out->append(digits, end);
 }
 
 // The peer's address, "10.1.2.3" or "::1"; empty when unknown.
@@ -594,32 +579,27 @@ void Session::FailRequest(int status, std::string_view message) {
   Answer(Response::Error(status, message));
 }
 
+ResponseHead::Connection Session::ConnectionField(bool keep_alive) const {
+  if (version_ == 10 && keep_alive) return ResponseHead::Connection::kKeepAlive;
+  if (version_ != 10 && !keep_alive) return ResponseHead::Connection::kClose;
+  return ResponseHead::Connection::kNone;
+}
+
 void Session::Send(const Response& response, bool keep_alive) {
   const int status = response.status;
   const bool has_body = !(status / 100 == 1 || status == 204 || status == 304);
-  const absl::string_view reason = Reason(status);
   out_.clear();
   out_sent_ = 0;
-  // Plain appends into a buffer that keeps its capacity: absl::StrAppend of
-  // five or more pieces zero-fills the room it makes first.
-  out_.append(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  AppendNumber(status, &out_);
-  out_.append(" ").append(reason.data(), reason.size());
-  out_.append("\r\nServer: ").append(limits_.server_header);
-  out_.append("\r\nDate: ").append(date_cache.Now());
-  out_.append("\r\nContent-Type: ").append(response.content_type);
-  out_.append("\r\n");
-  for (const auto& [name, value] : response.headers) {
-    out_.append(name).append(": ").append(value).append("\r\n");
-  }
-  if (version_ == 10 && keep_alive) out_.append("Connection: keep-alive\r\n");
-  if (version_ != 10 && !keep_alive) out_.append("Connection: close\r\n");
-  if (has_body) {
-    out_.append("Content-Length: ");
-    AppendNumber(response.body.size(), &out_);
-    out_.append("\r\n");
-  }
-  out_.append("\r\n");
+  ResponseHead head;
+  head.version = version_;
+  head.status = status;
+  head.headers = &response.headers;
+  head.server = limits_.server_header;
+  head.date = date_cache.Now();
+  head.content_type = response.content_type;
+  if (has_body) head.content_length = response.body.size();
+  head.connection = ConnectionField(keep_alive);
+  AppendResponseHead(head, &out_);
   if (has_body && request_.method != "HEAD") out_.append(response.body);
   close_after_write_ = !keep_alive;
   Flush();
@@ -732,12 +712,8 @@ void Session::CloseNow() {
 
 void Session::StreamInterim(int status, const Headers& headers) {
   if (version_ == 10 || streaming_ || status == 100) return;
-  std::string head =
-      absl::StrCat("HTTP/1.1 ", status, " ", Reason(status), "\r\n");
-  for (const auto& [name, value] : headers) {
-    absl::StrAppend(&head, name, ": ", value, "\r\n");
-  }
-  head += "\r\n";
+  std::string head;
+  AppendResponseHead({.status = status, .headers = &headers}, &head);
   // Best effort, as with 100 Continue: the send buffer is empty now.
   (void)::send(fd_, head.data(), head.size(), MSG_NOSIGNAL);
 }
@@ -760,28 +736,26 @@ void Session::StreamHead(int status, const Headers& headers,
                     (content_length || stream_chunked_ || !stream_has_body_);
   out_.clear();
   out_sent_ = 0;
-  absl::StrAppend(&out_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status,
-                  " ", Reason(status), "\r\n");
-  bool has_date = false;
-  for (const auto& [name, value] : headers) {
-    if (absl::EqualsIgnoreCase(name, "transfer-encoding")) continue;
-    has_date = has_date || absl::EqualsIgnoreCase(name, "date");
-    absl::StrAppend(&out_, name, ": ", value, "\r\n");
-  }
-  if (!has_date) absl::StrAppend(&out_, "Date: ", date_cache.Now(), "\r\n");
-  if (content_length && (stream_has_body_ || request_.method == "HEAD")) {
-    absl::StrAppend(&out_, "Content-Length: ", *content_length, "\r\n");
-  }
+  std::string transfer_encoding;
   if (!codings.empty() && stream_has_body_ && version_ != 10) {
-    absl::StrAppend(&out_, "Transfer-Encoding: ",
-                    absl::string_view(codings.data(), codings.size()),
-                    stream_chunked_ ? ", chunked\r\n" : "\r\n");
+    transfer_encoding = absl::StrCat(
+        absl::string_view(codings.data(), codings.size()),
+        stream_chunked_ ? ", chunked" : "");
   } else if (stream_chunked_) {
-    out_ += "Transfer-Encoding: chunked\r\n";
+    transfer_encoding = "chunked";
   }
-  if (version_ == 10 && keep_alive) out_ += "Connection: keep-alive\r\n";
-  if (version_ != 10 && !keep_alive) out_ += "Connection: close\r\n";
-  out_ += "\r\n";
+  ResponseHead head;
+  head.version = version_;
+  head.status = status;
+  head.headers = &headers;
+  head.server = limits_.server_header;
+  head.date = date_cache.Now();
+  if (stream_has_body_ || request_.method == "HEAD") {
+    head.content_length = content_length;
+  }
+  head.transfer_encoding = transfer_encoding;
+  head.connection = ConnectionField(keep_alive);
+  AppendResponseHead(head, &out_);
   close_after_write_ = !keep_alive;
   streaming_ = true;
   stream_held_ = true;

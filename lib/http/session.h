@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "http/poller.h"
+#include "http/response_head.h"
 #include "http/router.h"
 
 namespace corral::http {
@@ -146,6 +147,8 @@ class Session : public std::enable_shared_from_this<Session>,
   void Dispatch();
   void Answer(Response response);
   void Send(const Response& response, bool keep_alive);
+  // The Connection field an answer needs for `keep_alive` in this version.
+  ResponseHead::Connection ConnectionField(bool keep_alive) const;
   // Sends out_ directly; when the socket is full, the rest goes on the
   // readiness event that says it has room.
   void Flush();

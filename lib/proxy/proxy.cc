@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "options/options.h"
 #include "http/feed_parser.h"
+#include "http/response_head.h"
 #include "pool/worker_env.h"
 #include "proxy/forward.h"
 #include "region/slot_recorder.h"
@@ -403,12 +404,11 @@ void Exchange::OnBody(boost::system::error_code ec) {
 void Exchange::StartTunnel() {
   timer_.cancel();
   const auto& msg = parser_->get();
-  std::string head = "HTTP/1.1 101 Switching Protocols\r\n";
-  for (const auto& f : msg.base()) {
-    absl::StrAppend(&head, std::string(f.name_string()), ": ",
-                    std::string(f.value()), "\r\n");
-  }
-  head += "\r\n";
+  // The app's own fields, Connection and Upgrade among them: they are the
+  // switch itself.
+  const http::Headers fields = FieldsOf(msg.base());
+  std::string head;
+  http::AppendResponseHead({.status = 101, .headers = &fields}, &head);
   std::string early = beast::buffers_to_string(upstream_->buffer.data());
   head_sent_ = true;
   proxy_.tunnels_.push_back(weak_from_this());
