@@ -2,7 +2,7 @@
 #ifndef CORRAL_HTTP_RESPONSE_H_
 #define CORRAL_HTTP_RESPONSE_H_
 
-#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -31,6 +31,16 @@ using Respond = std::function<void(Response)>;
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// A client connection handed over after a 101 (ResponseWriter::
+// TakeConnection). The request stays in flight, and the connection in its
+// server's set, until `ended` runs; a drain of the server meanwhile runs
+// the `on_drain` given for it.
+struct TakenConnection {
+  boost::asio::ip::tcp::socket socket;
+  std::string early;  // what the client sent after its request
+  std::function<void()> ended;
+};
+
 // An answer written in parts, for a body that is not whole yet (a proxied
 // one): the head, then pieces of the body, each in the socket before the
 // next is asked for. Calls after the client has gone do nothing; Gone()
@@ -55,17 +65,11 @@ class ResponseWriter {
   virtual void Abort() = 0;
   virtual bool Gone() const = 0;
 
-  // The app switched protocols (101): `head` and `early` (what the app sent
-  // after it) go to the client, then bytes flow both ways between the
-  // client and `upstream` until either side closes, and `ended` runs. The
-  // request stays in flight until then.
-  virtual void Tunnel(std::string head,
-                      boost::asio::generic::stream_protocol::socket upstream,
-                      std::string early, std::function<void()> ended) = 0;
-  // Ends a tunnel after SessionLimits::tunnel_drain, with close code 1001
-  // (going away) on both sides when it carries a WebSocket. A draining
-  // connection does this by itself.
-  virtual void DrainTunnel() = 0;
+  // The app switched protocols (101): the client's connection leaves the
+  // writer for the caller, who relays it from now on (proxy/tunnel.h).
+  // Nothing when the client has gone or an answer was begun.
+  virtual std::optional<TakenConnection> TakeConnection(
+      std::function<void()> on_drain) = 0;
 };
 
 }  // namespace corral::http

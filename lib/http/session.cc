@@ -123,24 +123,6 @@ void ConnectionSet::Sweep(Clock::time_point now) {
   for (Session* s : sweep_scratch_) s->Sweep(now);
 }
 
-// A tunnel relays with Asio's socket operations: the client's descriptor
-// leaves the poller and becomes an Asio socket for it.
-struct Session::TunnelState {
-  TunnelState(asio::ip::tcp::socket c, asio::generic::stream_protocol::socket u)
-      : client(std::move(c)), upstream(std::move(u)) {}
-  asio::ip::tcp::socket client;
-  asio::generic::stream_protocol::socket upstream;
-  std::string to_client;  // being written to the client
-  std::array<char, 16384> from_upstream{};
-  std::array<char, 16384> from_client{};
-  std::function<void()> ended;
-  std::optional<asio::steady_timer> drain_timer;
-  bool websocket = false;
-  bool to_client_pending = false;
-  bool closing = false;  // close once the write to the client is done
-  bool ended_already = false;
-};
-
 class Session::Writer : public ResponseWriter {
  public:
   Writer(std::shared_ptr<Session> session, uint64_t seq)
@@ -172,14 +154,14 @@ class Session::Writer : public ResponseWriter {
     if (!Gone()) session_->CloseNow();
   }
   bool Gone() const override { return finished_ || session_->StreamGone(seq_); }
-  void Tunnel(std::string head, asio::generic::stream_protocol::socket upstream,
-              std::string early, std::function<void()> ended) override {
-    if (Gone()) return;  // `ended` is never run: the caller still owns all
-    finished_ = true;    // the connection is the tunnel's now
-    session_->StreamTunnel(std::move(head), std::move(upstream),
-                           std::move(early), std::move(ended));
+  std::optional<TakenConnection> TakeConnection(
+      std::function<void()> on_drain) override {
+    if (Gone()) return std::nullopt;
+    std::optional<TakenConnection> taken =
+        session_->HandOver(std::move(on_drain));
+    if (taken) finished_ = true;  // the connection is the caller's now
+    return taken;
   }
-  void DrainTunnel() override { session_->DrainTunnel(); }
 
  private:
   std::shared_ptr<Session> session_;
@@ -217,7 +199,7 @@ void Session::Start() {
 
 void Session::Drain() {
   if (phase_ == Phase::kTunnel) {
-    DrainTunnel();
+    if (on_tunnel_drain_) on_tunnel_drain_();
     return;
   }
   if (draining_ || phase_ == Phase::kClosed) return;
@@ -356,7 +338,7 @@ void Session::OnReady(uint32_t events) {
       Linger();
       return;
     case Phase::kHandling:
-    case Phase::kTunnel:  // relayed by Asio's socket operations
+    case Phase::kTunnel:  // the connection is the tunnel's
     case Phase::kClosed:
       return;  // the request in hand finishes first; Serve() reads on
   }
@@ -683,13 +665,7 @@ void Session::Linger() {
 }
 
 void Session::CloseNow() {
-  if (tunnel_) {
-    if (!tunnel_->ended_already) EndTunnel();
-    beast::error_code ignored;
-    tunnel_->client.close(ignored);
-    phase_ = Phase::kClosed;
-    return;
-  }
+  on_tunnel_drain_ = nullptr;
   if (phase_ == Phase::kClosed && fd_ < 0) return;
   // Closed first, let go of last: the streamed answer's callback may hold
   // the last reference to the handler's state, whose destructor (a writer
@@ -820,12 +796,10 @@ void Session::StreamFinish() {
   Flush();
 }
 
-void Session::StreamTunnel(std::string head,
-                           asio::generic::stream_protocol::socket upstream,
-                           std::string early, std::function<void()> ended) {
-  if (streaming_ || phase_ != Phase::kHandling || fd_ < 0) return;
-  // The descriptor leaves the poller for an Asio socket: a tunnel is rare
-  // and long-lived, and relays with plain reads and writes.
+std::optional<TakenConnection> Session::HandOver(
+    std::function<void()> on_drain) {
+  if (streaming_ || phase_ != Phase::kHandling || fd_ < 0) return std::nullopt;
+  // The descriptor leaves the poller for an Asio socket of the caller's.
   sockaddr_storage local{};
   socklen_t len = sizeof(local);
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
@@ -838,164 +812,30 @@ void Session::StreamTunnel(std::string head,
   if (ec) {
     connections_->poller().Add(fd_, this);
     CloseNow();
-    return;
+    return std::nullopt;
   }
   fd_ = -1;
   phase_ = Phase::kTunnel;
-  tunnel_ =
-      std::make_unique<TunnelState>(std::move(client), std::move(upstream));
-  tunnel_->ended = std::move(ended);
-  std::string_view upgrade = request_.Header("upgrade");
-  tunnel_->websocket =
-      absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
-                                 upgrade.data(), upgrade.size())),
-                             "websocket");
-  tunnel_->to_client = std::move(head) + std::move(early);
-  SendToClient();
+  on_tunnel_drain_ = std::move(on_drain);
   // What the client sent after its request is in the buffer already.
-  std::string sent_early = beast::buffers_to_string(buffer_.data());
+  std::string early = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
-  SendToUpstream(std::move(sent_early));
-  if (draining_) DrainTunnel();
-}
-
-void Session::SendToClient() {
-  tunnel_->to_client_pending = true;
-  asio::async_write(
-      tunnel_->client, asio::buffer(tunnel_->to_client),
-      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        TunnelState& t = *self->tunnel_;
-        t.to_client_pending = false;
-        if (ec || t.ended_already) {
-          self->EndTunnel();
-        } else if (t.closing) {
-          self->CloseTunnel();
-        } else {
-          self->ReadUpstream();
-        }
-      });
-}
-
-void Session::ReadUpstream() {
-  tunnel_->upstream.async_read_some(
-      asio::buffer(tunnel_->from_upstream),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        TunnelState& t = *self->tunnel_;
-        if (ec || t.ended_already) {
-          self->EndTunnel();
-          return;
-        }
-        t.to_client.assign(t.from_upstream.data(), n);
-        self->SendToClient();
-      });
-}
-
-void Session::SendToUpstream(std::string bytes) {
-  if (bytes.empty()) {
-    ReadClient();
-    return;
+  if (draining_ && on_tunnel_drain_) {
+    asio::post(executor_, [self = shared_from_this()] { self->Drain(); });
   }
-  auto owned = std::make_shared<std::string>(std::move(bytes));
-  asio::async_write(
-      tunnel_->upstream, asio::buffer(*owned),
-      [self = shared_from_this(), owned](boost::system::error_code ec, size_t) {
-        if (ec || self->tunnel_->ended_already) {
-          self->EndTunnel();
-        } else {
-          self->ReadClient();
-        }
-      });
-}
-
-void Session::ReadClient() {
-  tunnel_->client.async_read_some(
-      asio::buffer(tunnel_->from_client),
-      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-        TunnelState& t = *self->tunnel_;
-        if (ec || t.ended_already) {
-          self->EndTunnel();
-          return;
-        }
-        self->SendToUpstream(std::string(t.from_client.data(), n));
-      });
-}
-
-void Session::DrainTunnel() {
-  if (phase_ != Phase::kTunnel || tunnel_->drain_timer) return;
-  tunnel_->drain_timer.emplace(executor_);
-  tunnel_->drain_timer->expires_after(limits_.tunnel_drain);
-  tunnel_->drain_timer->async_wait(
-      [self = shared_from_this()](boost::system::error_code ec) {
-        if (ec || self->phase_ != Phase::kTunnel) return;
-        self->tunnel_->closing = true;
-        // A frame half written to the client must end first.
-        if (!self->tunnel_->to_client_pending) self->CloseTunnel();
-      });
-}
-
-void Session::CloseTunnel() {
-  if (tunnel_->websocket) {
-    // Close frames with status 1001 (going away): unmasked to the client,
-    // masked to the app, as RFC 6455 section 5 has it.
-    constexpr unsigned char kToClient[] = {0x88, 0x02, 0x03, 0xE9};
-    constexpr unsigned char kMask[] = {0x5A, 0x17, 0xC3, 0x8E};
-    const unsigned char to_app[] = {
-        0x88,
-        0x82,
-        kMask[0],
-        kMask[1],
-        kMask[2],
-        kMask[3],
-        static_cast<unsigned char>(0x03 ^ kMask[0]),
-        static_cast<unsigned char>(0xE9 ^ kMask[1])};
-    (void)::send(tunnel_->client.native_handle(), kToClient, sizeof(kToClient),
-                 MSG_NOSIGNAL);
-    (void)::send(tunnel_->upstream.native_handle(), to_app, sizeof(to_app),
-                 MSG_NOSIGNAL);
-  }
-  EndTunnel();
-}
-
-void Session::EndTunnel() {
-  if (!tunnel_ || tunnel_->ended_already) return;
-  TunnelState& t = *tunnel_;
-  t.ended_already = true;
-  beast::error_code ec;
-  t.upstream.shutdown(asio::socket_base::shutdown_send, ec);
-  t.upstream.close(ec);
-  if (t.drain_timer) t.drain_timer->cancel();
-  EndRequest(101);
-  if (auto ended = std::move(t.ended)) ended();
-  // FIN first, then read until the client closes (at most kLinger): its
-  // own close frame or last bytes then meet a reading socket, not a reset
-  // that would destroy ours.
-  t.client.shutdown(asio::socket_base::shutdown_send, ec);
-  t.drain_timer.emplace(executor_);
-  t.drain_timer->expires_after(kLinger);
-  t.drain_timer->async_wait(
-      [self = shared_from_this()](boost::system::error_code) {
-        beast::error_code ignored;
-        self->tunnel_->client.close(ignored);
-      });
-  DiscardUntilClosed();
-}
-
-void Session::DiscardUntilClosed() {
-  tunnel_->client.async_read_some(
-      asio::buffer(tunnel_->from_client),
-      [self = shared_from_this()](boost::system::error_code ec, size_t) {
-        if (!ec) {
-          self->DiscardUntilClosed();
-          return;
-        }
-        beast::error_code ignored;
-        self->tunnel_->drain_timer->cancel();
-        self->tunnel_->client.close(ignored);
-        self->phase_ = Phase::kClosed;
-        if (self->self_) {
-          asio::post(self->executor_, [held = std::move(self->self_)] {});
-        }
-      });
+  // The request stays in flight, and the session in the connection set
+  // (so a drain reaches the tunnel), until the caller says it ended.
+  auto ended = [self = shared_from_this()] {
+    if (self->phase_ != Phase::kTunnel) return;
+    self->on_tunnel_drain_ = nullptr;
+    self->EndRequest(101);
+    self->phase_ = Phase::kClosed;
+    if (self->self_) {
+      asio::post(self->executor_, [held = std::move(self->self_)] {});
+    }
+  };
+  return TakenConnection{std::move(client), std::move(early),
+                         std::move(ended)};
 }
 
 bool Session::BytesWaiting() {

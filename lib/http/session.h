@@ -46,9 +46,6 @@ struct SessionLimits {
   // (in a roll the replacement already serves).
   std::chrono::milliseconds drain_idle_grace{5000};
   std::string server_header = "corral";
-  // A tunnelled connection (a WebSocket) asked to drain is closed this long
-  // after, with close code 1001.
-  std::chrono::milliseconds tunnel_drain{5000};
 };
 
 // Told of every request, for metrics. Called on the session's thread.
@@ -125,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session>,
     kHandling,   // the handler has the request
     kWriting,    // the rest of a response waits for room in the socket
     kLingering,  // FIN sent, reading until the peer closes
-    kTunnel,     // bytes relayed to and from an upstream (after a 101)
+    kTunnel,     // the connection was handed over after a 101 (HandOver)
     kClosed,
   };
   enum class Parsed { kNeedMore, kDone, kFailed };
@@ -174,20 +171,8 @@ class Session : public std::enable_shared_from_this<Session>,
   void StreamFinish();
   // Posts the flush of what StreamHead holds, once.
   void FlushHeldLater();
-  void StreamTunnel(std::string head,
-                    boost::asio::generic::stream_protocol::socket upstream,
-                    std::string early, std::function<void()> ended);
-  // The tunnel's two directions: read one side, write it all to the other,
-  // then read again.
-  void SendToClient();
-  void ReadUpstream();
-  void SendToUpstream(std::string bytes);
-  void ReadClient();
-  void DrainTunnel();
-  // Close frames (1001) when it is a WebSocket, then both sides closed.
-  void CloseTunnel();
-  void EndTunnel();
-  void DiscardUntilClosed();
+  // The client's socket leaves for the caller (see TakeConnection).
+  std::optional<TakenConnection> HandOver(std::function<void()> on_drain);
 
   int fd_;
   boost::asio::any_io_executor executor_;
@@ -234,8 +219,8 @@ class Session : public std::enable_shared_from_this<Session>,
   // a posted flush sends it if neither comes in this turn.
   bool stream_held_ = false;
   bool held_flush_posted_ = false;
-  struct TunnelState;
-  std::unique_ptr<TunnelState> tunnel_;
+  // After a hand-over: what a drain of this connection does instead.
+  std::function<void()> on_tunnel_drain_;
   std::string out_;  // the response being sent
   size_t out_sent_ = 0;
 };

@@ -17,6 +17,8 @@
 #include <limits>
 #include <optional>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "log/log.h"
@@ -25,6 +27,7 @@
 #include "http/response_head.h"
 #include "pool/worker_env.h"
 #include "proxy/forward.h"
+#include "proxy/tunnel.h"
 #include "region/slot_recorder.h"
 
 namespace corral::proxy {
@@ -93,6 +96,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         writer_(std::move(writer)),
         method_(request.method),
         upgrade_(!UpgradeWanted(request).empty()),
+      websocket_(absl::EqualsIgnoreCase(
+          absl::StripAsciiWhitespace(absl::string_view(
+              UpgradeWanted(request).data(), UpgradeWanted(request).size())),
+          "websocket")),
         head_(UpstreamRequestHead(request)),
         body_(request.body),
         timer_(proxy.io_),
@@ -145,6 +152,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<http::ResponseWriter> writer_;
   std::string method_;
   bool upgrade_;
+  bool websocket_;  // an upgrade to WebSocket (close frames on a drain)
   std::string head_;
   std::string body_;
   asio::steady_timer timer_;
@@ -403,23 +411,36 @@ void Exchange::OnBody(boost::system::error_code ec) {
 
 void Exchange::StartTunnel() {
   timer_.cancel();
-  const auto& msg = parser_->get();
   // The app's own fields, Connection and Upgrade among them: they are the
-  // switch itself.
-  const http::Headers fields = FieldsOf(msg.base());
-  std::string head;
-  http::AppendResponseHead({.status = 101, .headers = &fields}, &head);
-  std::string early = beast::buffers_to_string(upstream_->buffer.data());
+  // switch itself. What the app sent after its 101 follows it.
+  const http::Headers fields = FieldsOf(parser_->get().base());
+  std::string to_client;
+  http::AppendResponseHead({.status = 101, .headers = &fields}, &to_client);
+  to_client += beast::buffers_to_string(upstream_->buffer.data());
+  auto tunnel = std::make_shared<Tunnel>(
+      proxy_.io_.get_executor(), std::move(upstream_->socket), websocket_,
+      proxy_.settings_.websocket_drain);
+  upstream_.reset();
+  std::optional<http::TakenConnection> taken =
+      writer_->TakeConnection([weak = std::weak_ptr<Tunnel>(tunnel)] {
+        if (auto t = weak.lock()) t->Drain();
+      });
+  if (!taken) {  // the client has gone: the app's socket closes with it
+    Release();
+    return;
+  }
   head_sent_ = true;
-  proxy_.tunnels_.push_back(weak_from_this());
+  // The place on the app process is held while the tunnel lasts (the app's
+  // stop waits for it, or drains it), off the caps on requests.
   tunnel_ = true;
   proxy_.balancer_.BecameTunnel(app_);
-  // The place on the app process is held while the tunnel lasts: it is a
-  // request in flight, and the app's stop waits for it (or drains it).
-  writer_->Tunnel(std::move(head), std::move(upstream_->socket),
-                  std::move(early),
-                  [self = shared_from_this()] { self->Release(); });
-  upstream_.reset();
+  proxy_.tunnels_.push_back({tunnel, app_});
+  tunnel->Start(std::move(taken->socket), std::move(to_client),
+                std::move(taken->early),
+                [self = shared_from_this(), ended = std::move(taken->ended)] {
+                  self->Release();
+                  ended();
+                });
 }
 
 void Exchange::ReadBody() {
@@ -551,11 +572,9 @@ void Proxy::SweepIdle() {
   // Tunnels to an app process that is being stopped drain (1001, going
   // away), so the process is not held up by them.
   OpenTunnels();
-  for (const std::weak_ptr<Exchange>& weak : tunnels_) {
-    std::shared_ptr<Exchange> ex = weak.lock();
-    if (ex && ex->app() >= 0 && !Routable(region_.slot(ex->app()))) {
-      ex->writer().DrainTunnel();
-    }
+  for (const OpenTunnel& open : tunnels_) {
+    std::shared_ptr<Tunnel> tunnel = open.tunnel.lock();
+    if (tunnel && !Routable(region_.slot(open.app))) tunnel->Drain();
   }
   const Clock::time_point now = Clock::now();
   for (auto& [app, list] : idle_) {
@@ -579,9 +598,8 @@ void Proxy::Handle(const http::Request& request,
 }
 
 size_t Proxy::OpenTunnels() {
-  std::erase_if(tunnels_, [](const std::weak_ptr<Exchange>& weak) {
-    return weak.expired();
-  });
+  std::erase_if(tunnels_,
+                [](const OpenTunnel& open) { return open.tunnel.expired(); });
   return tunnels_.size();
 }
 
@@ -746,6 +764,8 @@ App ProxyApp() {
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
     s.app_sockets = env[kAppSocketsEnv];
+    s.websocket_drain = std::chrono::milliseconds(
+        absl::ToInt64Milliseconds(o.websocket_drain));
     auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
     context.router().Forward(
         [proxy, shared_region](const http::Request& request,

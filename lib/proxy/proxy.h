@@ -44,9 +44,12 @@ struct ProxySettings {
   // Where app processes listen: unix sockets in this directory
   // (pool::AppSocketPath), or ports on 127.0.0.1 when empty.
   std::string app_sockets;
+  // How long a drained tunnel stays open (--websocket-drain).
+  std::chrono::milliseconds websocket_drain{5000};
 };
 
 class Exchange;
+class Tunnel;
 struct Upstream;
 
 class Proxy {
@@ -94,8 +97,12 @@ class Proxy {
   bool pump_armed_ = false;
   std::map<int, std::vector<std::unique_ptr<Upstream>>> idle_;
   boost::asio::steady_timer sweep_timer_;
-  // Exchanges that became tunnels (WebSockets), while they last.
-  std::vector<std::weak_ptr<Exchange>> tunnels_;
+  // Tunnels (WebSockets) while they last, with the app process each is to.
+  struct OpenTunnel {
+    std::weak_ptr<Tunnel> tunnel;
+    int app = -1;
+  };
+  std::vector<OpenTunnel> tunnels_;
 };
 
 // The App a proxy worker runs: every request forwarded, routes labelled

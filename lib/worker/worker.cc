@@ -282,7 +282,6 @@ std::optional<int> Worker::Bootstrap() {
   limits_.max_body_bytes = static_cast<uint64_t>(options_.max_body_bytes);
   limits_.keepalive_timeout = Millis(options_.keepalive_timeout);
   limits_.request_timeout = Millis(options_.request_timeout);
-  limits_.tunnel_drain = Millis(options_.websocket_drain);
   limits_.server_header = app_.name;
   observer_.emplace(&*recorder_, options_.access_log);
   listener_.emplace(io_, std::move(*acceptor), router_, limits_, &*observer_,
