@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "http/connection_set.h"
 #include "http/feed_parser.h"
 #include "http/header_check.h"
 #include "http/http_date.h"
@@ -77,51 +78,6 @@ std::string TooLarge(uint64_t limit) {
 }
 
 }  // namespace
-
-ConnectionSet::~ConnectionSet() {
-  if (sweep_timer_) sweep_timer_->cancel();
-}
-
-void ConnectionSet::Add(Session* s, const asio::any_io_executor& executor) {
-  sessions_.insert(s);
-  if (!sweep_timer_) sweep_timer_.emplace(executor);
-  if (!poller_) poller_.emplace(executor);
-  ArmSweep();
-}
-
-void ConnectionSet::Remove(Session* s) {
-  sessions_.erase(s);
-  if (sessions_.empty() && on_empty_) on_empty_();
-}
-
-void ConnectionSet::DrainAll() {
-  std::vector<Session*> copy(sessions_.begin(), sessions_.end());
-  for (Session* s : copy) {
-    if (sessions_.count(s)) s->Drain();
-  }
-}
-
-void ConnectionSet::ArmSweep() {
-  if (sweep_armed_ || sessions_.empty()) return;
-  sweep_armed_ = true;
-  sweep_timer_->expires_after(kSweepPeriod);
-  sweep_timer_->async_wait([this](boost::system::error_code ec) {
-    if (ec) return;  // cancelled: this set is being destroyed
-    sweep_armed_ = false;
-    Sweep(Clock::now());
-    ArmSweep();
-  });
-}
-
-void ConnectionSet::Sweep(Clock::time_point now) {
-  // Found first, acted on after: a session acting on a timeout may end (and
-  // leave the set) on return.
-  sweep_scratch_.clear();
-  for (Session* s : sessions_) {
-    if (s->TimedOut(now)) sweep_scratch_.push_back(s);
-  }
-  for (Session* s : sweep_scratch_) s->Sweep(now);
-}
 
 class Session::Writer : public ResponseWriter {
  public:
@@ -208,53 +164,45 @@ void Session::Drain() {
   draining_ = true;
 }
 
-bool Session::TimedOut(Clock::time_point now) const {
+Session::Timeout Session::TimeoutAt(Clock::time_point now) const {
   switch (phase_) {
     case Phase::kIdle:
-      return now - last_activity_ >=
-             (draining_ ? limits_.drain_idle_grace : limits_.keepalive_timeout);
+      return now - last_activity_ >= (draining_ ? limits_.drain_idle_grace
+                                                : limits_.keepalive_timeout)
+                 ? Timeout::kIdle
+                 : Timeout::kNone;
     case Phase::kReading:
-      return now - request_started_ >= limits_.request_timeout;
+      return now - request_started_ >= limits_.request_timeout
+                 ? Timeout::kRequest
+                 : Timeout::kNone;
     case Phase::kWriting:
     case Phase::kLingering:
-      return now >= deadline_;
+      return now >= deadline_ ? Timeout::kWriteOrLinger : Timeout::kNone;
     case Phase::kHandling:
     case Phase::kTunnel:
     case Phase::kClosed:
-      return false;
+      return Timeout::kNone;
   }
-  return false;
+  return Timeout::kNone;
 }
 
 void Session::Sweep(Clock::time_point now) {
-  switch (phase_) {
-    case Phase::kIdle: {
-      auto limit =
-          draining_ ? limits_.drain_idle_grace : limits_.keepalive_timeout;
-      if (now - last_activity_ < limit) return;
+  const Timeout due = TimeoutAt(now);
+  if (due == Timeout::kNone) return;
+  auto self = shared_from_this();  // acting may end the session
+  switch (due) {
+    case Timeout::kIdle:
       // Bytes in the kernel's buffer mean a request crossed our timeout:
       // serve it (with Connection: close when draining).
-      if (BytesWaiting()) return;
-      auto self = shared_from_this();
-      CloseGracefully();
+      if (!BytesWaiting()) CloseGracefully();
       return;
-    }
-    case Phase::kReading: {
-      if (now - request_started_ < limits_.request_timeout) return;
-      auto self = shared_from_this();
+    case Timeout::kRequest:
       FailRequest(408, "request not received in time");
       return;
-    }
-    case Phase::kWriting:
-    case Phase::kLingering: {
-      if (now < deadline_) return;
-      auto self = shared_from_this();
+    case Timeout::kWriteOrLinger:
       CloseNow();
       return;
-    }
-    case Phase::kHandling:
-    case Phase::kTunnel:
-    case Phase::kClosed:
+    case Timeout::kNone:
       return;
   }
 }

@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/connection_set.h"
 #include "http/poller.h"
 #include "http/response_head.h"
 #include "http/router.h"
@@ -57,42 +58,6 @@ class SessionObserver {
                             int status, int64_t duration_ns) = 0;
 };
 
-class Session;
-
-// The open connections of one server, so a drain can reach each of them, one
-// timer can enforce every connection's timeouts and one epoll set can watch
-// them all.
-class ConnectionSet {
- public:
-  // How often timeouts are checked: their resolution. A scan of 14,000
-  // connections every 100 ms was 2.5% of a loaded worker's time.
-  static constexpr std::chrono::milliseconds kSweepPeriod{250};
-
-  ~ConnectionSet();
-  void Add(Session* s, const boost::asio::any_io_executor& executor);
-  void Remove(Session* s);
-  // Valid once a session was added.
-  Poller& poller() { return *poller_; }
-  void DrainAll();
-  size_t size() const { return sessions_.size(); }
-  // Called whenever the set becomes empty.
-  void OnEmpty(std::function<void()> f) { on_empty_ = std::move(f); }
-  // Applies the timeouts of every connection at `now`.
-  void Sweep(std::chrono::steady_clock::time_point now);
-
- private:
-  void ArmSweep();
-
-  std::unordered_set<Session*> sessions_;
-  std::function<void()> on_empty_;
-  // Created with the first connection's executor, like the timer.
-  std::optional<Poller> poller_;
-  // Created with the first connection's executor; ticks while any is open.
-  std::optional<boost::asio::steady_timer> sweep_timer_;
-  bool sweep_armed_ = false;
-  std::vector<Session*> sweep_scratch_;
-};
-
 class Session : public std::enable_shared_from_this<Session>,
                 private Poller::Client {
  public:
@@ -113,7 +78,9 @@ class Session : public std::enable_shared_from_this<Session>,
   // idle keep-alive connection, a draining idle one, a stuck write or linger.
   void Sweep(Clock::time_point now);
   // Whether Sweep(now) would act: cheap, for the connection set's scan.
-  bool TimedOut(Clock::time_point now) const;
+  bool TimedOut(Clock::time_point now) const {
+    return TimeoutAt(now) != Timeout::kNone;
+  }
 
  private:
   enum class Phase {
@@ -126,6 +93,9 @@ class Session : public std::enable_shared_from_this<Session>,
     kClosed,
   };
   enum class Parsed { kNeedMore, kDone, kFailed };
+  // Which timeout has passed at a moment, if any: the rules, once.
+  enum class Timeout { kNone, kIdle, kRequest, kWriteOrLinger };
+  Timeout TimeoutAt(Clock::time_point now) const;
   using Parser =
       boost::beast::http::request_parser<boost::beast::http::string_body>;
 
