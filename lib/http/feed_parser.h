@@ -24,7 +24,7 @@ namespace corral::http {
 inline constexpr size_t kMaxRequestHead = 8 * 1024;
 
 struct Fed {
-  size_t used = 0;            // bytes the parser consumed
+  size_t used = 0;              // bytes the parser consumed
   boost::beast::error_code ec;  // the parser's verdict (need_more, ...)
   // An element past `max_unparsed`, or a field too long to store: refuse
   // the message (431 in a header section, 400 after it) and close.

@@ -20,4 +20,9 @@ std::string FormatHttpDate(std::time_t t) {
   return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+DateCache& ThreadDateCache() {
+  thread_local DateCache cache;
+  return cache;
+}
+
 }  // namespace corral::http

@@ -28,6 +28,9 @@ class DateCache {
   std::string value_;
 };
 
+// This thread's DateCache: a worker's sessions all share one.
+DateCache& ThreadDateCache();
+
 }  // namespace corral::http
 
 #endif  // CORRAL_HTTP_HTTP_DATE_H_

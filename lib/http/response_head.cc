@@ -19,8 +19,8 @@ void AppendNumber(uint64_t n, std::string* out) {
 bool Has(const Headers* headers, std::string_view name) {
   if (headers == nullptr) return false;
   for (const auto& [field, value] : *headers) {
-    if (absl::EqualsIgnoreCase(field, absl::string_view(name.data(),
-                                                        name.size()))) {
+    if (absl::EqualsIgnoreCase(field,
+                               absl::string_view(name.data(), name.size()))) {
       return true;
     }
   }

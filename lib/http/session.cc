@@ -1,3 +1,7 @@
+// Session, part one: the connection's state machine - readiness, reads,
+// writes, timeouts, drain and close. Parsing and routing a request are in
+// session_request.cc, the streamed answer in session_stream.cc: one class
+// (Beast's session shape), three jobs, a file each.
 #include "http/session.h"
 
 #include <arpa/inet.h>
@@ -5,34 +9,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/http/status.hpp>
 #include <cerrno>
-#include <exception>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "http/connection_set.h"
-#include "http/feed_parser.h"
-#include "http/header_check.h"
-#include "http/http_date.h"
-#include "http/percent.h"
-#include "http/response_head.h"
-#include "http/target.h"
-#include "log/log.h"
 
 namespace corral::http {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::seconds kLinger{2};
@@ -41,17 +27,6 @@ constexpr size_t kReadBytes = 4096;
 // Requests one connection may finish in one readiness event before the
 // others get their turn: a pipelining client cannot hog the loop.
 constexpr int kMaxRequestsPerEvent = 16;
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
-// One per worker thread; the worker's sessions all share it.
-thread_local DateCache date_cache;
-
-bool IsParseError(const beast::error_code& ec) {
-  return ec.category() ==
-             bhttp::make_error_code(bhttp::error::bad_method).category() &&
-         ec != bhttp::error::end_of_stream &&
-         ec != bhttp::error::partial_message;
-}
 
 // The peer's address, "10.1.2.3" or "::1"; empty when unknown.
 std::string PeerAddress(int fd) {
@@ -73,57 +48,7 @@ std::string PeerAddress(int fd) {
   return text;
 }
 
-std::string TooLarge(uint64_t limit) {
-  return absl::StrCat("request body is larger than ", limit, " bytes");
-}
-
 }  // namespace
-
-class Session::Writer : public ResponseWriter {
- public:
-  Writer(std::shared_ptr<Session> session, uint64_t seq)
-      : session_(std::move(session)), seq_(seq) {}
-  // A handler that lets go without finishing leaves the client with a
-  // short answer: close, so it knows.
-  ~Writer() override {
-    if (!Gone()) session_->CloseNow();
-  }
-  void WriteInterim(int status, const Headers& headers) override {
-    if (!Gone()) session_->StreamInterim(status, headers);
-  }
-  void WriteHead(int status, const Headers& headers,
-                 std::optional<uint64_t> content_length) override {
-    if (!Gone()) session_->StreamHead(status, headers, content_length);
-  }
-  void WriteBody(std::string_view data, std::function<void()> sent) override {
-    if (!Gone()) session_->StreamBody(data, std::move(sent));
-  }
-  void Finish() override {
-    if (Gone()) return;
-    // Finished before the session acts: what StreamFinish lets go of may
-    // hold the last reference to this writer, whose destructor must not
-    // take an unfinished answer for an abandoned one.
-    finished_ = true;
-    session_->StreamFinish();
-  }
-  void Abort() override {
-    if (!Gone()) session_->CloseNow();
-  }
-  bool Gone() const override { return finished_ || session_->StreamGone(seq_); }
-  std::optional<TakenConnection> TakeConnection(
-      std::function<void()> on_drain) override {
-    if (Gone()) return std::nullopt;
-    std::optional<TakenConnection> taken =
-        session_->HandOver(std::move(on_drain));
-    if (taken) finished_ = true;  // the connection is the caller's now
-    return taken;
-  }
-
- private:
-  std::shared_ptr<Session> session_;
-  uint64_t seq_;
-  bool finished_ = false;
-};
 
 Session::Session(int fd, const asio::any_io_executor& executor,
                  const Router& router, const SessionLimits& limits,
@@ -292,249 +217,6 @@ void Session::OnReady(uint32_t events) {
   }
 }
 
-Session::Parsed Session::Parse() {
-  if (!parser_) {
-    parser_.emplace();
-    parser_->header_limit(kMaxRequestHead);
-    parser_->body_limit(limits_.max_body_bytes);
-    header_checked_ = false;
-    close_after_ = false;
-  }
-  for (;;) {
-    if (parser_->is_done()) return Parsed::kDone;
-    if (buffer_.size() == 0) return Parsed::kNeedMore;
-    const Fed fed = FeedParser(*parser_, buffer_.data(), kMaxRequestHead);
-    const beast::error_code& ec = fed.ec;
-    const size_t n = fed.used;
-    buffer_.consume(n);
-    if (fed.too_large) {
-      if (parser_->is_header_done()) {
-        FailRequest(400, absl::StrCat("a chunk-size line or the trailer "
-                                      "section is larger than ",
-                                      kMaxRequestHead, " bytes"));
-      } else {
-        FailRequest(431, "request headers too large");
-      }
-      return Parsed::kFailed;
-    }
-    if (ec == bhttp::error::need_more) return Parsed::kNeedMore;
-    if (ec == bhttp::error::body_limit) {
-      // Beast checks Content-Length against the limit with the header.
-      FailRequest(413, TooLarge(limits_.max_body_bytes));
-      return Parsed::kFailed;
-    }
-    if (ec) {
-      if (IsParseError(ec)) {
-        FailRequest(400, "malformed HTTP request: " + ec.message());
-      } else {
-        CloseNow();
-      }
-      return Parsed::kFailed;
-    }
-    if (parser_->is_header_done() && !header_checked_) {
-      header_checked_ = true;
-      const auto& header = parser_->get();
-      HeaderVerdict verdict = CheckRequestHeader(header.base());
-      if (verdict.status != 0) {
-        FailRequest(verdict.status, verdict.message);
-        return Parsed::kFailed;
-      }
-      close_after_ = verdict.close_after;
-      if (auto len = parser_->content_length();
-          len && *len > limits_.max_body_bytes) {
-        FailRequest(413, TooLarge(limits_.max_body_bytes));
-        return Parsed::kFailed;
-      }
-      if (!TakeHead()) return Parsed::kFailed;
-      auto expect = header[bhttp::field::expect];
-      if (!parser_->is_done() && buffer_.size() == 0 &&
-          absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
-                                     expect.data(), expect.size())),
-                                 "100-continue")) {
-        // 25 bytes into an empty send buffer; if they do not fit, the
-        // client sends its body after its own short wait anyway.
-        (void)::send(fd_, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
-      }
-    } else if (n == 0) {
-      return Parsed::kNeedMore;
-    }
-  }
-}
-
-bool Session::TakeHead() {
-  const auto& msg = parser_->get();
-  std::optional<RequestTarget> parsed = ParseRequestTarget(
-      std::string_view(msg.method_string().data(), msg.method_string().size()),
-      std::string_view(msg.target().data(), msg.target().size()));
-  if (!parsed) {
-    FailRequest(400, "the request target is not an origin-form path, '*' "
-                     "or an http URI");
-    return false;
-  }
-  std::string_view target = parsed->origin;
-  size_t q = target.find('?');
-  std::optional<std::string> path =
-      PercentDecode(target.substr(0, q), /*plus_is_space=*/false);
-  if (!path.has_value() || (q != std::string_view::npos &&
-                            !IsValidPercentEncoding(target.substr(q + 1)))) {
-    FailRequest(400, "malformed percent-encoding in the request target");
-    return false;
-  }
-  version_ = msg.version();
-  request_keep_alive_ = msg.keep_alive() && !close_after_;
-  // Assigned in place: the strings keep their capacity between requests.
-  request_.method.assign(msg.method_string().data(),
-                         msg.method_string().size());
-  request_.target.assign(target);
-  request_.path = std::move(*path);
-  if (q != std::string_view::npos) {
-    request_.query.assign(target.substr(q + 1));
-  } else {
-    request_.query.clear();
-  }
-  size_t fields = 0;
-  for (const auto& field : msg) {
-    if (fields == request_.headers.size()) request_.headers.emplace_back();
-    auto& [name, value] = request_.headers[fields++];
-    name.assign(field.name_string().data(), field.name_string().size());
-    value.assign(field.value().data(), field.value().size());
-  }
-  request_.headers.resize(fields);
-  if (parsed->authority) {
-    // RFC 9112 3.2.2: an absolute-form target's authority is the Host.
-    bool replaced = false;
-    for (auto& [name, value] : request_.headers) {
-      if (absl::EqualsIgnoreCase(name, "host")) {
-        value = *parsed->authority;
-        replaced = true;
-      }
-    }
-    if (!replaced) request_.headers.emplace_back("Host", *parsed->authority);
-  }
-  return true;
-}
-
-void Session::Dispatch() {
-  // The head was taken when it was complete (TakeHead): trailer fields,
-  // which Beast adds to the same fields, never reach the app.
-  request_.body = std::move(parser_->get().body());
-  parser_.reset();
-  phase_ = Phase::kHandling;
-
-  RouteMatch match = router_.Match(request_);
-  route_ = std::move(match.route);
-  const uint64_t seq = ++request_seq_;
-  request_open_ = true;
-  if (observer_ != nullptr) observer_->OnRequestStart(request_);
-  if (match.kind == RouteMatch::Kind::kForward) {
-    auto writer = std::make_shared<Writer>(shared_from_this(), seq);
-    try {
-      (*router_.forward())(request_, std::move(writer));
-    } catch (const std::exception& e) {
-      log::Error("forwarding threw", {{"error", std::string(e.what())}});
-      if (seq == request_seq_ && phase_ == Phase::kHandling && !streaming_) {
-        Answer(Response::Error(500, "internal error"));
-      }
-    }
-    return;
-  }
-  if (match.kind == RouteMatch::Kind::kNotFound) {
-    Answer(Response::Error(404, "no route for " + request_.path));
-    return;
-  }
-  if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
-    Response r = Response::Error(
-        405, request_.method + " is not allowed on " + request_.path);
-    r.headers.emplace_back("Allow", match.allow);
-    Answer(std::move(r));
-    return;
-  }
-  Respond respond = [self = shared_from_this(), seq](Response response) {
-    if (seq != self->request_seq_ || self->phase_ != Phase::kHandling) return;
-    self->Answer(std::move(response));
-  };
-  // An exception is the app's bug: say which route and what, answer 500,
-  // and keep the connection and the worker.
-  auto failed = [&](std::string_view what) {
-    log::Error("handler threw; answered 500", {{"route", route_},
-                                               {"method", request_.method},
-                                               {"error", std::string(what)}});
-    if (seq == request_seq_ && phase_ == Phase::kHandling) {
-      Answer(Response::Error(500, "internal error"));
-    }
-  };
-  try {
-    (*match.handler)(request_, std::move(respond));
-  } catch (const std::exception& e) {
-    failed(e.what());
-  } catch (...) {
-    failed("an exception that is not a std::exception");
-  }
-}
-
-void Session::Answer(Response response) {
-  EndRequest(response.status);
-  Send(response, request_keep_alive_ && !draining_);
-}
-
-void Session::EndRequest(int status) {
-  if (!request_open_) return;
-  request_open_ = false;
-  if (observer_ != nullptr) {
-    auto duration = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        Clock::now() - request_started_);
-    observer_->OnRequestEnd(request_, route_, status, duration.count());
-  }
-}
-
-void Session::FailRequest(int status, std::string_view message) {
-  // The parser's state is unknown after an error: answer, then close.
-  phase_ = Phase::kHandling;
-  request_.method = "_OTHER";
-  if (parser_ && parser_->is_header_done()) {
-    request_.method = std::string(parser_->get().method_string());
-    version_ = parser_->get().version();
-  }
-  request_.target.clear();
-  request_.path.clear();
-  request_.query.clear();
-  request_.headers.clear();
-  request_.body.clear();
-  request_.params.clear();
-  parser_.reset();
-  route_ = std::string(router_.unmatched_label());
-  request_open_ = true;
-  if (observer_ != nullptr) observer_->OnRequestStart(request_);
-  request_keep_alive_ = false;
-  Answer(Response::Error(status, message));
-}
-
-ResponseHead::Connection Session::ConnectionField(bool keep_alive) const {
-  if (version_ == 10 && keep_alive) return ResponseHead::Connection::kKeepAlive;
-  if (version_ != 10 && !keep_alive) return ResponseHead::Connection::kClose;
-  return ResponseHead::Connection::kNone;
-}
-
-void Session::Send(const Response& response, bool keep_alive) {
-  const int status = response.status;
-  const bool has_body = !(status / 100 == 1 || status == 204 || status == 304);
-  out_.clear();
-  out_sent_ = 0;
-  ResponseHead head;
-  head.version = version_;
-  head.status = status;
-  head.headers = &response.headers;
-  head.server = limits_.server_header;
-  head.date = date_cache.Now();
-  head.content_type = response.content_type;
-  if (has_body) head.content_length = response.body.size();
-  head.connection = ConnectionField(keep_alive);
-  AppendResponseHead(head, &out_);
-  if (has_body && request_.method != "HEAD") out_.append(response.body);
-  close_after_write_ = !keep_alive;
-  Flush();
-}
-
 void Session::Flush() {
   while (out_sent_ < out_.size()) {
     ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_,
@@ -632,158 +314,6 @@ void Session::CloseNow() {
   }
   // Let go after the event in hand: the callers up the stack still use this.
   if (self_) asio::post(executor_, [self = std::move(self_)] {});
-}
-
-void Session::StreamInterim(int status, const Headers& headers) {
-  if (version_ == 10 || streaming_ || status == 100) return;
-  std::string head;
-  AppendResponseHead({.status = status, .headers = &headers}, &head);
-  // Best effort, as with 100 Continue: the send buffer is empty now.
-  (void)::send(fd_, head.data(), head.size(), MSG_NOSIGNAL);
-}
-
-void Session::StreamHead(int status, const Headers& headers,
-                         std::optional<uint64_t> content_length) {
-  if (streaming_) return;
-  // Transfer codings the handler names (a proxied "gzip") frame the body
-  // by themselves: no Content-Length, and chunked goes last, added here.
-  std::string_view codings;
-  for (const auto& [name, value] : headers) {
-    if (absl::EqualsIgnoreCase(name, "transfer-encoding")) codings = value;
-  }
-  if (!codings.empty()) content_length.reset();
-  stream_status_ = status;
-  stream_has_body_ = !(status / 100 == 1 || status == 204 || status == 304 ||
-                       request_.method == "HEAD");
-  stream_chunked_ = stream_has_body_ && !content_length && version_ != 10;
-  bool keep_alive = request_keep_alive_ && !draining_ &&
-                    (content_length || stream_chunked_ || !stream_has_body_);
-  out_.clear();
-  out_sent_ = 0;
-  std::string transfer_encoding;
-  if (!codings.empty() && stream_has_body_ && version_ != 10) {
-    transfer_encoding = absl::StrCat(
-        absl::string_view(codings.data(), codings.size()),
-        stream_chunked_ ? ", chunked" : "");
-  } else if (stream_chunked_) {
-    transfer_encoding = "chunked";
-  }
-  ResponseHead head;
-  head.version = version_;
-  head.status = status;
-  head.headers = &headers;
-  head.server = limits_.server_header;
-  head.date = date_cache.Now();
-  if (stream_has_body_ || request_.method == "HEAD") {
-    head.content_length = content_length;
-  }
-  head.transfer_encoding = transfer_encoding;
-  head.connection = ConnectionField(keep_alive);
-  AppendResponseHead(head, &out_);
-  close_after_write_ = !keep_alive;
-  streaming_ = true;
-  stream_held_ = true;
-  FlushHeldLater();
-}
-
-void Session::FlushHeldLater() {
-  if (held_flush_posted_) return;
-  held_flush_posted_ = true;
-  asio::post(executor_, [self = shared_from_this()] {
-    self->held_flush_posted_ = false;
-    if (!self->stream_held_ || self->phase_ != Phase::kHandling) return;
-    self->stream_held_ = false;
-    self->Flush();
-  });
-}
-
-void Session::StreamBody(std::string_view data, std::function<void()> sent) {
-  const bool held = stream_held_;  // so streaming, and not writing yet
-  if (streaming_ && phase_ == Phase::kWriting) {  // the head is still going
-    stream_next_.assign(data.data(), data.size());
-    stream_next_set_ = true;
-    stream_sent_ = std::move(sent);
-    return;
-  }
-  if (!streaming_ || phase_ != Phase::kHandling) return;
-  if (!held) {
-    out_.clear();
-    out_sent_ = 0;
-  }
-  if (stream_has_body_ && !data.empty()) {
-    if (stream_chunked_) {
-      absl::StrAppend(&out_, absl::Hex(data.size()), "\r\n",
-                      absl::string_view(data.data(), data.size()), "\r\n");
-    } else {
-      out_.append(data);
-    }
-  }
-  stream_sent_ = std::move(sent);
-  if (held) return;  // with the head, at the end or the posted flush
-  Flush();
-}
-
-void Session::StreamFinish() {
-  if (streaming_ && phase_ == Phase::kWriting) {
-    stream_finish_next_ = true;
-    return;
-  }
-  if (!streaming_ || phase_ != Phase::kHandling) return;
-  streaming_ = false;
-  if (!stream_held_) {
-    out_.clear();
-    out_sent_ = 0;
-  }
-  stream_held_ = false;
-  // Nothing is asked for after the end; let go of at return, when the
-  // session's state is whole again.
-  std::function<void()> dropped = std::move(stream_sent_);
-  stream_sent_ = nullptr;
-  if (stream_chunked_) out_ += "0\r\n\r\n";
-  EndRequest(stream_status_);
-  Flush();
-}
-
-std::optional<TakenConnection> Session::HandOver(
-    std::function<void()> on_drain) {
-  if (streaming_ || phase_ != Phase::kHandling || fd_ < 0) return std::nullopt;
-  // The descriptor leaves the poller for an Asio socket of the caller's.
-  sockaddr_storage local{};
-  socklen_t len = sizeof(local);
-  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
-  connections_->poller().Remove(fd_, this);
-  asio::ip::tcp::socket client(executor_);
-  beast::error_code ec;
-  client.assign(
-      local.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(),
-      fd_, ec);
-  if (ec) {
-    connections_->poller().Add(fd_, this);
-    CloseNow();
-    return std::nullopt;
-  }
-  fd_ = -1;
-  phase_ = Phase::kTunnel;
-  on_tunnel_drain_ = std::move(on_drain);
-  // What the client sent after its request is in the buffer already.
-  std::string early = beast::buffers_to_string(buffer_.data());
-  buffer_.consume(buffer_.size());
-  if (draining_ && on_tunnel_drain_) {
-    asio::post(executor_, [self = shared_from_this()] { self->Drain(); });
-  }
-  // The request stays in flight, and the session in the connection set
-  // (so a drain reaches the tunnel), until the caller says it ended.
-  auto ended = [self = shared_from_this()] {
-    if (self->phase_ != Phase::kTunnel) return;
-    self->on_tunnel_drain_ = nullptr;
-    self->EndRequest(101);
-    self->phase_ = Phase::kClosed;
-    if (self->self_) {
-      asio::post(self->executor_, [held = std::move(self->self_)] {});
-    }
-  };
-  return TakenConnection{std::move(client), std::move(early),
-                         std::move(ended)};
 }
 
 bool Session::BytesWaiting() {

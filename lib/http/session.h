@@ -129,8 +129,9 @@ class Session : public std::enable_shared_from_this<Session>,
   // closed under it counts 499, as nginx logs it).
   void EndRequest(int status);
 
-  // The streamed answer (see ResponseWriter).
+  // The streamed answer (see ResponseWriter), in session_stream.cc.
   class Writer;
+  std::shared_ptr<ResponseWriter> NewWriter(uint64_t seq);
   bool StreamGone(uint64_t seq) const {
     return seq != request_seq_ || phase_ == Phase::kClosed;
   }

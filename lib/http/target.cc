@@ -24,9 +24,7 @@ bool IsTargetChar(char c) {
   return std::string_view(":@/?%[]{}|^").find(c) != std::string_view::npos;
 }
 
-bool IsHostChar(char c) {
-  return IsUnreserved(c) || IsSubDelim(c) || c == '%';
-}
+bool IsHostChar(char c) { return IsUnreserved(c) || IsSubDelim(c) || c == '%'; }
 
 }  // namespace
 

@@ -64,8 +64,9 @@ ResponseFraming CheckResponseFraming(const http::Headers& fields) {
   }
   if (codings.empty()) return out;
   if (has_length) {
-    out.problem = "the app answered with both Transfer-Encoding and "
-                  "Content-Length";
+    out.problem =
+        "the app answered with both Transfer-Encoding and "
+        "Content-Length";
     return out;
   }
   for (size_t i = 0; i < codings.size(); ++i) {

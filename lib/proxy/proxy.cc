@@ -21,10 +21,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "log/log.h"
-#include "options/options.h"
 #include "http/feed_parser.h"
 #include "http/response_head.h"
+#include "log/log.h"
+#include "options/options.h"
 #include "pool/worker_env.h"
 #include "proxy/forward.h"
 #include "proxy/tunnel.h"
@@ -96,10 +96,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         writer_(std::move(writer)),
         method_(request.method),
         upgrade_(!UpgradeWanted(request).empty()),
-      websocket_(absl::EqualsIgnoreCase(
-          absl::StripAsciiWhitespace(absl::string_view(
-              UpgradeWanted(request).data(), UpgradeWanted(request).size())),
-          "websocket")),
+        websocket_(absl::EqualsIgnoreCase(
+            absl::StripAsciiWhitespace(absl::string_view(
+                UpgradeWanted(request).data(), UpgradeWanted(request).size())),
+            "websocket")),
         head_(UpstreamRequestHead(request)),
         body_(request.body),
         timer_(proxy.io_),
@@ -252,8 +252,8 @@ void Exchange::ReadHead() {
 void Exchange::ParseHead() {
   beast::flat_buffer& in = upstream_->buffer;
   while (in.size() > 0) {
-    const http::Fed fed = http::FeedParser(*parser_, in.data(),
-                                           kMaxResponseHead);
+    const http::Fed fed =
+        http::FeedParser(*parser_, in.data(), kMaxResponseHead);
     in.consume(fed.used);
     if (fed.too_large) {
       Fail(Failure::kBroken, "the app's response header is too large");
@@ -764,8 +764,8 @@ App ProxyApp() {
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
     s.app_sockets = env[kAppSocketsEnv];
-    s.websocket_drain = std::chrono::milliseconds(
-        absl::ToInt64Milliseconds(o.websocket_drain));
+    s.websocket_drain =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.websocket_drain));
     auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
     context.router().Forward(
         [proxy, shared_region](const http::Request& request,

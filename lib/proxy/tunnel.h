@@ -24,8 +24,8 @@ class Tunnel : public std::enable_shared_from_this<Tunnel> {
   // frames. `drain_after`: how long a drained tunnel stays open
   // (--websocket-drain).
   Tunnel(boost::asio::any_io_executor executor,
-         boost::asio::generic::stream_protocol::socket upstream,
-         bool websocket, std::chrono::milliseconds drain_after);
+         boost::asio::generic::stream_protocol::socket upstream, bool websocket,
+         std::chrono::milliseconds drain_after);
 
   // Starts relaying: `to_client` (the 101 and what the app sent after it)
   // goes to the client first, `to_app` (what the client sent after its
