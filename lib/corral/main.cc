@@ -14,7 +14,7 @@
 #include "master/master.h"
 #include "options/options.h"
 #include "pool/worker_env.h"
-#include "proxy/proxy.h"
+#include "proxy/proxy_app.h"
 #include "worker/worker.h"
 
 namespace corral {

@@ -1,8 +1,10 @@
-// Proxy mode's request path, in each of corral's proxy workers: every
-// request the session has read in full goes to the least busy app process
-// over a kept-alive upstream connection, and the answer streams back piece
-// by piece. Past the --app-concurrency caps, requests wait in a bounded
-// queue; beyond it, or past --queue-timeout, they get 503 with Retry-After.
+// Proxy mode's admission and routing, in each of corral's proxy workers:
+// every request the session has read in full goes to the least busy app
+// process (Balancer) as an Exchange (exchange.h). Past the --app-concurrency
+// caps, requests wait in a bounded queue; beyond it, or past
+// --queue-timeout, they get 503 with Retry-After. The worker's kept-alive
+// connections to app processes are its UpstreamPool; its WebSockets are
+// Tunnels.
 #ifndef CORRAL_PROXY_PROXY_H_
 #define CORRAL_PROXY_PROXY_H_
 
@@ -15,10 +17,10 @@
 #include <optional>
 #include <vector>
 
-#include "app/app.h"
 #include "http/request.h"
 #include "http/response.h"
 #include "proxy/balancer.h"
+#include "proxy/upstream_pool.h"
 #include "region/shared_region.h"
 
 namespace corral::proxy {
@@ -50,7 +52,6 @@ struct ProxySettings {
 
 class Exchange;
 class Tunnel;
-struct Upstream;
 
 class Proxy {
  public:
@@ -61,12 +62,21 @@ class Proxy {
   void Handle(const http::Request& request,
               std::shared_ptr<http::ResponseWriter> writer);
 
+  // What an exchange uses of its proxy worker.
+  boost::asio::io_context& io() { return io_; }
+  const region::SharedRegion& region() const { return region_; }
+  const ProxySettings& settings() const { return settings_; }
+  UpstreamPool& pool() { return pool_; }
+  // Sends the exchange to an app process, or queues it (a retry, too).
+  void Route(const std::shared_ptr<Exchange>& ex);
+  // An exchange let go of its app process (`tunnel`: as a tunnel).
+  void Released(int app, bool tunnel);
+  // An exchange's connection became a tunnel to `app`.
+  void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app);
+
  private:
-  friend class Exchange;
   using Clock = std::chrono::steady_clock;
 
-  // Sends the exchange to an app process, or queues it.
-  void Route(const std::shared_ptr<Exchange>& ex);
   void Enqueue(const std::shared_ptr<Exchange>& ex);
   std::optional<int> Acquire(const Exchange& ex);
   // Dispatches queued exchanges while app processes have room; answers
@@ -75,17 +85,11 @@ class Proxy {
   void ArmPump();
   void Reject(const std::shared_ptr<Exchange>& ex, std::string_view why);
   void RecordQueueWait(Clock::duration waited);
-  // An exchange let go of its app process (`tunnel`: as a tunnel).
-  void Released(int app, bool tunnel);
   // Tunnels still open, the ended ones forgotten.
   size_t OpenTunnels();
-  // Closes kept-alive connections no request will use: too old, or to an
-  // app process that takes no more requests (so it can exit).
+  // Drains tunnels to app processes being stopped; sweeps the pool.
   void SweepIdle();
   void ArmSweep();
-  // A kept-alive connection to `app`, if one is idle and still usable.
-  std::unique_ptr<Upstream> TakeIdle(int app);
-  void PutIdle(std::unique_ptr<Upstream> upstream);
 
   boost::asio::io_context& io_;
   const region::SharedRegion& region_;
@@ -95,7 +99,7 @@ class Proxy {
   std::deque<std::shared_ptr<Exchange>> queue_;
   boost::asio::steady_timer pump_timer_;
   bool pump_armed_ = false;
-  std::map<int, std::vector<std::unique_ptr<Upstream>>> idle_;
+  UpstreamPool pool_;
   boost::asio::steady_timer sweep_timer_;
   // Tunnels (WebSockets) while they last, with the app process each is to.
   struct OpenTunnel {
@@ -104,10 +108,6 @@ class Proxy {
   };
   std::vector<OpenTunnel> tunnels_;
 };
-
-// The App a proxy worker runs: every request forwarded, routes labelled
-// with --routes.
-App ProxyApp();
 
 }  // namespace corral::proxy
 

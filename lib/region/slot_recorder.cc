@@ -97,4 +97,11 @@ Series* SlotRecorder::FindOrAddSeries(uint64_t key) {
   return &overflow;
 }
 
+void RecordQueueWait(WorkerSlot& slot, int64_t waited_ns) {
+  slot.queue_wait_sum_ns.fetch_add(static_cast<uint64_t>(waited_ns),
+                                   std::memory_order_relaxed);
+  slot.queue_wait_buckets[static_cast<size_t>(BucketIndex(waited_ns))]
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace corral::region

@@ -47,6 +47,10 @@ class SlotRecorder {
 // Where a duration falls among kDurationBounds (kBuckets - 1 for +Inf).
 int BucketIndex(int64_t duration_ns);
 
+// Proxy mode: one request's wait in a proxy worker's admission queue, into
+// that worker's slot (sum and histogram).
+void RecordQueueWait(WorkerSlot& slot, int64_t waited_ns);
+
 }  // namespace corral::region
 
 #endif  // CORRAL_REGION_SLOT_RECORDER_H_

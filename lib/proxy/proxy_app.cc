@@ -1,0 +1,64 @@
+#include "proxy/proxy_app.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "options/options.h"
+#include "pool/worker_env.h"
+#include "proxy/proxy.h"
+
+namespace corral::proxy {
+
+App ProxyApp() {
+  App app;
+  app.name = "corral";
+  app.version = CORRAL_VERSION;
+  app.setup = [](WorkerContext& context) -> absl::Status {
+    std::map<std::string, std::string> env = CurrentEnvironment();
+    auto worker = pool::ParseWorkerEnv(env);
+    if (!worker.ok()) return worker.status();
+    SlotRange apps;
+    int queue_share = 0;
+    if (!pool::ParseSlots(env[kAppSlotsEnv], &apps.first, &apps.count) ||
+        worker->siblings_count == 0 ||
+        !absl::SimpleAtoi(env[kQueueShareEnv], &queue_share)) {
+      return absl::FailedPreconditionError(
+          "a proxy worker needs the app processes' slots, its siblings' and "
+          "its queue share in its environment");
+    }
+    SlotRange proxies{worker->siblings_first, worker->siblings_count};
+    auto region = region::SharedRegion::Attach(worker->region_fd);
+    if (!region.ok()) return region.status();
+    // Both live as long as the worker's loop: the handler owns them.
+    auto shared_region =
+        std::make_shared<region::SharedRegion>(std::move(*region));
+    const Options& o = context.options();
+    ProxySettings s;
+    s.apps = apps;
+    s.proxies = proxies;
+    s.own_slot = worker->slot;
+    s.app_concurrency = o.app_concurrency;
+    s.max_queue = queue_share;
+    s.queue_timeout =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_timeout));
+    s.upstream_timeout = std::chrono::milliseconds(
+        absl::ToInt64Milliseconds(o.upstream_timeout));
+    s.app_sockets = env[kAppSocketsEnv];
+    s.websocket_drain =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.websocket_drain));
+    auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
+    context.router().Forward(
+        [proxy, shared_region](const http::Request& request,
+                               std::shared_ptr<http::ResponseWriter> writer) {
+          proxy->Handle(request, std::move(writer));
+        });
+    for (const std::string& t : o.routes) context.router().Label(t);
+    return absl::OkStatus();
+  };
+  return app;
+}
+
+}  // namespace corral::proxy
