@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan bench image chart-test alerts-test image-test format clean
+.PHONY: setup build run test unit e2e asan bench bench-ab image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -35,6 +35,11 @@ asan: setup
 # proxy mode, nginx and the cluster module (bench/proxy.sh).
 bench: setup
 	bench/run.sh
+
+# This tree against a reference commit, at 1,000 connections, corral-shop
+# and the proxy: throughput ratio and sends per request (REF=<commit>).
+bench-ab: setup
+	bench/ab.sh
 
 # The container image, with docker or podman (whichever works; scripts/engine.sh).
 image:
