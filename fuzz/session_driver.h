@@ -2,7 +2,10 @@
 // bytes as the client: the input, split into writes at each "\0\0", goes in
 // one write at a time, each followed by as many turns of the event loop as
 // the session takes; then the client shuts down its sending side and the
-// loop runs until the session has closed. What came back must be whole
+// loop runs until the session has closed. Two writes stand for events of
+// the worker instead: an empty one (two markers in a row) drains, as on
+// SIGTERM; one of just "\x7f" runs the timeout sweep ten minutes on, so
+// every timeout has passed. What came back must be whole
 // HTTP/1.1 (or 1.0) responses, one for each request the session started,
 // nothing after one that said the connection closes, and the session must
 // be gone at the end. Any failure is __builtin_trap(), a crash to libFuzzer.
@@ -18,6 +21,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -35,6 +39,7 @@ namespace corral::fuzz {
 // Where the input is cut into separate writes; NUL is never valid in a
 // request's head, so the marker costs the request line and fields nothing.
 inline constexpr std::string_view kWriteMarker{"\0\0", 2};
+inline constexpr std::string_view kSweepWrite{"\x7f"};
 
 // The methods of the requests the session started, in order: a response to
 // HEAD has no body, and each started request must get one answer.
@@ -154,6 +159,13 @@ inline void DriveSession(std::string_view input, const http::Router& router,
     }
     pump();
     for (std::string_view write : SplitWrites(input)) {
+      if (write.empty()) {
+        connections.DrainAll();
+      } else if (write == kSweepWrite) {
+        connections.Sweep(std::chrono::steady_clock::now() +
+                          std::chrono::minutes(10));
+        write = {};
+      }
       while (!write.empty()) {
         ssize_t n = ::send(client, write.data(), write.size(), MSG_NOSIGNAL);
         if (n > 0) {
