@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan bench bench-ab image chart-test alerts-test image-test format clean
+.PHONY: setup build run test unit e2e asan fuzz bench bench-ab image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -29,6 +29,13 @@ asan: setup
 	cmake -S . -B build-asan -DCORRAL_SANITIZE=ON -DCORRAL_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	cmake --build build-asan -j $(JOBS) --target unit_tests
 	cd build-asan && ctest --output-on-failure -L unit
+
+# The libFuzzer targets of fuzz/ (clang, ASan + UBSan, in build-fuzz), each
+# for FUZZ_SECONDS over its seed corpus, then a summary of executions per
+# second, coverage and crashes. `make test` runs each for 20 s.
+FUZZ_SECONDS ?= 600
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 # Throughput and latency against nginx, rolls under load, scrape cost; the
 # Node store under corral, Node's cluster module and pm2, and behind corral's
@@ -58,4 +65,4 @@ format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
