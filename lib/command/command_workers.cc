@@ -282,7 +282,7 @@ void CommandWorkers::ReadPipe(pid_t pid) {
         Worker& w = *it->second;
         w.pipe_buffer.append(w.pipe_read.data(), n);
         if (w.pipe_buffer.find('\n') != std::string::npos) {
-          if (settings_.ready != ReadyWhen::kNotify) {
+          if (settings_.ready != Readiness::kNotify) {
             MarkReady(pid, w, "a line on the ready pipe");
           }
           w.pipe_buffer.clear();
@@ -312,7 +312,7 @@ void CommandWorkers::OnNotify(pid_t pid, std::string_view message) {
     log::Debug("worker status", {{"worker", w.index}, {"status", w.status}});
   }
   if (fields.count("READY") && fields["READY"] == "1" &&
-      settings_.ready != ReadyWhen::kPipe) {
+      settings_.ready != Readiness::kPipe) {
     MarkReady(pid, w, "READY=1");
   }
   if (fields.count("STOPPING") && fields["STOPPING"] == "1") {
@@ -380,12 +380,12 @@ void CommandWorkers::Tick() {
   for (auto& [pid, w] : workers_) {
     region::WorkerSlot& slot = region_.slot(w->slot);
     if (!w->watchdog) slot.heartbeat_ns.store(now, std::memory_order_relaxed);
-    if (settings_.ready == ReadyWhen::kAlive && !w->ready &&
+    if (settings_.ready == Readiness::kAlive && !w->ready &&
         now - w->spawned_ns >=
             absl::ToInt64Nanoseconds(settings_.ready_after)) {
       MarkReady(pid, *w, "alive for --ready-after");
     }
-    if (settings_.ready == ReadyWhen::kPort && !w->ready && w->port != 0 &&
+    if (settings_.ready == Readiness::kPort && !w->ready && w->port != 0 &&
         (settings_.socket_dir.empty()
              ? Accepting(static_cast<uint16_t>(w->port))
              : Accepting(SocketOf(*w)))) {

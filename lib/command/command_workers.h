@@ -25,6 +25,7 @@
 
 #include "absl/time/time.h"
 #include "clock/clock.h"
+#include "options/options.h"
 #include "pool/pool.h"
 #include "region/shared_region.h"
 
@@ -34,15 +35,13 @@ namespace corral::command {
 inline constexpr int kListenFd = 3;     // SD_LISTEN_FDS_START
 inline constexpr int kReadyPipeFd = 4;  // named by CORRAL_READY_FD
 
-enum class ReadyWhen { kNotify, kPipe, kAlive, kPort };
-
 struct CommandSettings {
   std::vector<std::string> command;
   std::vector<std::string> env;  // the environment every worker starts with
   int listen_fd = -1;
   int workers = 1;
   int stop_signal = SIGTERM;
-  ReadyWhen ready = ReadyWhen::kAlive;
+  Readiness ready = Readiness::kAlive;  // never kAuto
   absl::Duration ready_after = absl::Seconds(1);
   // WATCHDOG_USEC: a worker that sent WATCHDOG=1 and then stays silent this
   // long is hung (the supervisor's --worker-timeout).

@@ -544,13 +544,7 @@ absl::Status Master::MakeWorkers(int workers) {
   s.stop_signal = options_.stop_signal;
   s.proxied = options_.proxy;
   s.proxies = proxy_slots_;
-  const std::string ready = options_.ready != "auto" ? options_.ready
-                            : options_.proxy         ? "port"
-                                                     : "alive";
-  s.ready = ready == "notify" ? command::ReadyWhen::kNotify
-            : ready == "pipe" ? command::ReadyWhen::kPipe
-            : ready == "port" ? command::ReadyWhen::kPort
-                              : command::ReadyWhen::kAlive;
+  s.ready = EffectiveReadiness(options_);
   s.ready_after = options_.ready_after;
   s.watchdog = options_.worker_timeout;
   if (!options_.config_dir.empty()) {
@@ -569,9 +563,11 @@ absl::Status Master::MakeWorkers(int workers) {
     s.socket_dir = app_sockets_ = *dir;
   }
   std::string how =
-      ready == "notify" ? "when it sends READY=1 on $NOTIFY_SOCKET"
-      : ready == "pipe" ? "when it writes a line to descriptor $CORRAL_READY_FD"
-      : ready == "port"
+      s.ready == Readiness::kNotify
+          ? "when it sends READY=1 on $NOTIFY_SOCKET"
+      : s.ready == Readiness::kPipe
+          ? "when it writes a line to descriptor $CORRAL_READY_FD"
+      : s.ready == Readiness::kPort
           ? (s.socket_dir.empty()
                  ? "when it accepts connections on 127.0.0.1:$PORT"
                  : "when it accepts connections on its unix socket $PORT")

@@ -27,13 +27,13 @@ struct Flag {
   const char* help;
   Setter set;
   Getter get;
-  FlagSet only = FlagSet::kApp;  // kCommand: `corral -- CMD` only
-  bool boolean = false;          // "--name" alone means true
+  FlagScope scope = FlagScope::kAll;
+  bool boolean = false;  // "--name" alone means true
 };
 
 // "--name" alone, or "--name=true|false".
 Flag BoolFlag(const char* name, const char* env, const char* help,
-              bool Options::*field, FlagSet only = FlagSet::kApp) {
+              bool Options::*field, FlagScope scope = FlagScope::kAll) {
   return Flag{name,
               env,
               help,
@@ -48,7 +48,7 @@ Flag BoolFlag(const char* name, const char* env, const char* help,
               [field](const Options& o) {
                 return std::string(o.*field ? "true" : "false");
               },
-              only,
+              scope,
               true};
 }
 
@@ -76,13 +76,14 @@ Flag AutoCountFlag(const char* name, const char* env, const char* help,
       }};
 }
 
-// A whole number from `min` up.
+// A whole number from `min` up (an int or an int64_t field).
+template <typename T>
 Flag CountFlag(const char* name, const char* env, const char* help,
-               int Options::*field, int min) {
+               T Options::*field, T min) {
   return Flag{
       name, env, help,
       [name, field, min](const std::string& v, Options& o) -> absl::Status {
-        int n = 0;
+        T n = 0;
         if (!absl::SimpleAtoi(v, &n) || n < min) {
           return absl::InvalidArgumentError(
               absl::StrCat("--", name, " must be a number from ", min,
@@ -102,7 +103,14 @@ constexpr size_t kMaxAppSocketDir =
     sizeof("/corral-XXXXXX/app-4294967295.sock");
 
 Flag CommandFlag(Flag f) {
-  f.only = FlagSet::kCommand;
+  f.scope = FlagScope::kCommand;
+  return f;
+}
+
+// Proxy mode's own: --help says "with --proxy", and CheckCommandFlags
+// refuses them without --listen and --proxy.
+Flag ProxyFlag(Flag f) {
+  f.scope = FlagScope::kProxy;
   return f;
 }
 
@@ -166,32 +174,13 @@ const std::vector<Flag>& Flags() {
                    "a client must send a whole request within this long "
                    "of its first byte (slow clients get 408)",
                    &Options::request_timeout),
-      Flag{"max-body", "CORRAL_MAX_BODY",
-           "largest request body in bytes; larger ones get 413",
-           [](const std::string& v, Options& o) -> absl::Status {
-             int64_t n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 0) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--max-body must be a byte count, got \"", v, "\""));
-             }
-             o.max_body_bytes = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return std::to_string(o.max_body_bytes); }},
-      Flag{"crash-loop-limit", "CORRAL_CRASH_LOOP_LIMIT",
-           "a worker that fails this many times in a row without staying up "
-           "fails /livez, so the kubelet restarts the container",
-           [](const std::string& v, Options& o) -> absl::Status {
-             int n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 1) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--crash-loop-limit must be a positive number, got \"", v,
-                   "\""));
-             }
-             o.crash_loop_limit = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return std::to_string(o.crash_loop_limit); }},
+      CountFlag<int64_t>("max-body", "CORRAL_MAX_BODY",
+                         "largest request body in bytes; larger ones get 413",
+                         &Options::max_body_bytes, 0),
+      CountFlag("crash-loop-limit", "CORRAL_CRASH_LOOP_LIMIT",
+                "a worker that fails this many times in a row without staying "
+                "up fails /livez, so the kubelet restarts the container",
+                &Options::crash_loop_limit, 1),
       Flag{"config-dir", "CORRAL_CONFIG_DIR",
            "directory holding the app's config (a mounted ConfigMap); empty "
            "means the built-in defaults",
@@ -204,15 +193,16 @@ const std::vector<Flag>& Flags() {
            }},
       Flag{"log-level", "CORRAL_LOG_LEVEL", "debug, info, warn or error",
            [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+             if (!log::ParseLevel(v, &o.log_level)) {
                return absl::InvalidArgumentError(absl::StrCat(
                    "--log-level must be debug, info, warn or error, got \"", v,
                    "\""));
              }
-             o.log_level = v;
              return absl::OkStatus();
            },
-           [](const Options& o) { return o.log_level; }},
+           [](const Options& o) {
+             return std::string(log::LevelName(o.log_level));
+           }},
       BoolFlag("access-log", "CORRAL_ACCESS_LOG",
                "one JSON log line per request: method, path, route, status, "
                "duration (off: a busy store writes a lot)",
@@ -238,16 +228,14 @@ const std::vector<Flag>& Flags() {
            "--ready-after), port (accepts a connection on its $PORT; "
            "--proxy only) or auto (port with --proxy, else alive)",
            [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "notify" && v != "pipe" && v != "alive" && v != "port" &&
-                 v != "auto") {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--ready must be notify, pipe, alive, port or auto, got \"",
-                   v, "\""));
-             }
-             o.ready = v;
+             absl::StatusOr<Readiness> r = ParseReadiness(v);
+             if (!r.ok()) return r.status();
+             o.ready = *r;
              return absl::OkStatus();
            },
-           [](const Options& o) { return o.ready; }}),
+           [](const Options& o) {
+             return std::string(ReadinessName(o.ready));
+           }}),
       CommandFlag(DurationFlag("ready-after", "CORRAL_READY_AFTER",
                                "with --ready=alive: how long a worker must "
                                "run before it counts as ready",
@@ -255,7 +243,7 @@ const std::vector<Flag>& Flags() {
       BoolFlag("process-group", "CORRAL_PROCESS_GROUP",
                "init shape: forward signals to the child's whole process "
                "group, like tini -g",
-               &Options::process_group, FlagSet::kCommand),
+               &Options::process_group, FlagScope::kCommand),
       CommandFlag({"config-check", "CORRAL_CONFIG_CHECK",
                    "a shell command run against each new config snapshot "
                    "($CORRAL_CONFIG_DIR) before any roll; exit 0 = valid, its "
@@ -273,41 +261,41 @@ const std::vector<Flag>& Flags() {
                "and forward each request to the least busy copy of CMD, "
                "which listens on 127.0.0.1:$PORT (or the unix socket "
                "$PORT, with --app-socket-dir)",
-               &Options::proxy, FlagSet::kCommand),
-      CommandFlag(AutoCountFlag(
-          "proxy-workers", "CORRAL_PROXY_WORKERS",
-          "with --proxy: corral's own proxy processes, auto (one per CPU the "
-          "pod may use) or a number",
-          &Options::proxy_workers, 64)),
-      CommandFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
-                            "with --proxy: most requests in flight per app "
-                            "process (1 for apps that cannot interleave); 0 "
-                            "= no cap",
-                            &Options::app_concurrency, 0)),
-      CommandFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
-                            "with --proxy: requests that may wait for a free "
-                            "app process, over all proxy workers; more get "
-                            "503 with Retry-After",
-                            &Options::max_queue, 0)),
-      CommandFlag(DurationFlag("queue-timeout", "CORRAL_QUEUE_TIMEOUT",
-                               "with --proxy: a request that waited this long "
-                               "for a free app process gets 503",
-                               &Options::queue_timeout)),
-      CommandFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
-                               "with --proxy: an app process silent this long "
-                               "on a request (before or within its answer) "
-                               "gives 504, or a closed connection mid-answer",
-                               &Options::upstream_timeout)),
-      CommandFlag(DurationFlag(
+               &Options::proxy, FlagScope::kCommand),
+      ProxyFlag(
+          AutoCountFlag("proxy-workers", "CORRAL_PROXY_WORKERS",
+                        "corral's own proxy processes, auto (one per CPU the "
+                        "pod may use) or a number",
+                        &Options::proxy_workers, 64)),
+      ProxyFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
+                          "most requests in flight per app "
+                          "process (1 for apps that cannot interleave); 0 "
+                          "= no cap",
+                          &Options::app_concurrency, 0)),
+      ProxyFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
+                          "requests that may wait for a free "
+                          "app process, over all proxy workers; more get "
+                          "503 with Retry-After",
+                          &Options::max_queue, 0)),
+      ProxyFlag(DurationFlag("queue-timeout", "CORRAL_QUEUE_TIMEOUT",
+                             "a request that waited this long "
+                             "for a free app process gets 503",
+                             &Options::queue_timeout)),
+      ProxyFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
+                             "an app process silent this long "
+                             "on a request (before or within its answer) "
+                             "gives 504, or a closed connection mid-answer",
+                             &Options::upstream_timeout)),
+      ProxyFlag(DurationFlag(
           "websocket-drain", "CORRAL_WEBSOCKET_DRAIN",
-          "with --proxy: a WebSocket (or other upgraded connection) is closed "
+          "a WebSocket (or other upgraded connection) is closed "
           "this long after its drain begins (pod shutdown, or its app process "
           "being replaced), with close code 1001; keep it below "
           "--drain-timeout",
           &Options::websocket_drain)),
-      CommandFlag(
+      ProxyFlag(
           {"routes", "CORRAL_ROUTES",
-           "with --proxy: comma-separated route templates (/products/{id}) "
+           "comma-separated route templates (/products/{id}) "
            "that label the request metrics; other requests are route none",
            [](const std::string& v, Options& o) -> absl::Status {
              o.routes.clear();
@@ -326,9 +314,9 @@ const std::vector<Flag>& Flags() {
              return o.routes.empty() ? std::string("\"\"")
                                      : absl::StrJoin(o.routes, ",");
            }}),
-      CommandFlag(
+      ProxyFlag(
           {"app-socket-dir", "CORRAL_APP_SOCKET_DIR",
-           "with --proxy: each app process listens on a unix socket, its path "
+           "each app process listens on a unix socket, its path "
            "in $PORT, in a directory corral makes in this one (instead of a "
            "port on 127.0.0.1)",
            [](const std::string& v, Options& o) -> absl::Status {
@@ -357,7 +345,12 @@ const std::vector<Flag>& Flags() {
 }
 
 bool InSet(const Flag& f, FlagSet set) {
-  return f.only == FlagSet::kApp || set == FlagSet::kCommand;
+  return f.scope == FlagScope::kAll || set == FlagSet::kCommand;
+}
+
+std::string HelpOf(const Flag& f) {
+  return f.scope == FlagScope::kProxy ? absl::StrCat("with --proxy: ", f.help)
+                                      : std::string(f.help);
 }
 
 const Flag* FindFlag(std::string_view name, FlagSet set) {
@@ -373,7 +366,7 @@ std::string CommandUsage(const std::string& program) {
       "usage: ", program, " [flags] -- CMD [ARGS...]\n       ", program,
       " healthcheck [URL]   exit 0 when URL (default "
       "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
-      "Runs any program, in one of two shapes:\n\n"
+      "Runs any program, in one of three shapes:\n\n"
       "Init (no --listen): CMD is the one child; a drop-in for tini.\n"
       "  Exits with CMD's exit code, or 128+N when signal N ended it; 127 "
       "when\n"
@@ -392,8 +385,9 @@ std::string CommandUsage(const std::string& program) {
       "LISTEN_FDNAMES=http)\n"
       "  and CORRAL_WORKER, CORRAL_WORKERS, CORRAL_CONFIG_GENERATION, "
       "NOTIFY_SOCKET,\n"
-      "  CORRAL_READY_FD. SIGTERM/SIGINT drain (readiness fails, "
-      "--drain-delay, then\n"
+      "  WATCHDOG_USEC, CORRAL_READY_FD (and CORRAL_CONFIG_DIR with "
+      "--config-dir).\n"
+      "  SIGTERM/SIGINT drain (readiness fails, --drain-delay, then\n"
       "  --stop-signal to each worker's process group, SIGKILL at "
       "--drain-timeout).\n"
       "  SIGHUP or a change in --config-dir rolls the workers one at a time.\n"
@@ -403,7 +397,8 @@ std::string CommandUsage(const std::string& program) {
       "  connections and forward each request, read in full, to the copy of "
       "CMD with\n"
       "  the fewest requests in flight; each copy listens on "
-      "127.0.0.1:$PORT. A copy\n"
+      "127.0.0.1:$PORT (or the\n"
+      "  unix socket $PORT with --app-socket-dir). A copy\n"
       "  being replaced gets no new requests and gets --stop-signal only once "
       "its\n"
       "  last one is answered. Request metrics are exact, as in an app built "
@@ -419,6 +414,37 @@ absl::Status Annotate(const absl::Status& s, const std::string& where) {
 }
 
 }  // namespace
+
+absl::StatusOr<Readiness> ParseReadiness(std::string_view text) {
+  for (Readiness r : {Readiness::kNotify, Readiness::kPipe, Readiness::kAlive,
+                      Readiness::kPort, Readiness::kAuto}) {
+    if (text == ReadinessName(r)) return r;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--ready must be notify, pipe, alive, port or auto, got \"",
+                   std::string(text), "\""));
+}
+
+std::string_view ReadinessName(Readiness readiness) {
+  switch (readiness) {
+    case Readiness::kNotify:
+      return "notify";
+    case Readiness::kPipe:
+      return "pipe";
+    case Readiness::kAlive:
+      return "alive";
+    case Readiness::kPort:
+      return "port";
+    case Readiness::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Readiness EffectiveReadiness(const Options& options) {
+  if (options.ready != Readiness::kAuto) return options.ready;
+  return options.proxy ? Readiness::kPort : Readiness::kAlive;
+}
 
 absl::StatusOr<int> ParseSignal(const std::string& text) {
   int n = 0;
@@ -553,13 +579,41 @@ std::string HelpText(const std::string& program, const Options& defaults,
                 "exit\n\n"
                 "flags (each also read from the environment variable shown; "
                 "a flag wins):\n");
-  for (const Flag& f : Flags()) {
-    if (!InSet(f, set)) continue;
+  for (const FlagInfo& f : FlagTable(defaults)) {
+    if (f.scope != FlagScope::kAll && set != FlagSet::kCommand) continue;
     absl::StrAppendFormat(&out, "  --%-22s %s\n  %-24s   default %s, env %s\n",
                           absl::StrCat(f.name, "=..."), f.help, "",
-                          f.get(defaults), f.env);
+                          f.default_value, f.env);
   }
   return out;
+}
+
+std::vector<FlagInfo> FlagTable(const Options& defaults) {
+  std::vector<FlagInfo> table;
+  for (const Flag& f : Flags()) {
+    table.push_back({f.name, f.env, HelpOf(f), f.scope, f.get(defaults)});
+  }
+  return table;
+}
+
+absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
+  const bool listen = parsed.given.count("listen") > 0;
+  const bool proxy = listen && parsed.options.proxy;
+  if (parsed.options.proxy && !listen) {
+    return absl::InvalidArgumentError("--proxy needs --listen (see --help)");
+  }
+  for (const Flag& f : Flags()) {
+    if (f.scope == FlagScope::kProxy && parsed.given.count(f.name) && !proxy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", f.name, " needs --listen and --proxy (see --help)"));
+    }
+  }
+  if (parsed.options.ready == Readiness::kPort && !proxy) {
+    return absl::InvalidArgumentError(
+        "--ready=port needs --proxy: only then does each copy get its own "
+        "$PORT (see --help)");
+  }
+  return absl::OkStatus();
 }
 
 std::string VersionText(const std::string& program,
