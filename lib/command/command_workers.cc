@@ -53,19 +53,6 @@ absl::StatusOr<std::pair<int, std::string>> NotifySocket(
   return std::make_pair(fd, "@" + name);
 }
 
-// Variables corral sets for its workers; the master's own values of them
-// must not leak through.
-bool IsWorkerVariable(std::string_view kv) {
-  for (std::string_view name :
-       {"LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-        "WATCHDOG_USEC=", "WATCHDOG_PID=", "CORRAL_WORKER=", "CORRAL_WORKERS=",
-        "CORRAL_CONFIG_GENERATION=", "CORRAL_CONFIG_DIR=", "CORRAL_READY_FD=",
-        "PORT="}) {
-    if (kv.substr(0, name.size()) == name) return true;
-  }
-  return false;
-}
-
 sockaddr_in Loopback(uint16_t port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -152,13 +139,7 @@ CommandWorkers::CommandWorkers(asio::io_context& io, CommandSettings settings,
       settings_(std::move(settings)),
       region_(region),
       clock_(clock),
-      config_fd_(std::move(config_fd)) {
-  std::vector<std::string> env;
-  for (std::string& kv : settings_.env) {
-    if (!IsWorkerVariable(kv)) env.push_back(std::move(kv));
-  }
-  settings_.env = std::move(env);
-}
+      config_fd_(std::move(config_fd)) {}
 
 CommandWorkers::~CommandWorkers() {
   for (const std::string& dir : {settings_.state_dir, settings_.socket_dir}) {
@@ -190,9 +171,10 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
   spec.argv = settings_.command;
   spec.env = settings_.env;
   spec.env.push_back(absl::StrCat("CORRAL_WORKER=", index));
-  spec.env.push_back(absl::StrCat("CORRAL_WORKERS=", settings_.workers));
+  spec.env.push_back(
+      absl::StrCat(pool::kCommandWorkersEnv, "=", settings_.workers));
   spec.env.push_back(absl::StrCat("CORRAL_CONFIG_GENERATION=", generation));
-  spec.env.push_back(absl::StrCat("CORRAL_READY_FD=", kReadyPipeFd));
+  spec.env.push_back(absl::StrCat(pool::kReadyFdEnv, "=", kReadyPipeFd));
   spec.env.push_back(absl::StrCat("NOTIFY_SOCKET=", notify->second));
   spec.env.push_back(absl::StrCat(
       "WATCHDOG_USEC=", absl::ToInt64Microseconds(settings_.watchdog)));
@@ -202,7 +184,7 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
       close(pipe_fds[1]);
       return dir.status();
     }
-    spec.env.push_back(absl::StrCat("CORRAL_CONFIG_DIR=", *dir));
+    spec.env.push_back(absl::StrCat(pool::kCommandConfigDirEnv, "=", *dir));
   }
   spec.pid_vars = {"WATCHDOG_PID"};
   if (settings_.proxied && !settings_.socket_dir.empty()) {
@@ -210,7 +192,7 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
     w->port = static_cast<uint32_t>(sockets_made_);
     std::string path = SocketOf(*w);
     ::unlink(path.c_str());
-    spec.env.push_back(absl::StrCat("PORT=", path));
+    spec.env.push_back(absl::StrCat(pool::kPortEnv, "=", path));
     spec.fds = {{pipe_fds[1], kReadyPipeFd}};
   } else if (settings_.proxied) {
     absl::StatusOr<uint16_t> port = FreePort();
@@ -219,7 +201,7 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
       return port.status();
     }
     w->port = *port;
-    spec.env.push_back(absl::StrCat("PORT=", *port));
+    spec.env.push_back(absl::StrCat(pool::kPortEnv, "=", *port));
     spec.fds = {{pipe_fds[1], kReadyPipeFd}};
   } else {
     spec.env.push_back("LISTEN_FDS=1");

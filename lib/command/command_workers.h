@@ -37,7 +37,9 @@ inline constexpr int kReadyPipeFd = 4;  // named by CORRAL_READY_FD
 
 struct CommandSettings {
   std::vector<std::string> command;
-  std::vector<std::string> env;  // the environment every worker starts with
+  // The environment every worker starts with (pool::InheritedEnv), before
+  // the variables corral sets for it.
+  std::vector<std::string> env;
   int listen_fd = -1;
   int workers = 1;
   int stop_signal = SIGTERM;

@@ -32,7 +32,6 @@
 #include "metrics/collector.h"
 #include "pid1/pid1.h"
 #include "pool/worker_env.h"
-#include "proxy/proxy.h"
 #include "region/shared_region.h"
 
 namespace corral::master {
@@ -82,16 +81,8 @@ class Processes : public ProcessControl {
         argv_(std::move(argv)),
         listen_fd_(listen_fd),
         region_fd_(region_fd) {
-    for (const auto& [key, value] : CurrentEnvironment()) {
-      if (key.rfind("CORRAL_WORKER_", 0) == 0 || key == pool::kRoleEnv ||
-          key == pool::kGenerationEnv || key == pool::kListenFdEnv ||
-          key == pool::kRegionFdEnv || key == pool::kConfigFdEnv ||
-          key == pool::kConfigHashEnv || key == pool::kSiblingsEnv ||
-          key == proxy::kAppSlotsEnv || key == proxy::kQueueShareEnv) {
-        continue;
-      }
-      base_env_.push_back(absl::StrCat(key, "=", value));
-    }
+    base_env_ =
+        pool::InheritedEnv(CurrentEnvironment(), pool::WorkerKind::kSelf);
     for (std::string& kv : extra_env) base_env_.push_back(std::move(kv));
   }
 
@@ -536,9 +527,7 @@ absl::Status Master::MakeWorkers(int workers) {
   }
   command::CommandSettings s;
   s.command = command_;
-  for (const auto& [key, value] : CurrentEnvironment()) {
-    s.env.push_back(absl::StrCat(key, "=", value));
-  }
+  s.env = pool::InheritedEnv(CurrentEnvironment(), pool::WorkerKind::kCommand);
   s.listen_fd = listener_->native_handle();
   s.workers = workers;
   s.stop_signal = options_.stop_signal;
@@ -602,10 +591,10 @@ void Master::MakeProxies(const SupervisorConfig& apps, int proxies) {
           absl::StrCat(
               pool::kSiblingsEnv, "=",
               pool::FormatSlots(proxy_slots_.first, proxy_slots_.count)),
-          absl::StrCat(proxy::kAppSlotsEnv, "=",
+          absl::StrCat(pool::kProxyAppSlotsEnv, "=",
                        pool::FormatSlots(app_slots_.first, app_slots_.count)),
-          absl::StrCat(proxy::kQueueShareEnv, "=", share),
-          absl::StrCat(proxy::kAppSocketsEnv, "=", app_sockets_)});
+          absl::StrCat(pool::kProxyQueueShareEnv, "=", share),
+          absl::StrCat(pool::kProxyAppSocketsEnv, "=", app_sockets_)});
   SupervisorConfig config = apps;
   config.workers = proxies;
   config.slots = proxy_slots_;
