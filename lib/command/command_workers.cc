@@ -119,6 +119,25 @@ int EphemeralPortsStart() {
 
 }  // namespace
 
+std::string DescribeReadiness(const CommandSettings& s) {
+  switch (s.ready) {
+    case Readiness::kNotify:
+      return "when it sends READY=1 on $NOTIFY_SOCKET";
+    case Readiness::kPipe:
+      return "when it writes a line to descriptor $CORRAL_READY_FD";
+    case Readiness::kPort:
+      return s.socket_dir.empty()
+                 ? "when it accepts connections on 127.0.0.1:$PORT"
+                 : "when it accepts connections on its unix socket $PORT";
+    case Readiness::kAlive:
+    case Readiness::kAuto:
+      break;
+  }
+  return absl::StrCat("once alive for ", absl::FormatDuration(s.ready_after),
+                      " (or when it says READY=1 or writes to "
+                      "$CORRAL_READY_FD first)");
+}
+
 std::map<std::string, std::string> ParseNotify(std::string_view message) {
   std::map<std::string, std::string> out;
   for (absl::string_view line :

@@ -63,6 +63,10 @@ struct CommandSettings {
   std::string socket_dir;
 };
 
+// When a worker counts as ready under these settings, for the log: "when it
+// sends READY=1 on $NOTIFY_SOCKET", ...
+std::string DescribeReadiness(const CommandSettings& settings);
+
 // One notify message, split into its assignments ("READY=1\nSTATUS=x").
 std::map<std::string, std::string> ParseNotify(std::string_view message);
 
@@ -88,6 +92,8 @@ class CommandWorkers : public pool::ProcessControl {
   void Forget(pid_t pid);
   // Removes the snapshot directories of generations no worker uses.
   void PruneConfigDirs(const std::set<int64_t>& in_use);
+  // Proxy mode with --app-socket-dir: where the app processes' sockets are.
+  const std::string& socket_dir() const { return settings_.socket_dir; }
   // Per worker: pid, the last STATUS= text, whether it has a watchdog.
   nlohmann::json StatusJson() const;
 
