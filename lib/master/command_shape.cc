@@ -63,8 +63,10 @@ absl::Status MakeCommandWorkers(const Options& options,
   }
   log::Info("workers run a command",
             {{"command", absl::StrJoin(command, " ")},
-             {"ready", absl::StrCat("a worker is ready ",
-                                    command::DescribeReadiness(s))},
+             {"ready",
+              absl::StrCat("a worker is ready ",
+                           command::DescribeReadiness(s.ready, s.ready_after,
+                                                      !s.socket_dir.empty()))},
              {"stop_signal", sigabbrev_np(options.stop_signal)},
              {"config_snapshots", s.state_dir},
              {"app_sockets", s.socket_dir}});
