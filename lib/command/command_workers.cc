@@ -56,10 +56,10 @@ absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
   CommandSpec spec;
   spec.argv = settings_.command;
   spec.env = settings_.env;
-  spec.env.push_back(absl::StrCat("CORRAL_WORKER=", index));
+  spec.env.push_back(absl::StrCat(pool::kIndexEnv, "=", index));
   spec.env.push_back(
       absl::StrCat(pool::kCommandWorkersEnv, "=", settings_.workers));
-  spec.env.push_back(absl::StrCat("CORRAL_CONFIG_GENERATION=", generation));
+  spec.env.push_back(absl::StrCat(pool::kGenerationEnv, "=", generation));
   spec.env.push_back(absl::StrCat(pool::kReadyFdEnv, "=", kReadyPipeFd));
   spec.env.push_back(
       absl::StrCat("NOTIFY_SOCKET=", w->channels->notify_address()));

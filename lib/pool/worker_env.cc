@@ -28,8 +28,6 @@ constexpr SetByCorral kSetByCorral[] = {
     {kProxyAppSlotsEnv},
     {kProxyQueueShareEnv},
     {kProxyAppSocketsEnv},
-    {"CORRAL_WORKER"},
-    {"CORRAL_CONFIG_GENERATION"},
     {kCommandWorkersEnv, true},
     {kCommandConfigDirEnv, true},
     {kReadyFdEnv},

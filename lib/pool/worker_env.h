@@ -28,11 +28,12 @@ struct WorkerEnv {
   int siblings_count = 0;
 };
 
-// Environment variable names shared by master and worker.
+// Environment variable names shared by master and worker. A command's
+// copies get kIndexEnv and kGenerationEnv too: one name for each thing.
 inline constexpr char kRoleEnv[] = "CORRAL_ROLE";
-inline constexpr char kIndexEnv[] = "CORRAL_WORKER_INDEX";
+inline constexpr char kIndexEnv[] = "CORRAL_WORKER";
 inline constexpr char kSlotEnv[] = "CORRAL_WORKER_SLOT";
-inline constexpr char kGenerationEnv[] = "CORRAL_GENERATION";
+inline constexpr char kGenerationEnv[] = "CORRAL_CONFIG_GENERATION";
 inline constexpr char kListenFdEnv[] = "CORRAL_LISTEN_FD";
 inline constexpr char kRegionFdEnv[] = "CORRAL_REGION_FD";
 inline constexpr char kConfigFdEnv[] = "CORRAL_CONFIG_FD";
