@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -181,7 +182,7 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   if (!options.pid_namespace) {
     p->master_pid_ = pid;
   } else {
-    PollUntil(
+    const bool found = PollUntil(
         [&]() {
           auto kids = Children(pid);
           if (kids.empty()) return false;
@@ -189,6 +190,11 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
           return true;
         },
         10s);
+    if (!found) {
+      // Signals then reach the launcher, never pid 0 (our whole group).
+      ADD_FAILURE() << "no master appeared under the pid-namespace launcher";
+      p->master_pid_ = pid;
+    }
   }
   return p;
 }
@@ -241,7 +247,7 @@ void CorralProcess::Signal(int sig) const { kill(master_pid_, sig); }
 
 std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
   if (exit_code_) return exit_code_;
-  PollUntil(
+  const bool exited = PollUntil(
       [&]() {
         int status = 0;
         pid_t r = waitpid(launcher_pid_, &status, WNOHANG);
@@ -251,6 +257,7 @@ std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
         return true;
       },
       deadline);
+  if (!exited) return std::nullopt;
   return exit_code_;
 }
 
