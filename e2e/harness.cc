@@ -182,19 +182,27 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   if (!options.pid_namespace) {
     p->master_pid_ = pid;
   } else {
-    const bool found = PollUntil(
+    // The master may come and go before a poll sees it (an init whose
+    // child exits at once): then the launcher has exited too.
+    auto launcher_exited = [pid]() {
+      siginfo_t info{};
+      return waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == pid;
+    };
+    const bool settled = PollUntil(
         [&]() {
           auto kids = Children(pid);
-          if (kids.empty()) return false;
+          if (kids.empty()) return launcher_exited();
           p->master_pid_ = kids.front();
           return true;
         },
         10s);
-    if (!found) {
-      // Signals then reach the launcher, never pid 0 (our whole group).
+    if (!settled) {
       ADD_FAILURE() << "no master appeared under the pid-namespace launcher";
-      p->master_pid_ = pid;
     }
+    // Without a master, signals reach the launcher: never pid -1, which
+    // kill(2) takes as every process we may signal.
+    if (p->master_pid_ <= 0) p->master_pid_ = pid;
   }
   return p;
 }
