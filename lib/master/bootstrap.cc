@@ -55,7 +55,37 @@ int RegionSlots(bool proxied, int workers, ProxyLayout& layout) {
 
 // Metrics and the admin server, over whichever pools the shape has.
 void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
-               const ProxyLayout& layout, MasterParts& parts);
+               const ProxyLayout& layout, MasterParts& parts) {
+  Pools& pools = parts.pools;
+  parts.collector = std::make_unique<metrics::Collector>(
+      parts.app.name, parts.app.version, pools.view(), *parts.region);
+  metrics::Collector& collector = *parts.collector;
+  collector.SetConfig(parts.configs.generation(), parts.configs.hash(),
+                      parts.configs.rejected());
+  // A command's copies record no requests of their own; in proxy mode the
+  // proxy workers count them (SetProxies).
+  collector.SetRequestMetrics(pools.command == nullptr);
+  pools.workers->OnSlotRetired(
+      [&collector](int slot) { collector.RetireSlot(slot); });
+  if (pools.proxies) {
+    collector.SetProxies(pools.proxies.get(), layout.proxy_slots);
+    pools.proxies->OnSlotRetired(
+        [&collector](int slot) { collector.RetireSlot(slot); });
+  }
+  parts.admin = std::make_unique<admin::AdminServer>(
+      parts.io, std::move(admin_acceptor), pools.view());
+  parts.admin->SetStatusExtra([&parts]() {
+    nlohmann::json j = {{"config", parts.configs.StatusJson()}};
+    if (parts.pools.command) j["command"] = parts.pools.command->StatusJson();
+    return j;
+  });
+  parts.admin->Add(
+      "/metrics", [&collector](const http::Request&, http::Respond respond) {
+        http::Response r = http::Response::Text(200, collector.Scrape());
+        r.content_type = metrics::kContentType;
+        respond(std::move(r));
+      });
+}
 
 }  // namespace
 
@@ -138,39 +168,4 @@ absl::Status Bootstrap(const Options& options,
   return absl::OkStatus();
 }
 
-namespace {
-
-void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
-               const ProxyLayout& layout, MasterParts& parts) {
-  Pools& pools = parts.pools;
-  parts.collector = std::make_unique<metrics::Collector>(
-      parts.app.name, parts.app.version, pools.view(), *parts.region);
-  metrics::Collector& collector = *parts.collector;
-  collector.SetConfig(parts.configs.generation(), parts.configs.hash(),
-                      parts.configs.rejected());
-  // A command's copies: corral never sees their requests.
-  collector.SetRequestMetrics(pools.command == nullptr);
-  pools.workers->OnSlotRetired(
-      [&collector](int slot) { collector.RetireSlot(slot); });
-  if (pools.proxies) {
-    collector.SetProxies(pools.proxies.get(), layout.proxy_slots);
-    pools.proxies->OnSlotRetired(
-        [&collector](int slot) { collector.RetireSlot(slot); });
-  }
-  parts.admin = std::make_unique<admin::AdminServer>(
-      parts.io, std::move(admin_acceptor), pools.view());
-  parts.admin->SetStatusExtra([&parts]() {
-    nlohmann::json j = {{"config", parts.configs.StatusJson()}};
-    if (parts.pools.command) j["command"] = parts.pools.command->StatusJson();
-    return j;
-  });
-  parts.admin->Add(
-      "/metrics", [&collector](const http::Request&, http::Respond respond) {
-        http::Response r = http::Response::Text(200, collector.Scrape());
-        r.content_type = metrics::kContentType;
-        respond(std::move(r));
-      });
-}
-
-}  // namespace
 }  // namespace corral::master
