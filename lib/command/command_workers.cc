@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "command/spawn_command.h"
@@ -33,6 +34,8 @@ CommandWorkers::CommandWorkers(boost::asio::io_context& io,
   if (!settings_.state_dir.empty()) {
     config_dirs_.emplace(settings_.state_dir, std::move(config_fd));
   }
+  std::random_device random;
+  instance_ = absl::StrCat(getpid(), "-", absl::Hex(random(), absl::kZeroPad8));
 }
 
 CommandWorkers::~CommandWorkers() {
@@ -45,7 +48,7 @@ CommandWorkers::~CommandWorkers() {
 absl::StatusOr<pid_t> CommandWorkers::StartWorker(int index, int slot,
                                                   int64_t generation) {
   auto channels = ReadyChannels::Open(
-      io_, absl::StrCat("corral/", getpid(), "/", slot, "/", ++sockets_made_),
+      io_, absl::StrCat("corral/", instance_, "/", slot, "/", ++sockets_made_),
       settings_.ready);
   if (!channels.ok()) return channels.status();
   auto w = std::make_unique<Worker>();

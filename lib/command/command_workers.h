@@ -119,6 +119,10 @@ class CommandWorkers : public pool::ProcessControl {
   std::optional<SnapshotDirs> config_dirs_;  // with --config-dir
   std::map<pid_t, std::unique_ptr<Worker>> workers_;
   uint64_t sockets_made_ = 0;
+  // Makes this master's notify sockets' names its own. Abstract socket
+  // names are per network namespace, not pid namespace: two masters that
+  // are both PID 1 (two containers of one pod) would otherwise collide.
+  std::string instance_;
 };
 
 }  // namespace corral::command
