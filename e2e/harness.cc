@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -181,14 +182,27 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   if (!options.pid_namespace) {
     p->master_pid_ = pid;
   } else {
-    PollUntil(
+    // The master may come and go before a poll sees it (an init whose
+    // child exits at once): then the launcher has exited too.
+    auto launcher_exited = [pid]() {
+      siginfo_t info{};
+      return waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+             info.si_pid == pid;
+    };
+    const bool settled = PollUntil(
         [&]() {
           auto kids = Children(pid);
-          if (kids.empty()) return false;
+          if (kids.empty()) return launcher_exited();
           p->master_pid_ = kids.front();
           return true;
         },
         10s);
+    if (!settled) {
+      ADD_FAILURE() << "no master appeared under the pid-namespace launcher";
+    }
+    // Without a master, signals reach the launcher: never pid -1, which
+    // kill(2) takes as every process we may signal.
+    if (p->master_pid_ <= 0) p->master_pid_ = pid;
   }
   return p;
 }
@@ -241,7 +255,7 @@ void CorralProcess::Signal(int sig) const { kill(master_pid_, sig); }
 
 std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
   if (exit_code_) return exit_code_;
-  PollUntil(
+  const bool exited = PollUntil(
       [&]() {
         int status = 0;
         pid_t r = waitpid(launcher_pid_, &status, WNOHANG);
@@ -251,6 +265,7 @@ std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
         return true;
       },
       deadline);
+  if (!exited) return std::nullopt;
   return exit_code_;
 }
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness.h"
 #include "load_client.h"
 
 namespace corral::e2e {
@@ -155,16 +156,6 @@ RequestSpec Get(std::string target) {
   spec.method = "GET";
   spec.target = std::move(target);
   return spec;
-}
-
-template <typename Predicate>
-bool PollUntil(Predicate done, milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= until) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
 }
 
 void ExpectInvariant(const LoadCounts& c) {

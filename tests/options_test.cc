@@ -118,7 +118,7 @@ TEST(OptionsTest, CommandFlagsAreOnlyForTheCorralBinary) {
       {}, Options(), FlagSet::kCommand);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->options.stop_signal, SIGQUIT);
-  EXPECT_EQ(p->options.ready, "notify");
+  EXPECT_EQ(p->options.ready, Readiness::kNotify);
   EXPECT_EQ(p->options.ready_after, absl::Milliseconds(250));
   EXPECT_TRUE(p->options.process_group);
   EXPECT_EQ(p->given,
@@ -135,6 +135,93 @@ TEST(OptionsTest, CommandFlagsAreOnlyForTheCorralBinary) {
             std::string::npos);
   EXPECT_EQ(HelpText("corral-shop", Options()).find("--stop-signal"),
             std::string::npos);
+}
+
+TEST(OptionsTest, ReadinessParsesEveryModeAndNamesItBack) {
+  for (Readiness r : {Readiness::kAuto, Readiness::kNotify, Readiness::kPipe,
+                      Readiness::kAlive, Readiness::kPort}) {
+    auto parsed = ParseReadiness(ReadinessName(r));
+    ASSERT_TRUE(parsed.ok()) << ReadinessName(r);
+    EXPECT_EQ(*parsed, r);
+  }
+  auto bad = ParseReadiness("soon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("notify, pipe, alive, port or auto"),
+            std::string::npos);
+  EXPECT_FALSE(ParseReadiness("").ok());
+  EXPECT_FALSE(ParseReadiness("Port").ok());
+}
+
+TEST(OptionsTest, AutoReadinessIsPortWithTheProxyAndAliveWithout) {
+  Options o;
+  EXPECT_EQ(EffectiveReadiness(o), Readiness::kAlive);
+  o.proxy = true;
+  EXPECT_EQ(EffectiveReadiness(o), Readiness::kPort);
+  o.ready = Readiness::kPipe;
+  EXPECT_EQ(EffectiveReadiness(o), Readiness::kPipe);
+}
+
+TEST(OptionsTest, LogLevelIsTyped) {
+  auto p = ParseOptions({"--log-level=warn"}, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->options.log_level, log::Level::kWarn);
+  EXPECT_EQ(ParseOptions({}, {})->options.log_level, log::Level::kInfo);
+  EXPECT_FALSE(ParseOptions({"--log-level=loud"}, {}).ok());
+}
+
+TEST(OptionsTest, ByteAndCountFlagsRefuseWhatIsNotACount) {
+  auto p = ParseOptions({"--max-body=5000000000", "--crash-loop-limit=1"}, {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->options.max_body_bytes, int64_t{5000000000});
+  EXPECT_EQ(p->options.crash_loop_limit, 1);
+  EXPECT_TRUE(ParseOptions({"--max-body=0"}, {}).ok());
+  for (const char* bad : {"--max-body=-1", "--max-body=1MB",
+                          "--crash-loop-limit=0", "--crash-loop-limit=x"}) {
+    auto r = ParseOptions({bad}, {});
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+}
+
+// Proxy mode's own flags, --proxy and --ready=port, in the shapes that do
+// not take them.
+TEST(OptionsTest, ProxyOnlyFlagsNeedListenAndProxy) {
+  auto check = [](std::vector<std::string> args) {
+    auto p = ParseOptions(args, {}, Options(), FlagSet::kCommand);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return CheckCommandFlags(*p);
+  };
+  EXPECT_TRUE(check({}).ok());
+  EXPECT_TRUE(check({"--listen=:8080"}).ok());
+  EXPECT_TRUE(check({"--listen=:8080", "--proxy", "--max-queue=5"}).ok());
+  EXPECT_EQ(check({"--proxy"}).message(),
+            "--proxy needs --listen (see --help)");
+  EXPECT_EQ(check({"--listen=:8080", "--app-concurrency=1"}).message(),
+            "--app-concurrency needs --listen and --proxy (see --help)");
+  EXPECT_FALSE(check({"--listen=:8080", "--ready=port"}).ok());
+  EXPECT_TRUE(check({"--listen=:8080", "--proxy", "--ready=port"}).ok());
+  // The table says which flags those are, and --help says so for each.
+  int proxy_only = 0;
+  for (const FlagInfo& f : FlagTable()) {
+    if (f.scope != FlagScope::kProxy) continue;
+    ++proxy_only;
+    EXPECT_EQ(f.help.rfind("with --proxy: ", 0), 0u) << f.name;
+    ParsedOptions given;
+    given.given = {"listen", f.name};
+    EXPECT_FALSE(CheckCommandFlags(given).ok()) << f.name;
+  }
+  EXPECT_GE(proxy_only, 8);
+}
+
+TEST(OptionsTest, HelpPrintsEveryFlagOfTheTable) {
+  const std::string app = HelpText("corral-shop", Options());
+  const std::string command = HelpText("corral", Options(), FlagSet::kCommand);
+  for (const FlagInfo& f : FlagTable()) {
+    EXPECT_NE(command.find("--" + f.name + "="), std::string::npos) << f.name;
+    EXPECT_NE(command.find("env " + f.env + "\n"), std::string::npos) << f.name;
+    EXPECT_EQ(app.find("--" + f.name + "=") != std::string::npos,
+              f.scope == FlagScope::kAll)
+        << f.name;
+  }
 }
 
 TEST(OptionsTest, SignalsByNameOrNumber) {

@@ -12,19 +12,22 @@
 #include <sys/types.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/local/datagram_protocol.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "clock/clock.h"
+#include "command/app_endpoint.h"
+#include "command/readiness.h"
+#include "command/snapshot_dir.h"
+#include "options/options.h"
 #include "pool/pool.h"
 #include "region/shared_region.h"
 
@@ -34,15 +37,15 @@ namespace corral::command {
 inline constexpr int kListenFd = 3;     // SD_LISTEN_FDS_START
 inline constexpr int kReadyPipeFd = 4;  // named by CORRAL_READY_FD
 
-enum class ReadyWhen { kNotify, kPipe, kAlive, kPort };
-
 struct CommandSettings {
   std::vector<std::string> command;
-  std::vector<std::string> env;  // the environment every worker starts with
+  // The environment every worker starts with (pool::InheritedEnv), before
+  // the variables corral sets for it.
+  std::vector<std::string> env;
   int listen_fd = -1;
   int workers = 1;
   int stop_signal = SIGTERM;
-  ReadyWhen ready = ReadyWhen::kAlive;
+  Readiness ready = Readiness::kAlive;  // never kAuto
   absl::Duration ready_after = absl::Seconds(1);
   // WATCHDOG_USEC: a worker that sent WATCHDOG=1 and then stays silent this
   // long is hung (the supervisor's --worker-timeout).
@@ -61,9 +64,6 @@ struct CommandSettings {
   // in $PORT, instead of a port on 127.0.0.1.
   std::string socket_dir;
 };
-
-// One notify message, split into its assignments ("READY=1\nSTATUS=x").
-std::map<std::string, std::string> ParseNotify(std::string_view message);
 
 class CommandWorkers : public pool::ProcessControl {
  public:
@@ -87,6 +87,8 @@ class CommandWorkers : public pool::ProcessControl {
   void Forget(pid_t pid);
   // Removes the snapshot directories of generations no worker uses.
   void PruneConfigDirs(const std::set<int64_t>& in_use);
+  // Proxy mode with --app-socket-dir: where the app processes' sockets are.
+  const std::string& socket_dir() const { return settings_.socket_dir; }
   // Per worker: pid, the last STATUS= text, whether it has a watchdog.
   nlohmann::json StatusJson() const;
 
@@ -98,38 +100,29 @@ class CommandWorkers : public pool::ProcessControl {
     bool ready = false;
     bool watchdog = false;
     std::string status;
-    std::string pipe_buffer;
-    // Proxy mode: where it listens, the port on 127.0.0.1 or the id of its
-    // socket in socket_dir (pool::AppSocketPath).
-    uint32_t port = 0;
+    // Proxy mode: where it listens; none when it takes the listening socket.
+    AppEndpoint endpoint;
     bool stop_pending = false;  // proxy mode: stop once nothing is in flight
-    std::unique_ptr<boost::asio::local::datagram_protocol::socket> notify;
-    std::unique_ptr<boost::asio::posix::stream_descriptor> ready_pipe;
-    std::array<char, 4096> datagram{};
-    std::array<char, 256> pipe_read{};
+    std::unique_ptr<ReadyChannels> channels;
   };
 
-  absl::StatusOr<std::string> ConfigDir(int64_t generation);
-  void ReceiveNotify(pid_t pid);
-  void ReadPipe(pid_t pid);
-  void OnNotify(pid_t pid, std::string_view message);
+  // Where a new copy listens: none, a free port, or a new unix socket.
+  absl::StatusOr<AppEndpoint> NewEndpoint();
+  ReadyChannels::Handlers HandlersFor(pid_t pid);
   void MarkReady(pid_t pid, Worker& w, std::string_view how);
-  // A port on 127.0.0.1 for a new worker: free, below the kernel's range
-  // for outgoing connections (so no connection of ours takes it first),
-  // and held by no other live worker.
-  absl::StatusOr<uint16_t> FreePort() const;
-  // Proxy mode with socket_dir: the path of w's unix socket; else empty.
-  std::string SocketOf(const Worker& w) const;
   void StopWhenIdle(pid_t pid, Worker& w);
 
   boost::asio::io_context& io_;
   CommandSettings settings_;
   region::SharedRegion& region_;
   const clock::Clock& clock_;
-  std::function<int(int64_t)> config_fd_;
+  std::optional<SnapshotDirs> config_dirs_;  // with --config-dir
   std::map<pid_t, std::unique_ptr<Worker>> workers_;
-  std::set<int64_t> config_dirs_;
   uint64_t sockets_made_ = 0;
+  // Makes this master's notify sockets' names its own. Abstract socket
+  // names are per network namespace, not pid namespace: two masters that
+  // are both PID 1 (two containers of one pod) would otherwise collide.
+  std::string instance_;
 };
 
 }  // namespace corral::command

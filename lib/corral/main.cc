@@ -55,9 +55,7 @@ std::optional<int> ParseCommon(const std::vector<std::string>& args,
     std::fputs(VersionText(program, version).c_str(), stdout);
     return 0;
   }
-  log::Level level = log::Level::kInfo;
-  log::ParseLevel(p->options.log_level, &level);
-  log::SetLevel(level);
+  log::SetLevel(p->options.log_level);
   *parsed = std::move(*p);
   return std::nullopt;
 }
@@ -119,30 +117,14 @@ int CommandMain(int argc, char** argv) {
     static const App proxy_app = proxy::ProxyApp();
     return worker::RunWorker(proxy_app, parsed.options, *worker_env);
   }
-  const bool listen = parsed.given.count("listen") > 0;
-  const bool proxy = listen && parsed.options.proxy;
-  if (parsed.options.proxy && !listen) {
-    std::fprintf(stderr, "%s: --proxy needs --listen (see --help)\n",
-                 program.c_str());
+  if (absl::Status s = CheckCommandFlags(parsed); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program.c_str(),
+                 std::string(s.message()).c_str());
     return 2;
   }
-  for (const char* flag :
-       {"proxy-workers", "app-concurrency", "max-queue", "queue-timeout",
-        "upstream-timeout", "routes", "websocket-drain", "app-socket-dir"}) {
-    if (parsed.given.count(flag) && !proxy) {
-      std::fprintf(stderr, "%s: --%s needs --listen and --proxy (see --help)\n",
-                   program.c_str(), flag);
-      return 2;
-    }
+  if (parsed.given.count("listen") == 0) {
+    return init::RunInit(parsed, command);
   }
-  if (parsed.options.ready == "port" && !proxy) {
-    std::fprintf(stderr,
-                 "%s: --ready=port needs --proxy: only then does each copy "
-                 "get its own $PORT (see --help)\n",
-                 program.c_str());
-    return 2;
-  }
-  if (!listen) return init::RunInit(parsed, command);
   return master::RunCommandMaster(parsed.options, all, command);
 }
 

@@ -27,20 +27,6 @@ State& GetState() {
   return state;
 }
 
-const char* LevelName(Level level) {
-  switch (level) {
-    case Level::kDebug:
-      return "debug";
-    case Level::kInfo:
-      return "info";
-    case Level::kWarn:
-      return "warn";
-    case Level::kError:
-      return "error";
-  }
-  return "info";
-}
-
 // One line per text per window is plenty while a condition persists
 // (descriptors exhausted: accept fails ten times a second).
 constexpr absl::Duration kRepeatWindow = absl::Seconds(5);
@@ -80,6 +66,20 @@ void Init(std::string_view role, int worker, int slot) {
   s.role = std::string(role);
   s.worker = worker;
   s.slot = slot;
+}
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+  }
+  return "info";
 }
 
 void SetLevel(Level level) { GetState().level = level; }

@@ -21,6 +21,8 @@ void SetLevel(Level level);
 // Adds "generation" to every line of this process.
 void SetGeneration(int64_t generation);
 bool ParseLevel(std::string_view text, Level* level);
+// "debug", "info", "warn" or "error".
+const char* LevelName(Level level);
 
 // What every line of one process carries besides the event.
 struct LineContext {

@@ -1,363 +1,24 @@
 #include "options/options.h"
 
-#include <sys/un.h>
-
-#include <functional>
-
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "options/flag_table.h"
 
 extern char** environ;
 
 namespace corral {
 namespace {
 
-using Setter = std::function<absl::Status(const std::string&, Options&)>;
-using Getter = std::function<std::string(const Options&)>;
-
-struct Flag {
-  const char* name;
-  const char* env;
-  const char* help;
-  Setter set;
-  Getter get;
-  FlagSet only = FlagSet::kApp;  // kCommand: `corral -- CMD` only
-  bool boolean = false;          // "--name" alone means true
-};
-
-// "--name" alone, or "--name=true|false".
-Flag BoolFlag(const char* name, const char* env, const char* help,
-              bool Options::*field, FlagSet only = FlagSet::kApp) {
-  return Flag{name,
-              env,
-              help,
-              [name, field](const std::string& v, Options& o) -> absl::Status {
-                if (v != "true" && v != "false") {
-                  return absl::InvalidArgumentError(absl::StrCat(
-                      "--", name, " takes true or false, got \"", v, "\""));
-                }
-                o.*field = v == "true";
-                return absl::OkStatus();
-              },
-              [field](const Options& o) {
-                return std::string(o.*field ? "true" : "false");
-              },
-              only,
-              true};
-}
-
-// "auto" (unset: the caller picks from the CPUs) or a number from 1 to max.
-Flag AutoCountFlag(const char* name, const char* env, const char* help,
-                   std::optional<int> Options::*field, int max) {
-  return Flag{
-      name, env, help,
-      [name, field, max](const std::string& v, Options& o) -> absl::Status {
-        if (v == "auto") {
-          (o.*field).reset();
-          return absl::OkStatus();
-        }
-        int n = 0;
-        if (!absl::SimpleAtoi(v, &n) || n < 1 || n > max) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--", name, " must be auto or a number from 1 to ",
-                           max, ", got \"", v, "\""));
-        }
-        o.*field = n;
-        return absl::OkStatus();
-      },
-      [field](const Options& o) {
-        return o.*field ? std::to_string(*(o.*field)) : std::string("auto");
-      }};
-}
-
-// A whole number from `min` up.
-Flag CountFlag(const char* name, const char* env, const char* help,
-               int Options::*field, int min) {
-  return Flag{
-      name, env, help,
-      [name, field, min](const std::string& v, Options& o) -> absl::Status {
-        int n = 0;
-        if (!absl::SimpleAtoi(v, &n) || n < min) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--", name, " must be a number from ", min,
-                           " up, got \"", v, "\""));
-        }
-        o.*field = n;
-        return absl::OkStatus();
-      },
-      [field](const Options& o) { return std::to_string(o.*field); }};
-}
-
-// The longest --app-socket-dir whose sockets' paths fit in sockaddr_un's
-// 108 bytes with their NUL: "DIR/corral-XXXXXX/app-ID.sock", the master's
-// own directory in DIR and an ID of up to 10 digits.
-constexpr size_t kMaxAppSocketDir =
-    sizeof(sockaddr_un{}.sun_path) -
-    sizeof("/corral-XXXXXX/app-4294967295.sock");
-
-Flag CommandFlag(Flag f) {
-  f.only = FlagSet::kCommand;
-  return f;
-}
-
-Flag DurationFlag(const char* name, const char* env, const char* help,
-                  absl::Duration Options::*field) {
-  return Flag{
-      name, env, help,
-      [field](const std::string& v, Options& o) -> absl::Status {
-        auto d = ParseDurationFlag(v);
-        if (!d.ok()) return d.status();
-        o.*field = *d;
-        return absl::OkStatus();
-      },
-      [field](const Options& o) { return absl::FormatDuration(o.*field); }};
-}
-
-Flag EndpointFlag(const char* name, const char* env, const char* help,
-                  Endpoint Options::*field) {
-  return Flag{name, env, help,
-              [field](const std::string& v, Options& o) -> absl::Status {
-                auto e = ParseEndpoint(v);
-                if (!e.ok()) return e.status();
-                o.*field = *e;
-                return absl::OkStatus();
-              },
-              [field](const Options& o) { return FormatEndpoint(o.*field); }};
-}
-
-const std::vector<Flag>& Flags() {
-  static const std::vector<Flag> flags = {
-      EndpointFlag("listen", "CORRAL_LISTEN",
-                   "address:port the app traffic is served on",
-                   &Options::listen),
-      EndpointFlag("admin", "CORRAL_ADMIN",
-                   "address:port of the admin server (probes, metrics, status)",
-                   &Options::admin),
-      AutoCountFlag("workers", "CORRAL_WORKERS",
-                    "worker processes: auto (the CPUs the pod may use) or a "
-                    "number",
-                    &Options::workers, 1024),
-      DurationFlag("drain-delay", "CORRAL_DRAIN_DELAY",
-                   "after SIGTERM, keep serving this long while the endpoints "
-                   "catch up (readiness already fails)",
-                   &Options::drain_delay),
-      DurationFlag("drain-timeout", "CORRAL_DRAIN_TIMEOUT",
-                   "after the delay, how long in-flight requests may take "
-                   "before their worker is killed",
-                   &Options::drain_timeout),
-      DurationFlag("worker-start-timeout", "CORRAL_WORKER_START_TIMEOUT",
-                   "how long a new worker may take to report ready",
-                   &Options::worker_start_timeout),
-      DurationFlag("worker-timeout", "CORRAL_WORKER_TIMEOUT",
-                   "a worker whose event loop makes no progress this long is "
-                   "killed and replaced",
-                   &Options::worker_timeout),
-      DurationFlag("keepalive-timeout", "CORRAL_KEEPALIVE_TIMEOUT",
-                   "idle keep-alive connections are closed after this long "
-                   "(keep it above your load balancer's idle timeout)",
-                   &Options::keepalive_timeout),
-      DurationFlag("request-timeout", "CORRAL_REQUEST_TIMEOUT",
-                   "a client must send a whole request within this long "
-                   "of its first byte (slow clients get 408)",
-                   &Options::request_timeout),
-      Flag{"max-body", "CORRAL_MAX_BODY",
-           "largest request body in bytes; larger ones get 413",
-           [](const std::string& v, Options& o) -> absl::Status {
-             int64_t n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 0) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--max-body must be a byte count, got \"", v, "\""));
-             }
-             o.max_body_bytes = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return std::to_string(o.max_body_bytes); }},
-      Flag{"crash-loop-limit", "CORRAL_CRASH_LOOP_LIMIT",
-           "a worker that fails this many times in a row without staying up "
-           "fails /livez, so the kubelet restarts the container",
-           [](const std::string& v, Options& o) -> absl::Status {
-             int n = 0;
-             if (!absl::SimpleAtoi(v, &n) || n < 1) {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--crash-loop-limit must be a positive number, got \"", v,
-                   "\""));
-             }
-             o.crash_loop_limit = n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return std::to_string(o.crash_loop_limit); }},
-      Flag{"config-dir", "CORRAL_CONFIG_DIR",
-           "directory holding the app's config (a mounted ConfigMap); empty "
-           "means the built-in defaults",
-           [](const std::string& v, Options& o) -> absl::Status {
-             o.config_dir = v;
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return o.config_dir.empty() ? std::string("\"\"") : o.config_dir;
-           }},
-      Flag{"log-level", "CORRAL_LOG_LEVEL", "debug, info, warn or error",
-           [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "debug" && v != "info" && v != "warn" && v != "error") {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--log-level must be debug, info, warn or error, got \"", v,
-                   "\""));
-             }
-             o.log_level = v;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return o.log_level; }},
-      BoolFlag("access-log", "CORRAL_ACCESS_LOG",
-               "one JSON log line per request: method, path, route, status, "
-               "duration (off: a busy store writes a lot)",
-               &Options::access_log),
-      CommandFlag(
-          {"stop-signal", "CORRAL_STOP_SIGNAL",
-           "the signal a worker's process group gets to drain and exit "
-           "(QUIT for servers that want it); SIGKILL follows at the drain "
-           "timeout",
-           [](const std::string& v, Options& o) -> absl::Status {
-             auto sig = ParseSignal(v);
-             if (!sig.ok()) return sig.status();
-             o.stop_signal = *sig;
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return absl::StrCat("SIG", sigabbrev_np(o.stop_signal));
-           }}),
-      CommandFlag(
-          {"ready", "CORRAL_READY",
-           "when a worker is ready: notify (READY=1 on $NOTIFY_SOCKET), pipe "
-           "(a line on descriptor $CORRAL_READY_FD), alive (running for "
-           "--ready-after), port (accepts a connection on its $PORT; "
-           "--proxy only) or auto (port with --proxy, else alive)",
-           [](const std::string& v, Options& o) -> absl::Status {
-             if (v != "notify" && v != "pipe" && v != "alive" && v != "port" &&
-                 v != "auto") {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--ready must be notify, pipe, alive, port or auto, got \"",
-                   v, "\""));
-             }
-             o.ready = v;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return o.ready; }}),
-      CommandFlag(DurationFlag("ready-after", "CORRAL_READY_AFTER",
-                               "with --ready=alive: how long a worker must "
-                               "run before it counts as ready",
-                               &Options::ready_after)),
-      BoolFlag("process-group", "CORRAL_PROCESS_GROUP",
-               "init shape: forward signals to the child's whole process "
-               "group, like tini -g",
-               &Options::process_group, FlagSet::kCommand),
-      CommandFlag({"config-check", "CORRAL_CONFIG_CHECK",
-                   "a shell command run against each new config snapshot "
-                   "($CORRAL_CONFIG_DIR) before any roll; exit 0 = valid, its "
-                   "output goes into the rejection",
-                   [](const std::string& v, Options& o) -> absl::Status {
-                     o.config_check = v;
-                     return absl::OkStatus();
-                   },
-                   [](const Options& o) {
-                     return o.config_check.empty() ? std::string("\"\"")
-                                                   : o.config_check;
-                   }}),
-      BoolFlag("proxy", "CORRAL_PROXY",
-               "proxy mode: corral's workers hold the client connections "
-               "and forward each request to the least busy copy of CMD, "
-               "which listens on 127.0.0.1:$PORT (or the unix socket "
-               "$PORT, with --app-socket-dir)",
-               &Options::proxy, FlagSet::kCommand),
-      CommandFlag(AutoCountFlag(
-          "proxy-workers", "CORRAL_PROXY_WORKERS",
-          "with --proxy: corral's own proxy processes, auto (one per CPU the "
-          "pod may use) or a number",
-          &Options::proxy_workers, 64)),
-      CommandFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
-                            "with --proxy: most requests in flight per app "
-                            "process (1 for apps that cannot interleave); 0 "
-                            "= no cap",
-                            &Options::app_concurrency, 0)),
-      CommandFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
-                            "with --proxy: requests that may wait for a free "
-                            "app process, over all proxy workers; more get "
-                            "503 with Retry-After",
-                            &Options::max_queue, 0)),
-      CommandFlag(DurationFlag("queue-timeout", "CORRAL_QUEUE_TIMEOUT",
-                               "with --proxy: a request that waited this long "
-                               "for a free app process gets 503",
-                               &Options::queue_timeout)),
-      CommandFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
-                               "with --proxy: an app process silent this long "
-                               "on a request (before or within its answer) "
-                               "gives 504, or a closed connection mid-answer",
-                               &Options::upstream_timeout)),
-      CommandFlag(DurationFlag(
-          "websocket-drain", "CORRAL_WEBSOCKET_DRAIN",
-          "with --proxy: a WebSocket (or other upgraded connection) is closed "
-          "this long after its drain begins (pod shutdown, or its app process "
-          "being replaced), with close code 1001; keep it below "
-          "--drain-timeout",
-          &Options::websocket_drain)),
-      CommandFlag(
-          {"routes", "CORRAL_ROUTES",
-           "with --proxy: comma-separated route templates (/products/{id}) "
-           "that label the request metrics; other requests are route none",
-           [](const std::string& v, Options& o) -> absl::Status {
-             o.routes.clear();
-             for (absl::string_view t :
-                  absl::StrSplit(v, ',', absl::SkipEmpty())) {
-               t = absl::StripAsciiWhitespace(t);
-               if (t.empty() || t.front() != '/') {
-                 return absl::InvalidArgumentError(absl::StrCat(
-                     "--routes: \"", t, "\" is not a path template"));
-               }
-               o.routes.emplace_back(t);
-             }
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return o.routes.empty() ? std::string("\"\"")
-                                     : absl::StrJoin(o.routes, ",");
-           }}),
-      CommandFlag(
-          {"app-socket-dir", "CORRAL_APP_SOCKET_DIR",
-           "with --proxy: each app process listens on a unix socket, its path "
-           "in $PORT, in a directory corral makes in this one (instead of a "
-           "port on 127.0.0.1)",
-           [](const std::string& v, Options& o) -> absl::Status {
-             std::string dir = v;
-             while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-             if (dir.empty() || dir.front() != '/') {
-               return absl::InvalidArgumentError(absl::StrCat(
-                   "--app-socket-dir: \"", v, "\" is not an absolute path"));
-             }
-             if (dir.size() > kMaxAppSocketDir) {
-               return absl::InvalidArgumentError(
-                   absl::StrCat("--app-socket-dir: \"", v,
-                                "\" is too long for a unix "
-                                "socket's path (at most ",
-                                kMaxAppSocketDir, " characters)"));
-             }
-             o.app_socket_dir = dir;
-             return absl::OkStatus();
-           },
-           [](const Options& o) {
-             return o.app_socket_dir.empty() ? std::string("\"\"")
-                                             : o.app_socket_dir;
-           }}),
-  };
-  return flags;
-}
-
 bool InSet(const Flag& f, FlagSet set) {
-  return f.only == FlagSet::kApp || set == FlagSet::kCommand;
+  return f.scope == FlagScope::kAll || set == FlagSet::kCommand;
+}
+
+std::string HelpOf(const Flag& f) {
+  return f.scope == FlagScope::kProxy ? absl::StrCat("with --proxy: ", f.help)
+                                      : std::string(f.help);
 }
 
 const Flag* FindFlag(std::string_view name, FlagSet set) {
@@ -373,7 +34,7 @@ std::string CommandUsage(const std::string& program) {
       "usage: ", program, " [flags] -- CMD [ARGS...]\n       ", program,
       " healthcheck [URL]   exit 0 when URL (default "
       "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
-      "Runs any program, in one of two shapes:\n\n"
+      "Runs any program, in one of three shapes:\n\n"
       "Init (no --listen): CMD is the one child; a drop-in for tini.\n"
       "  Exits with CMD's exit code, or 128+N when signal N ended it; 127 "
       "when\n"
@@ -392,8 +53,9 @@ std::string CommandUsage(const std::string& program) {
       "LISTEN_FDNAMES=http)\n"
       "  and CORRAL_WORKER, CORRAL_WORKERS, CORRAL_CONFIG_GENERATION, "
       "NOTIFY_SOCKET,\n"
-      "  CORRAL_READY_FD. SIGTERM/SIGINT drain (readiness fails, "
-      "--drain-delay, then\n"
+      "  WATCHDOG_USEC, CORRAL_READY_FD (and CORRAL_CONFIG_DIR with "
+      "--config-dir).\n"
+      "  SIGTERM/SIGINT drain (readiness fails, --drain-delay, then\n"
       "  --stop-signal to each worker's process group, SIGKILL at "
       "--drain-timeout).\n"
       "  SIGHUP or a change in --config-dir rolls the workers one at a time.\n"
@@ -403,7 +65,8 @@ std::string CommandUsage(const std::string& program) {
       "  connections and forward each request, read in full, to the copy of "
       "CMD with\n"
       "  the fewest requests in flight; each copy listens on "
-      "127.0.0.1:$PORT. A copy\n"
+      "127.0.0.1:$PORT (or the\n"
+      "  unix socket $PORT with --app-socket-dir). A copy\n"
       "  being replaced gets no new requests and gets --stop-signal only once "
       "its\n"
       "  last one is answered. Request metrics are exact, as in an app built "
@@ -419,6 +82,37 @@ absl::Status Annotate(const absl::Status& s, const std::string& where) {
 }
 
 }  // namespace
+
+absl::StatusOr<Readiness> ParseReadiness(std::string_view text) {
+  for (Readiness r : {Readiness::kNotify, Readiness::kPipe, Readiness::kAlive,
+                      Readiness::kPort, Readiness::kAuto}) {
+    if (text == ReadinessName(r)) return r;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--ready must be notify, pipe, alive, port or auto, got \"",
+                   std::string(text), "\""));
+}
+
+std::string_view ReadinessName(Readiness readiness) {
+  switch (readiness) {
+    case Readiness::kNotify:
+      return "notify";
+    case Readiness::kPipe:
+      return "pipe";
+    case Readiness::kAlive:
+      return "alive";
+    case Readiness::kPort:
+      return "port";
+    case Readiness::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+Readiness EffectiveReadiness(const Options& options) {
+  if (options.ready != Readiness::kAuto) return options.ready;
+  return options.proxy ? Readiness::kPort : Readiness::kAlive;
+}
 
 absl::StatusOr<int> ParseSignal(const std::string& text) {
   int n = 0;
@@ -553,13 +247,41 @@ std::string HelpText(const std::string& program, const Options& defaults,
                 "exit\n\n"
                 "flags (each also read from the environment variable shown; "
                 "a flag wins):\n");
-  for (const Flag& f : Flags()) {
-    if (!InSet(f, set)) continue;
+  for (const FlagInfo& f : FlagTable(defaults)) {
+    if (f.scope != FlagScope::kAll && set != FlagSet::kCommand) continue;
     absl::StrAppendFormat(&out, "  --%-22s %s\n  %-24s   default %s, env %s\n",
                           absl::StrCat(f.name, "=..."), f.help, "",
-                          f.get(defaults), f.env);
+                          f.default_value, f.env);
   }
   return out;
+}
+
+std::vector<FlagInfo> FlagTable(const Options& defaults) {
+  std::vector<FlagInfo> table;
+  for (const Flag& f : Flags()) {
+    table.push_back({f.name, f.env, HelpOf(f), f.scope, f.get(defaults)});
+  }
+  return table;
+}
+
+absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
+  const bool listen = parsed.given.count("listen") > 0;
+  const bool proxy = listen && parsed.options.proxy;
+  if (parsed.options.proxy && !listen) {
+    return absl::InvalidArgumentError("--proxy needs --listen (see --help)");
+  }
+  for (const Flag& f : Flags()) {
+    if (f.scope == FlagScope::kProxy && parsed.given.count(f.name) && !proxy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", f.name, " needs --listen and --proxy (see --help)"));
+    }
+  }
+  if (parsed.options.ready == Readiness::kPort && !proxy) {
+    return absl::InvalidArgumentError(
+        "--ready=port needs --proxy: only then does each copy get its own "
+        "$PORT (see --help)");
+  }
+  return absl::OkStatus();
 }
 
 std::string VersionText(const std::string& program,

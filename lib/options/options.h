@@ -9,12 +9,24 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "log/log.h"
 
 namespace corral {
+
+// When a worker of `corral -- CMD` counts as ready: it says READY=1 on
+// $NOTIFY_SOCKET (kNotify), writes a line to $CORRAL_READY_FD (kPipe), has
+// been alive for --ready-after (kAlive), or accepts connections on its $PORT
+// (kPort, proxy mode only). kAuto: kPort with --proxy, else kAlive.
+enum class Readiness { kAuto, kNotify, kPipe, kAlive, kPort };
+
+absl::StatusOr<Readiness> ParseReadiness(std::string_view text);
+// "notify", "pipe", "alive", "port" or "auto".
+std::string_view ReadinessName(Readiness readiness);
 
 struct Endpoint {
   std::string host;
@@ -34,18 +46,15 @@ struct Options {
   int64_t max_body_bytes = 1 << 20;
   int crash_loop_limit = 5;
   std::string config_dir;
-  std::string log_level = "info";
+  log::Level log_level = log::Level::kInfo;
   // One log line per request (method, path, route, status, duration).
   bool access_log = false;
 
   // Only for `corral [flags] -- CMD`, whose workers are any command.
   // How a worker is told to stop (to its process group).
   int stop_signal = SIGTERM;
-  // When a worker counts as ready: it says READY=1 on NOTIFY_SOCKET
-  // ("notify"), writes a line to $CORRAL_READY_FD ("pipe"), has been
-  // alive for ready_after ("alive"), or accepts connections on its $PORT
-  // ("port", proxy mode only). "auto": port with --proxy, else alive.
-  std::string ready = "auto";
+  // When a worker counts as ready; see EffectiveReadiness.
+  Readiness ready = Readiness::kAuto;
   absl::Duration ready_after = absl::Seconds(1);
   // Init shape: forward signals to the child's process group (tini -g).
   bool process_group = false;
@@ -71,9 +80,28 @@ struct Options {
   std::string app_socket_dir;
 };
 
+// options.ready with kAuto resolved: kPort with --proxy, else kAlive.
+Readiness EffectiveReadiness(const Options& options);
+
 // Which flags a program takes: an app built on lib/, or `corral -- CMD`,
 // which takes the command-mode flags too.
 enum class FlagSet { kApp, kCommand };
+
+// Which programs take a flag: all of them, `corral -- CMD` only, or proxy
+// mode (`corral --listen=ADDR --proxy -- CMD`) only.
+enum class FlagScope { kAll, kCommand, kProxy };
+
+// One row of the flag table that parsing, --help and the chart's check read.
+struct FlagInfo {
+  std::string name;  // without "--"
+  std::string env;   // the environment variable that sets it too
+  std::string help;  // as --help prints it
+  FlagScope scope = FlagScope::kAll;
+  std::string default_value;  // as --help prints it
+};
+
+// Every flag, in --help's order, with its default from `defaults`.
+std::vector<FlagInfo> FlagTable(const Options& defaults = Options());
 
 // What ParseOptions found: the options, or that --help or --version was
 // asked for.
@@ -91,6 +119,10 @@ absl::StatusOr<ParsedOptions> ParseOptions(
     const std::vector<std::string>& args,
     const std::map<std::string, std::string>& env,
     const Options& defaults = Options(), FlagSet set = FlagSet::kApp);
+
+// `corral -- CMD`'s flags that need others: --proxy needs --listen; proxy
+// mode's own flags and --ready=port need --listen and --proxy.
+absl::Status CheckCommandFlags(const ParsedOptions& parsed);
 
 // The --help text: every flag with its variable, default and meaning.
 std::string HelpText(const std::string& program, const Options& defaults,

@@ -6,6 +6,57 @@
 #include "absl/strings/str_split.h"
 
 namespace corral::pool {
+namespace {
+
+struct SetByCorral {
+  std::string_view name;
+  // Also a flag's variable: kept for a worker that reads its flags again.
+  bool flag = false;
+};
+
+// The one list of variables corral sets for the processes it starts.
+constexpr SetByCorral kSetByCorral[] = {
+    {kRoleEnv},
+    {kIndexEnv},
+    {kSlotEnv},
+    {kGenerationEnv},
+    {kListenFdEnv},
+    {kRegionFdEnv},
+    {kConfigFdEnv},
+    {kConfigHashEnv},
+    {kSiblingsEnv},
+    {kProxyAppSlotsEnv},
+    {kProxyQueueShareEnv},
+    {kProxyAppSocketsEnv},
+    {kCommandWorkersEnv, true},
+    {kCommandConfigDirEnv, true},
+    {kReadyFdEnv},
+    {kPortEnv},
+    {"LISTEN_FDS"},
+    {"LISTEN_PID"},
+    {"LISTEN_FDNAMES"},
+    {"NOTIFY_SOCKET"},
+    {"WATCHDOG_USEC"},
+    {"WATCHDOG_PID"},
+};
+
+bool Scrubbed(std::string_view name, WorkerKind kind) {
+  for (const SetByCorral& v : kSetByCorral) {
+    if (v.name == name) return !(v.flag && kind == WorkerKind::kSelf);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> InheritedEnv(
+    const std::map<std::string, std::string>& env, WorkerKind kind) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : env) {
+    if (!Scrubbed(key, kind)) out.push_back(absl::StrCat(key, "=", value));
+  }
+  return out;
+}
 
 absl::StatusOr<WorkerEnv> ParseWorkerEnv(
     const std::map<std::string, std::string>& env) {

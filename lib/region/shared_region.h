@@ -1,7 +1,10 @@
 // One shared memory region (memfd, MAP_SHARED) the master creates and every
-// worker inherits. Each worker owns one slot and is its only writer, with
-// relaxed atomics: no locks, syscalls or IPC on the request path. The master
-// only reads slots (state, heartbeat, metrics) and resets a slot it reuses.
+// worker inherits. Each worker owns one slot and records its requests there
+// with relaxed atomics: no locks, syscalls or IPC on the request path. The
+// master reads slots (state, heartbeat, metrics) and resets a slot it
+// reuses; for a command's copies, which cannot write a slot, it writes their
+// state, heartbeat and endpoint itself. Proxy mode's routing counts are
+// seq_cst (region::UpstreamInFlight, proxy/balancer.cc).
 #ifndef CORRAL_REGION_SHARED_REGION_H_
 #define CORRAL_REGION_SHARED_REGION_H_
 
@@ -68,8 +71,9 @@ struct alignas(64) WorkerSlot {
   char routes[kMaxRoutes][kRouteNameBytes];  // written before kStarting->ready
   std::array<Series, kMaxSeries> series;
 
-  // Proxy mode. An app process's slot is written by the master: the port
-  // it listens on, set before the slot turns ready.
+  // Proxy mode. An app process's slot is written by the master: where it
+  // listens, set before the slot turns ready: its port on 127.0.0.1, or
+  // with --app-socket-dir the id of its unix socket (pool::AppSocketPath).
   std::atomic<uint32_t> upstream_port;
   // A proxy worker's slot: its requests in flight to each app process, by
   // the app process's slot (so a proxy that dies takes its counts with it),

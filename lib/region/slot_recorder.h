@@ -1,4 +1,10 @@
-// The worker's side of its slot: the only writer, relaxed atomics only.
+// A worker's side of its own slot: state, heartbeat and request metrics.
+// Nothing else writes these fields while the worker lives, so an add is a
+// relaxed load and store (no locked instruction); the state and the route
+// names are published with release. Proxy mode's proxy workers write other
+// fields of their slot (their counts per app process, seq_cst: see
+// proxy/balancer.cc), and the master writes the slot of a command's copy,
+// which has no SlotRecorder.
 #ifndef CORRAL_REGION_SLOT_RECORDER_H_
 #define CORRAL_REGION_SLOT_RECORDER_H_
 

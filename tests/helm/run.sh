@@ -53,10 +53,14 @@ run checksum-opt-in render_and_check checksum-opt-in --set restartPodsOnConfigCh
 run no-tmp render_and_check no-tmp --set tmpVolume.enabled=false
 # Every flag corral reads from the environment can be set from the chart
 # (but --process-group: the init shape's, and the chart always listens).
+# The flags come from the table itself, as `corral --help` prints it
+# (tests/flag_table_test.cc checks values.yaml against the same table).
 every_flag_settable() {
-  local missing
-  missing=$(grep -o '"CORRAL_[A-Z_]*"' lib/options/options.cc | tr -d '"' | sort -u |
-    grep -vx CORRAL_PROCESS_GROUP |
+  local corral=${CORRAL_BIN:-build/bin/corral} names missing
+  names=$("$corral" --help | grep -o 'env CORRAL_[A-Z_]*$' | cut -d' ' -f2 | sort -u) ||
+    { echo "cannot run $corral --help"; return 1; }
+  [ "$(echo "$names" | wc -w)" -ge 20 ] || { echo "too few flags in --help: $names"; return 1; }
+  missing=$(echo "$names" | grep -vx CORRAL_PROCESS_GROUP |
     while read -r name; do
       grep -q "$name" "$chart/templates/deployment.yaml" || echo "$name"
     done)

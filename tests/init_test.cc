@@ -1,19 +1,10 @@
+#include "init/init.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include "command/command_workers.h"
-#include "init/init.h"
-
 namespace corral {
 namespace {
-
-TEST(CommandTest, NotifyMessagesSplitIntoAssignments) {
-  auto f = command::ParseNotify("READY=1\nSTATUS=warming up: 3/5\n\nnoise");
-  EXPECT_EQ(f.size(), 2u);
-  EXPECT_EQ(f["READY"], "1");
-  EXPECT_EQ(f["STATUS"], "warming up: 3/5");
-  EXPECT_EQ(command::ParseNotify("WATCHDOG=1")["WATCHDOG"], "1");
-}
 
 TEST(InitTest, ExitCodesAreTheShellsOnes) {
   EXPECT_EQ(init::ExitCodeOf(0), 0);
