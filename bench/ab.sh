@@ -40,15 +40,16 @@ echo "bench-ab: building $REF and this tree (Release)" >&2
 build "$WORK/ref" "$WORK/ref-build"
 build . build-release
 
-# Send-class system calls of the master's children named $2, during $3
-# seconds of load already running: perf stat over their pids.
+# Send-class system calls of the master's children named $2, for the whole
+# load run and a second after it (an idle server makes none): perf stat
+# over their pids.
 SENDS='syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_writev,syscalls:sys_enter_write'
 count_sends() {
   local master=$1 comm=$2 pids
   pids=$(for c in $(cat /proc/"$master"/task/*/children); do
     [ "$(cat /proc/"$c"/comm 2>/dev/null)" = "$comm" ] && echo "$c"
   done | paste -sd,)
-  perf stat -x, -e "$SENDS" -p "$pids" -- sleep "$((DURATION - 2))" 2>&1 |
+  perf stat -x, -e "$SENDS" -p "$pids" -- sleep "$((DURATION + 1))" 2>&1 |
     awk -F, '{ n += $1 } END { print n + 0 }'
 }
 
@@ -78,6 +79,7 @@ run() {
   [ "$shape" = proxy ] && comm=corral
   count_sends "$master" "$comm" >"$WORK/sends" &
   local counter=$!
+  sleep 0.3  # perf attaches before the load starts
   wrk=$(run_wrk "$CONNS" "$port" bench/products.lua "ab $shape $bin")
   wait "$counter"
   sends=$(cat "$WORK/sends")
@@ -85,9 +87,7 @@ run() {
   wait "$master" || true
   requests=$(echo "$wrk" | cut -d' ' -f7)
   awk -v rps="$(echo "$wrk" | cut -d' ' -f1)" -v s="$sends" -v n="$requests" \
-    -v d="$DURATION" 'BEGIN {
-      # perf counted for DURATION-2 of the DURATION seconds.
-      printf "%.0f %.2f\n", rps, n ? s / (n * (d - 2) / d) : 0 }'
+    'BEGIN { printf "%.0f %.2f\n", rps, n ? s / n : 0 }'
 }
 
 echo "bench-ab: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $CONNS connections, ${DURATION}s runs, $PAIRS pairs; reference $(git rev-parse --short "$REF"), this tree $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "proxy/proxy.h"
 
 namespace corral::pool {
 namespace {
@@ -50,13 +49,6 @@ TEST(WorkerEnvTest, WhatTheMasterWasGivenNeverReachesAWorker) {
   std::vector<std::string> copy = InheritedEnv(master, WorkerKind::kCommand);
   EXPECT_FALSE(Has(copy, "CORRAL_WORKERS=2"));
   EXPECT_FALSE(Has(copy, "CORRAL_CONFIG_DIR=/config"));
-}
-
-// Until proxy/ reads these names from pool/, both spell them the same.
-TEST(WorkerEnvTest, ProxyWorkersReadTheNamesTheMasterSets) {
-  EXPECT_STREQ(kProxyAppSlotsEnv, proxy::kAppSlotsEnv);
-  EXPECT_STREQ(kProxyQueueShareEnv, proxy::kQueueShareEnv);
-  EXPECT_STREQ(kProxyAppSocketsEnv, proxy::kAppSocketsEnv);
 }
 
 TEST(WorkerEnvTest, SlotsRoundTrip) {

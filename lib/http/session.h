@@ -58,7 +58,7 @@ class SessionObserver {
                             int status, int64_t duration_ns) = 0;
 };
 
-class Session : public std::enable_shared_from_this<Session>,
+class Session final : public std::enable_shared_from_this<Session>,
                 private Poller::Client {
  public:
   using Clock = std::chrono::steady_clock;

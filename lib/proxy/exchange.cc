@@ -220,7 +220,7 @@ void Exchange::OnHead() {
     return;
   }
   const http::Headers fields = FieldsOf(msg.base());
-  const ResponseFraming framing = CheckResponseFraming(fields);
+  const ResponseFraming framing = CheckResponseFraming(status, fields);
   if (!framing.problem.empty()) {
     Fail(Failure::kBroken, framing.problem);  // 502, connection closed
     return;

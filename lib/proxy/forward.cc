@@ -50,8 +50,29 @@ bool IsHopByHop(std::string_view name, std::string_view connection) {
   return false;
 }
 
-ResponseFraming CheckResponseFraming(const http::Headers& fields) {
+namespace {
+
+// RFC 9110 5.6.2: a token's characters.
+bool IsToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+        absl::string_view("!#$%&'*+-.^_`|~").find(c) ==
+            absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+ResponseFraming CheckResponseFraming(int status, const http::Headers& fields) {
   ResponseFraming out;
+  if (status < 100 || status > 599) {
+    out.problem = absl::StrCat("the app answered with status ", status);
+    return out;
+  }
   bool has_length = false;
   std::vector<std::string> codings;
   for (const auto& [name, value] : fields) {
@@ -63,6 +84,16 @@ ResponseFraming CheckResponseFraming(const http::Headers& fields) {
     }
   }
   if (codings.empty()) return out;
+  for (const std::string& coding : codings) {
+    // Passed on to the client, so it must be what a client can parse: a
+    // coding's name, no parameters.
+    if (!IsToken(coding)) {
+      out.problem =
+          "the app's Transfer-Encoding names a coding that is not "
+          "a token";
+      return out;
+    }
+  }
   if (has_length) {
     out.problem =
         "the app answered with both Transfer-Encoding and "

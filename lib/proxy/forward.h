@@ -29,18 +29,20 @@ std::string_view UpgradeWanted(const http::Request& request);
 // an upgrade, Connection: Upgrade and the Upgrade field kept.
 std::string UpstreamRequestHead(const http::Request& request);
 
-// How the app's answer is framed, from its fields (RFC 9112 6.1, 6.3).
+// How the app's answer is framed, from its status and fields (RFC 9112
+// 6.1, 6.3; a status outside 100..599 is no answer, RFC 9110 15).
 struct ResponseFraming {
   // Not empty: the answer cannot be framed safely (Transfer-Encoding beside
-  // Content-Length, chunked twice or not last); it is refused with 502 and
-  // the connection to the app closed, never reused.
+  // Content-Length, chunked twice or not last, a coding that is not a
+  // plain token, a status outside 100..599); it is refused with 502 and the
+  // connection to the app closed, never reused.
   std::string problem;
   // The transfer codings besides a final chunked ("gzip"), which the
   // client must still be told of; the body is then read until the app
   // closes (without chunked) or de-chunked (with it).
   std::string codings;
 };
-ResponseFraming CheckResponseFraming(const http::Headers& fields);
+ResponseFraming CheckResponseFraming(int status, const http::Headers& fields);
 
 // The answer's fields for the client: hop-by-hop fields dropped, and the
 // framing ones (Content-Length), which the client side sets itself.

@@ -25,16 +25,6 @@
 
 namespace corral::proxy {
 
-// What a proxy worker gets beside a worker's environment: the app
-// processes' slots, "first:count" (its own pool's are the worker's
-// siblings).
-inline constexpr char kAppSlotsEnv[] = "CORRAL_PROXY_APP_SLOTS";
-// This proxy worker's share of --max-queue.
-inline constexpr char kQueueShareEnv[] = "CORRAL_PROXY_QUEUE_SHARE";
-// The directory of the app processes' unix sockets; empty: they listen on
-// ports of 127.0.0.1.
-inline constexpr char kAppSocketsEnv[] = "CORRAL_PROXY_APP_SOCKETS";
-
 struct ProxySettings {
   SlotRange apps;
   SlotRange proxies;

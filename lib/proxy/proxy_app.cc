@@ -22,9 +22,10 @@ App ProxyApp() {
     if (!worker.ok()) return worker.status();
     SlotRange apps;
     int queue_share = 0;
-    if (!pool::ParseSlots(env[kAppSlotsEnv], &apps.first, &apps.count) ||
+    if (!pool::ParseSlots(env[pool::kProxyAppSlotsEnv], &apps.first,
+                          &apps.count) ||
         worker->siblings_count == 0 ||
-        !absl::SimpleAtoi(env[kQueueShareEnv], &queue_share)) {
+        !absl::SimpleAtoi(env[pool::kProxyQueueShareEnv], &queue_share)) {
       return absl::FailedPreconditionError(
           "a proxy worker needs the app processes' slots, its siblings' and "
           "its queue share in its environment");
@@ -46,7 +47,7 @@ App ProxyApp() {
         std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_timeout));
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
-    s.app_sockets = env[kAppSocketsEnv];
+    s.app_sockets = env[pool::kProxyAppSocketsEnv];
     s.websocket_drain =
         std::chrono::milliseconds(absl::ToInt64Milliseconds(o.websocket_drain));
     auto proxy = std::make_shared<Proxy>(context.io(), *shared_region, s);
