@@ -1,6 +1,7 @@
-// The chart's values cannot drift from the flag table: every flag corral
-// reads can be set from helm/corral-shop, and every value the chart offers
-// under `corral:` is a flag.
+// The chart's values and the docs' flag reference cannot drift from the
+// flag table: every flag corral reads can be set from helm/corral-shop,
+// every value the chart offers under `corral:` is a flag, and
+// docs/operations.md has a row for each flag and no other.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,6 +9,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "options/options.h"
 
@@ -97,6 +100,37 @@ TEST(FlagTableTest, EveryFlagIsAChartValueAndEveryChartValueAFlag) {
   for (const std::string& key : corral) {
     EXPECT_TRUE(flags_in_chart.count(key))
         << "values.yaml offers corral." << key << ", which is no flag";
+  }
+}
+
+// The flag reference in docs/operations.md: one row per flag, in the
+// table's order, each with the flag's variable; no row for a flag that is
+// not there.
+TEST(FlagTableTest, TheDocsFlagReferenceHasEveryFlagAndNoOther) {
+  const std::string docs = ReadFile(CORRAL_DOCS "/operations.md");
+  ASSERT_FALSE(docs.empty());
+  std::vector<std::pair<std::string, std::string>> rows;  // flag, env
+  std::istringstream in(docs);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| `--", 0) != 0) continue;
+    std::string flag = line.substr(5, line.find('`', 5) - 5);
+    flag = flag.substr(0, flag.find('='));
+    size_t env_at = line.find("| `", 5);
+    std::string env =
+        env_at == std::string::npos
+            ? ""
+            : line.substr(env_at + 3, line.find('`', env_at + 3) - env_at - 3);
+    rows.emplace_back(flag, env);
+  }
+  std::vector<std::pair<std::string, std::string>> want = {{"help", ""},
+                                                           {"version", ""}};
+  for (const FlagInfo& f : FlagTable()) want.emplace_back(f.name, f.env);
+  ASSERT_EQ(rows.size(), want.size()) << "rows in docs/operations.md";
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(rows[i].first, want[i].first) << "row " << i;
+    if (!want[i].second.empty()) {
+      EXPECT_EQ(rows[i].second, want[i].second) << "--" << want[i].first;
+    }
   }
 }
 
