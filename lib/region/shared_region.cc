@@ -140,24 +140,31 @@ std::string LoadPath(const WorkerSlot& slot) {
   return std::string(buf);
 }
 
-int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
-                         int app_slot) {
+namespace {
+
+// One per-app count of a proxy worker's slot, summed over the proxy workers.
+int64_t SumOverProxies(
+    const SharedRegion& region, SlotRange proxies, int app_slot,
+    std::array<std::atomic<int32_t>, kMaxUpstreams> WorkerSlot::*counts) {
   int64_t sum = 0;
   for (int p = proxies.first; p < proxies.first + proxies.count; ++p) {
-    sum += region.slot(p).upstream_in_flight[app_slot].load(
-        std::memory_order_seq_cst);
+    sum += (region.slot(p).*counts)[app_slot].load(std::memory_order_seq_cst);
   }
   return sum;
 }
 
+}  // namespace
+
+int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
+                         int app_slot) {
+  return SumOverProxies(region, proxies, app_slot,
+                        &WorkerSlot::upstream_in_flight);
+}
+
 int64_t UpstreamTunnels(const SharedRegion& region, SlotRange proxies,
                         int app_slot) {
-  int64_t sum = 0;
-  for (int p = proxies.first; p < proxies.first + proxies.count; ++p) {
-    sum += region.slot(p).upstream_tunnels[app_slot].load(
-        std::memory_order_seq_cst);
-  }
-  return sum;
+  return SumOverProxies(region, proxies, app_slot,
+                        &WorkerSlot::upstream_tunnels);
 }
 
 }  // namespace corral::region
