@@ -165,8 +165,7 @@ std::string Get(const std::string& target, const std::string& extra = "") {
 
 // A chunked POST whose body is "hello", with a chunk-size line and a
 // trailer section of the caller's.
-std::string ChunkedPost(const std::string& target,
-                        const std::string& size_line,
+std::string ChunkedPost(const std::string& target, const std::string& size_line,
                         const std::string& trailers) {
   return "POST " + target +
          " HTTP/1.1\r\nHost: shop.example\r\nContent-Type: text/plain\r\n"
@@ -276,8 +275,8 @@ void ExpectTrailerFieldOf64KbRefused(CorralProcess& p,
   Bystander bystander(p.port(), target);
   ASSERT_TRUE(bystander.Served());
   Conn c(p.port());
-  c.Send(ChunkedPost("/echo", "5", "X-Big: " + std::string(65536, 'a') +
-                                       "\r\n"));
+  c.Send(
+      ChunkedPost("/echo", "5", "X-Big: " + std::string(65536, 'a') + "\r\n"));
   auto a = c.Read();
   ASSERT_TRUE(a.has_value()) << p.Logs();
   EXPECT_EQ(a->status, 400);
@@ -430,15 +429,16 @@ TEST(HostileInputTest, HostIsDerivedFromAnAbsoluteTargetAndNeverHopByHop) {
   EXPECT_EQ(FieldOf(received[1], "host"), "shop.example");
 }
 
-// Both shapes: a Host that is no host[:port], authority-form targets and
-// bytes outside the URI grammar are refused with 400 before any app sees
-// them.
+// Both shapes: a Host that is no host[:port], authority-form targets,
+// bytes outside the URI grammar and a method that is not a token are
+// refused with 400 before any app sees them.
 void ExpectBadTargetsAndHostsRefused(CorralProcess& p) {
   for (const std::string& request :
        {std::string("GET /echo HTTP/1.1\r\nHost: a/b@evil.example\r\n\r\n"),
         std::string("CONNECT shop.example:443 HTTP/1.1\r\nHost: "
                     "shop.example:443\r\n\r\n"),
-        Get("/a\"b"), Get("/caf\xC3\xA9")}) {
+        Get("/a\"b"), Get("/caf\xC3\xA9"),
+        std::string("G{T /echo HTTP/1.1\r\nHost: shop.example\r\n\r\n")}) {
     Conn c(p.port());
     c.Send(request);
     auto a = c.Read();
