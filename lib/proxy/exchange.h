@@ -2,7 +2,10 @@
 // the last byte of the answer: connect (or reuse a kept-alive connection),
 // write the request, read the head, stream the body back piece by piece,
 // or hand the connection to a tunnel after a 101; on a failure, retry once
-// where that is safe, else 502/504.
+// where that is safe, else 502/504. One request's life is one chain of
+// callbacks, so it stays in one file (exchange.cc, ~440 lines), as nginx
+// keeps ngx_http_upstream's; what is pure in it (the retry rule, the
+// framing rules in forward.h) is apart and unit-tested.
 #ifndef CORRAL_PROXY_EXCHANGE_H_
 #define CORRAL_PROXY_EXCHANGE_H_
 
