@@ -38,12 +38,21 @@ class InitTest : public ::testing::Test {
   std::unique_ptr<CorralProcess> Init(std::vector<std::string> command,
                                       std::vector<std::string> args = {},
                                       bool pid_namespace = true) {
-    return CorralProcess::Start({.args = std::move(args),
-                                 .pid_namespace = pid_namespace,
-                                 .binary = CORRAL_BIN,
-                                 .listen = false,
-                                 .admin = false,
-                                 .command = std::move(command)});
+    return CorralProcess::Start(
+        InitOptions(std::move(command), std::move(args), pid_namespace));
+  }
+  std::unique_ptr<CorralProcess> InitWith(ProcessOptions options) {
+    return CorralProcess::Start(std::move(options));
+  }
+  static ProcessOptions InitOptions(std::vector<std::string> command,
+                                    std::vector<std::string> args = {},
+                                    bool pid_namespace = true) {
+    return {.args = std::move(args),
+            .pid_namespace = pid_namespace,
+            .binary = CORRAL_BIN,
+            .listen = false,
+            .admin = false,
+            .command = std::move(command)};
   }
   // A shell script that records the signals it gets in `marks`.
   std::vector<std::string> Recorder(const std::string& extra = "") {
@@ -207,6 +216,33 @@ TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
     }
   }
   EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3})) << out;
+}
+
+// Standard output is the app's: corral's own lines go to stderr, as
+// tini's and dumb-init's do.
+TEST_F(InitTest, LogsGoToStderrAndStdoutIsTheChildsAlone) {
+  ProcessOptions options =
+      InitOptions({"/bin/sh", "-c",
+                   "echo from the child; trap 'exit 0' TERM; echo started >> " +
+                       marks() + "; while :; do sleep 0.02; done"},
+                  {"--drain-delay=0s", "--log-level=debug"});
+  options.stdout_apart = true;
+  auto p = InitWith(options);
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  EXPECT_EQ(p->Stdout(), "from the child\n");
+  EXPECT_EQ(p->LogsWithMsg("stopping the child").size(), 1u) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("child exited").size(), 1u) << p->Logs();
+}
+
+// The same in the shape with workers, master and workers alike.
+TEST_F(InitTest, TheListenShapeLogsToStderrToo) {
+  auto p =
+      CorralProcess::Start({.args = {"--workers=1"}, .stdout_apart = true});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  EXPECT_TRUE(p->WaitForLog("worker started serving", 1, 10s)) << p->Logs();
+  EXPECT_EQ(p->Stdout(), "");
 }
 
 }  // namespace

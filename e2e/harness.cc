@@ -128,6 +128,12 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   char tmpl[] = "/tmp/corral-e2e-log-XXXXXX";
   int log_fd = mkstemp(tmpl);
   p->log_path_ = tmpl;
+  int stdout_fd = log_fd;
+  if (options.stdout_apart) {
+    char out_tmpl[] = "/tmp/corral-e2e-stdout-XXXXXX";
+    stdout_fd = mkstemp(out_tmpl);
+    p->stdout_path_ = out_tmpl;
+  }
 
   std::vector<std::string> argv;
   if (options.pid_namespace) {
@@ -171,12 +177,13 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
 
   pid_t pid = fork();
   if (pid == 0) {
-    dup2(log_fd, STDOUT_FILENO);
+    dup2(stdout_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }
   close(log_fd);
+  if (stdout_fd != log_fd) close(stdout_fd);
   p->launcher_pid_ = pid;
   if (!options.pid_namespace) {
     p->master_pid_ = pid;
@@ -255,6 +262,10 @@ std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
 }
 
 std::string CorralProcess::Logs() const { return ReadAll(log_path_); }
+
+std::string CorralProcess::Stdout() const {
+  return stdout_path_.empty() ? "" : ReadAll(stdout_path_);
+}
 
 std::vector<nlohmann::json> CorralProcess::LogLines() const {
   std::vector<nlohmann::json> out;

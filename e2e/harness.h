@@ -58,6 +58,9 @@ struct ProcessOptions {
   bool admin = true;
   // For corral: the command, passed after "--".
   std::vector<std::string> command;
+  // Standard output into a file of its own (Stdout()) instead of the log
+  // file that otherwise takes both streams.
+  bool stdout_apart = false;
 };
 
 class CorralProcess {
@@ -81,7 +84,9 @@ class CorralProcess {
   // The master's exit code (or 128+signal), once it has exited.
   std::optional<int> WaitExit(std::chrono::milliseconds deadline);
 
+  // Standard error, and standard output too unless stdout_apart.
   std::string Logs() const;
+  std::string Stdout() const;
   std::vector<nlohmann::json> LogLines() const;
   // Lines whose "msg" equals `msg`.
   std::vector<nlohmann::json> LogsWithMsg(const std::string& msg) const;
@@ -96,6 +101,7 @@ class CorralProcess {
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
   std::string log_path_;
+  std::string stdout_path_;
   std::optional<int> exit_code_;
 };
 
