@@ -236,12 +236,16 @@ TEST_F(InitTest, LogsGoToStderrAndStdoutIsTheChildsAlone) {
   EXPECT_EQ(p->LogsWithMsg("child exited").size(), 1u) << p->Logs();
 }
 
-// The same in the shape with workers, master and workers alike.
+// The same in the shape with workers (`corral --listen`), master and
+// workers alike.
 TEST_F(InitTest, TheListenShapeLogsToStderrToo) {
-  auto p =
-      CorralProcess::Start({.args = {"--workers=1"}, .stdout_apart = true});
-  ASSERT_TRUE(p->WaitReady()) << p->Logs();
-  EXPECT_TRUE(p->WaitForLog("worker started serving", 1, 10s)) << p->Logs();
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--ready=notify", "--drain-delay=0s"},
+       .binary = CORRAL_BIN,
+       .command = {"python3", std::string(CORRAL_E2E_APPS) + "/notify_app.py"},
+       .stdout_apart = true});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs() << p->Stdout();
+  EXPECT_EQ(p->LogsWithMsg("listening").size(), 1u) << p->Logs();
   EXPECT_EQ(p->Stdout(), "");
 }
 
