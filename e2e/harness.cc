@@ -191,7 +191,14 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
     PollUntil(
         [&]() {
           auto kids = Children(pid);
-          if (kids.empty()) return false;
+          if (kids.empty()) {
+            // A master that is done already: stop looking (not reaped
+            // here: WaitExit does that).
+            siginfo_t info{};
+            return waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) ==
+                       0 &&
+                   info.si_pid == pid;
+          }
           p->master_pid_ = kids.front();
           return true;
         },
