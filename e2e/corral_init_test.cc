@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,33 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The signal numbers a /proc/PID/status mask line ("SigBlk:\t...") holds.
+std::vector<int> MaskSignals(const std::string& status,
+                             const std::string& field) {
+  std::istringstream lines(status);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(field + ":\t", 0) != 0) continue;
+    uint64_t mask = std::stoull(line.substr(field.size() + 2), nullptr, 16);
+    std::vector<int> out;
+    for (int sig = 1; sig <= 64; ++sig) {
+      if (mask & (uint64_t{1} << (sig - 1))) out.push_back(sig);
+    }
+    return out;
+  }
+  return {};
+}
+
+bool Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// A signal's name, or its number for the real-time ones.
+std::string SignalName(int sig) {
+  const char* name = sigabbrev_np(sig);
+  return name ? name : std::to_string(sig);
 }
 
 // A scratch directory per test, removed afterwards.
@@ -216,6 +244,66 @@ TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
     }
   }
   EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3})) << out;
+}
+
+// Nothing is lost however early it comes: from the first moment corral runs
+// code of its own, every signal is blocked and none has a handler whose
+// installation a signal could beat (the init loop reads them from a
+// signalfd), so a SIGTERM sent then reaches the child once it runs.
+TEST_F(InitTest, SignalsAreBlockedBeforeCorralDoesAnythingElse) {
+  auto p = Init({"sleep", "1000"}, {"--drain-delay=0s", "--stop-signal=USR1"},
+                /*pid_namespace=*/false);
+  std::string proc = "/proc/" + std::to_string(p->master_pid());
+  std::string status;
+  ASSERT_TRUE(PollUntil(
+      [&]() {
+        std::error_code ec;
+        if (fs::read_symlink(proc + "/exe", ec) != fs::path(CORRAL_BIN)) {
+          return false;  // still the test's fork, before the exec
+        }
+        status = ReadFile(proc + "/status");
+        return !MaskSignals(status, "SigBlk").empty() ||
+               !MaskSignals(status, "SigCgt").empty();
+      },
+      10s));
+  std::vector<int> blocked = MaskSignals(status, "SigBlk");
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGPIPE, SIGXCPU,
+                  SIGSEGV, SIGTSTP, SIGRTMIN, SIGRTMAX}) {
+    EXPECT_TRUE(Contains(blocked, sig)) << SignalName(sig) << "\n" << status;
+  }
+  EXPECT_TRUE(MaskSignals(status, "SigCgt").empty()) << status;
+  p->Signal(SIGTERM);
+  // The child ends by the stop signal corral sends it: corral got the TERM.
+  EXPECT_EQ(p->WaitExit(20s), 128 + SIGUSR1) << p->Logs();
+}
+
+// tini passes on every signal it can (dumb-init the synchronous ones sent
+// by kill too), and none of them may end corral by its default action,
+// whether it is PID 1 (where the kernel drops them) or not.
+TEST_F(InitTest, EverySignalACommandCanCatchIsPassedOnAndNoneEndsCorral) {
+  std::vector<int> signals = {
+      SIGHUP,    SIGQUIT, SIGUSR1,  SIGUSR2,      SIGWINCH, SIGCONT,
+      SIGALRM,   SIGPWR,  SIGPIPE,  SIGURG,       SIGXCPU,  SIGXFSZ,
+      SIGVTALRM, SIGPROF, SIGIO,    SIGSTKFLT,    SIGTSTP,  SIGTTIN,
+      SIGTTOU,   SIGILL,  SIGTRAP,  SIGABRT,      SIGBUS,   SIGFPE,
+      SIGSEGV,   SIGSYS,  SIGRTMIN, SIGRTMIN + 5, SIGRTMAX};
+  for (bool pid1 : {false, true}) {
+    fs::remove(marks());
+    auto p =
+        Init({"python3", std::string(CORRAL_E2E_APPS) + "/signal_recorder.py",
+              marks()},
+             {"--drain-delay=0s"}, pid1);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 20s))
+        << p->Logs();
+    for (int sig : signals) {
+      p->Signal(sig);
+      EXPECT_TRUE(PollUntil([&]() { return Marked(std::to_string(sig)); }, 10s))
+          << SignalName(sig) << " was not passed on (PID 1: " << pid1 << ")";
+    }
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+    EXPECT_TRUE(Marked(std::to_string(SIGTERM)));
+  }
 }
 
 // Standard output is the app's: corral's own lines go to stderr, as

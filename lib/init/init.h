@@ -1,6 +1,6 @@
 // The init shape of `corral -- CMD` (no --listen): one child, as tini runs
-// it. Signals are passed on, SIGTERM/SIGINT go through the drain delay first,
-// orphans are reaped, and corral exits with the child's code.
+// it. Every signal is passed on, SIGTERM/SIGINT through the drain delay
+// first, orphans are reaped, and corral exits with the child's code.
 #ifndef CORRAL_INIT_INIT_H_
 #define CORRAL_INIT_INIT_H_
 
@@ -15,12 +15,14 @@ namespace corral::init {
 // 128+N when signal N ended the process.
 int ExitCodeOf(int wait_status);
 
-// Whether the init shape passes `sig` on to the child. SIGTERM and SIGINT
-// are not in this set: they start the drain, which ends in a signal too.
+// Whether the init shape passes `sig` on to the child: every signal a
+// process can catch but SIGCHLD, corral's own, and SIGTERM and SIGINT, which
+// start the drain, which ends in a signal too.
 bool IsForwarded(int sig);
 
 // Runs `command` until it exits; returns the code to exit with. When
-// --admin was given, probes answer there while the child runs.
+// --admin was given, probes answer there while the child runs. Every signal
+// is blocked already (pid1::BlockAllSignals).
 int RunInit(const ParsedOptions& parsed,
             const std::vector<std::string>& command);
 

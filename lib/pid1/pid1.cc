@@ -16,6 +16,19 @@
 
 namespace corral::pid1 {
 
+InheritedSignals BlockAllSignals() {
+  InheritedSignals inherited{};
+  sigset_t all;
+  sigfillset(&all);  // glibc leaves out the two it keeps for its threads
+  sigprocmask(SIG_SETMASK, &all, &inherited.mask);
+  sigaction(SIGCHLD, nullptr, &inherited.chld);
+  return inherited;
+}
+
+void RestoreSignals(const InheritedSignals& inherited) {
+  sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
+}
+
 absl::Status BecomeReaper() {
   if (getpid() == 1) return absl::OkStatus();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
