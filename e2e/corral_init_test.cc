@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -225,6 +227,8 @@ TEST_F(InitTest, NoZombiesPileUpUnderPid1) {
   p->Signal(SIGKILL);
 }
 
+// Started with default dispositions (the harness undoes what ctest leaves
+// ignored), corral hands on the same, and none of its descriptors.
 TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
   auto p =
       Init({"/bin/sh", "-c",
@@ -304,6 +308,50 @@ TEST_F(InitTest, EverySignalACommandCanCatchIsPassedOnAndNoneEndsCorral) {
     EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
     EXPECT_TRUE(Marked(std::to_string(SIGTERM)));
   }
+}
+
+// On a terminal, tini's way: the child's process group takes the terminal's
+// foreground, so an interactive shell runs, reads, and has job control.
+TEST_F(InitTest, AChildOnATerminalGetsItAndJobControlWorks) {
+  const std::string script =
+      std::string(CORRAL_E2E_APPS) + "/pty_job_control.py";
+  const std::vector<std::string> bash = {"--", "bash", "--norc", "--noprofile",
+                                         "-i"};
+  std::vector<std::vector<std::string>> shapes = {
+      {CORRAL_BIN},
+      {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+       CORRAL_BIN}};
+  for (std::vector<std::string> argv : shapes) {
+    argv.insert(argv.begin(), {"python3", script});
+    argv.insert(argv.end(), bash.begin(), bash.end());
+    std::string cmd;
+    for (const std::string& a : argv) cmd += "'" + a + "' ";
+    std::string out = dir_ + "/pty-out";
+    int rc = std::system((cmd + "> " + out + " 2>&1").c_str());
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << "\n"
+                                                       << ReadFile(out);
+  }
+}
+
+// tini's sigconf test: what corral was started with ignoring or blocking,
+// the child starts with too (SIGCHLD included, which corral itself cannot
+// leave ignored).
+TEST_F(InitTest, TheChildInheritsTheSignalDispositionsCorralInherited) {
+  ProcessOptions options = InitOptions(
+      // No shell between: dash resets SIGCHLD for itself.
+      {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"}, {},
+      /*pid_namespace=*/false);
+  options.ignored_signals = {SIGUSR2, SIGCHLD, SIGRTMIN + 3};
+  options.blocked_signals = {SIGALRM, SIGWINCH};
+  options.stdout_apart = true;
+  auto p = InitWith(options);
+  ASSERT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  std::string out = p->Stdout();
+  EXPECT_EQ(MaskSignals(out, "SigIgn"),
+            (std::vector<int>{SIGUSR2, SIGCHLD, SIGRTMIN + 3}))
+      << out;
+  EXPECT_EQ(MaskSignals(out, "SigBlk"), (std::vector<int>{SIGALRM, SIGWINCH}))
+      << out;
 }
 
 // Standard output is the app's: corral's own lines go to stderr, as

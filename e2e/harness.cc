@@ -179,6 +179,13 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   if (pid == 0) {
     dup2(stdout_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    // ctest and shells leave signals ignored or blocked; start from none.
+    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+    for (int sig : options.ignored_signals) signal(sig, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : options.blocked_signals) sigaddset(&mask, sig);
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }

@@ -61,6 +61,10 @@ struct ProcessOptions {
   // Standard output into a file of its own (Stdout()) instead of the log
   // file that otherwise takes both streams.
   bool stdout_apart = false;
+  // The launched process starts with default dispositions and an empty
+  // mask (not whatever the test runner left), but for these.
+  std::vector<int> ignored_signals;
+  std::vector<int> blocked_signals;
 };
 
 class CorralProcess {

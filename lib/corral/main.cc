@@ -150,7 +150,7 @@ int CommandMain(int argc, char** argv) {
                  program.c_str());
     return 2;
   }
-  if (!listen) return init::RunInit(parsed, command);
+  if (!listen) return init::RunInit(parsed, command, inherited);
   pid1::RestoreSignals(inherited);  // the master installs its own handling
   return master::RunCommandMaster(parsed.options, all, command);
 }

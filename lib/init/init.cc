@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "admin/admin_server.h"
-#include "command/spawn_command.h"
+#include "init/start_child.h"
 #include "log/log.h"
 #include "pid1/pid1.h"
 #include "pool/pool.h"
@@ -68,10 +68,12 @@ class ChildView : public pool::PoolView {
 
 class Init {
  public:
-  Init(const ParsedOptions& parsed, const std::vector<std::string>& command)
+  Init(const ParsedOptions& parsed, const std::vector<std::string>& command,
+       const pid1::InheritedSignals& inherited)
       : options_(parsed.options),
         stop_signal_given_(parsed.given.count("stop-signal") > 0),
         command_(command),
+        inherited_(inherited),
         signals_(io_),
         delay_(io_) {}
 
@@ -91,6 +93,7 @@ class Init {
   const Options& options_;
   const bool stop_signal_given_;
   const std::vector<std::string>& command_;
+  const pid1::InheritedSignals& inherited_;
   asio::io_context io_{1};
   // Every signal stays blocked (pid1::BlockAllSignals) and is read here, in
   // the loop: nothing runs in a handler and nothing is lost between two.
@@ -136,10 +139,9 @@ absl::Status Init::Start(bool admin) {
         std::make_unique<admin::AdminServer>(io_, std::move(acceptor), view_);
     admin_->Start();
   }
-  command::CommandSpec spec;
-  spec.argv = command_;
-  for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
-  absl::StatusOr<pid_t> pid = command::SpawnCommand(spec);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  absl::StatusOr<pid_t> pid = StartChild(command_, env, inherited_);
   if (!pid.ok()) return pid.status();
   child_ = *pid;
   view_.SetPid(child_);
@@ -276,16 +278,17 @@ bool IsForwarded(int sig) {
 }
 
 int RunInit(const ParsedOptions& parsed,
-            const std::vector<std::string>& command) {
+            const std::vector<std::string>& command,
+            const pid1::InheritedSignals& inherited) {
   log::Init("init");
   // corral waits for its children: ignored, SIGCHLD would have the kernel
-  // reap them, exit code and all.
+  // reap them, exit code and all. The child gets the inherited one back.
   signal(SIGCHLD, SIG_DFL);
   if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }
-  Init init(parsed, command);
+  Init init(parsed, command, inherited);
   if (absl::Status s = init.Start(parsed.given.count("admin") > 0); !s.ok()) {
     log::Error("cannot start", {{"error", std::string(s.message())}});
     return 1;

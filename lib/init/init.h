@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "options/options.h"
+#include "pid1/pid1.h"
 
 namespace corral::init {
 
@@ -22,9 +23,11 @@ bool IsForwarded(int sig);
 
 // Runs `command` until it exits; returns the code to exit with. When
 // --admin was given, probes answer there while the child runs. Every signal
-// is blocked already (pid1::BlockAllSignals).
+// is blocked already (pid1::BlockAllSignals); `inherited` is what corral was
+// started with, which the child gets.
 int RunInit(const ParsedOptions& parsed,
-            const std::vector<std::string>& command);
+            const std::vector<std::string>& command,
+            const pid1::InheritedSignals& inherited);
 
 }  // namespace corral::init
 
