@@ -193,19 +193,18 @@ TEST_F(InitTest, DrainDelayFailsReadinessBeforeTheChildIsTold) {
   EXPECT_TRUE(Marked("TERM"));
 }
 
-TEST_F(InitTest, OrphansAreReapedAndNothingOutlivesCorral) {
-  // The child leaves an orphan that exits soon and one that never would.
-  std::string pid_file = dir_ + "/sleeper";
+// As PID 1, corral's exit ends what the child left (the kernel ends a PID
+// namespace with its init), as under tini; orphans that exit are reaped.
+TEST_F(InitTest, OrphansAreReapedAndNothingOutlivesCorralAsPid1) {
+  const std::string marker = "1000." + std::to_string(getpid());
   auto p = Init({"/bin/sh", "-c",
-                 "(sleep 0.3 &); (sleep 1000 & echo $! > " + pid_file +
-                     "); sleep 1; exit 5"},
-                {}, /*pid_namespace=*/false);
+                 "(sleep 0.3 &); (sleep " + marker + " &); sleep 1; exit 5"});
   EXPECT_EQ(p->WaitExit(20s), 5) << p->Logs();
-  int sleeper = 0;
-  std::istringstream(ReadFile(pid_file)) >> sleeper;
-  ASSERT_GT(sleeper, 0);
-  EXPECT_NE(kill(sleeper, 0), 0) << "the orphan outlived corral";
-  // Reaped, not just killed: a zombie would still answer kill(0).
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string cmdline = ReadFile(e.path().string() + "/cmdline");
+    EXPECT_EQ(cmdline.find(marker), std::string::npos)
+        << "the orphan outlived corral: " << e.path();
+  }
 }
 
 TEST_F(InitTest, NoZombiesPileUpUnderPid1) {
@@ -333,6 +332,47 @@ TEST_F(InitTest, AChildOnATerminalGetsItAndJobControlWorks) {
   }
 }
 
+// tini exits as soon as its child has; what the child left running is not
+// waited for. Without --process-group it is left alone (as by tini, or by
+// dumb-init --single-child): not PID 1, it passes to the next reaper up.
+TEST_F(InitTest, CorralExitsWithItsChildAndLeavesTheRestAlone) {
+  std::string pid_file = dir_ + "/left";
+  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
+                     "\" TERM; echo $$ > " + pid_file +
+                     "; while :; do sleep 0.02; done' & ";
+  auto p = Init(
+      {"/bin/sh", "-c",
+       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
+      {}, /*pid_namespace=*/false);
+  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
+  int leftover = 0;
+  std::istringstream(ReadFile(pid_file)) >> leftover;
+  ASSERT_GT(leftover, 0);
+  EXPECT_EQ(kill(leftover, 0), 0) << "corral ended what the child left";
+  EXPECT_FALSE(Marked("LEFT-TERM"));
+  kill(leftover, SIGKILL);
+}
+
+// With --process-group the group is the unit, as under dumb-init (and tini
+// -g): what the child left in it gets SIGTERM, and is not waited for.
+TEST_F(InitTest, WithProcessGroupTheRestOfTheGroupIsToldToStopNotAwaited) {
+  std::string pid_file = dir_ + "/left";
+  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
+                     "\" TERM; echo $$ > " + pid_file +
+                     "; while :; do sleep 0.02; done' & ";
+  auto p = Init(
+      {"/bin/sh", "-c",
+       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
+      {"--process-group"}, /*pid_namespace=*/false);
+  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
+  int leftover = 0;
+  std::istringstream(ReadFile(pid_file)) >> leftover;
+  ASSERT_GT(leftover, 0);
+  EXPECT_TRUE(PollUntil([&]() { return Marked("LEFT-TERM"); }, 10s));
+  EXPECT_EQ(kill(leftover, 0), 0) << "corral waited for, or killed, the rest";
+  kill(leftover, SIGKILL);
+}
+
 // tini's sigconf test: what corral was started with ignoring or blocking,
 // the child starts with too (SIGCHLD included, which corral itself cannot
 // leave ignored).
@@ -352,6 +392,16 @@ TEST_F(InitTest, TheChildInheritsTheSignalDispositionsCorralInherited) {
       << out;
   EXPECT_EQ(MaskSignals(out, "SigBlk"), (std::vector<int>{SIGALRM, SIGWINCH}))
       << out;
+}
+
+// A container runtime may mount no /proc of the new PID namespace: corral,
+// PID 1 there, sees the host's. It needs none to reap and exit.
+TEST_F(InitTest, WithoutItsOwnProcCorralStillExitsWithItsChild) {
+  ProcessOptions options =
+      InitOptions({"/bin/sh", "-c", "(sleep 1000 &); (sleep 0.05 &); exit 3"});
+  options.mount_proc = false;
+  auto p = InitWith(options);
+  EXPECT_EQ(p->WaitExit(20s), 3) << p->Logs();
 }
 
 // Standard output is the app's: corral's own lines go to stderr, as

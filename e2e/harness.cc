@@ -137,8 +137,8 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
 
   std::vector<std::string> argv;
   if (options.pid_namespace) {
-    argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
-            "--kill-child"};
+    argv = {"/usr/bin/unshare", "--pid", "--fork", "--kill-child"};
+    if (options.mount_proc) argv.push_back("--mount-proc");
   }
   if (options.inotify_unavailable) {
     // The limit is per user namespace; exec keeps the master's pid.

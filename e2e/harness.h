@@ -48,6 +48,9 @@ struct ProcessOptions {
   std::vector<std::string> args;           // besides --listen/--admin
   std::map<std::string, std::string> env;  // added to the environment
   bool pid_namespace = true;
+  // With pid_namespace: a /proc of the new namespace (--mount-proc), or the
+  // host's, as in a container whose runtime mounts none.
+  bool mount_proc = true;
   // Runs the master in a user namespace that allows no inotify instance, as
   // on a node where they are used up.
   bool inotify_unavailable = false;

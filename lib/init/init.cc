@@ -151,13 +151,13 @@ absl::Status Init::Start(bool admin) {
   return absl::OkStatus();
 }
 
+// Returns once the child has exited and every child that had exited by then
+// is reaped, at once, as tini does. What the child left running is not
+// waited for: as PID 1 the kernel ends it when corral exits; otherwise it
+// passes to the next reaper up (see OnChildExit for --process-group).
 int Init::Run() {
   ReadSignals();
   io_.run();
-  // The child is gone; nothing it left behind may outlive us.
-  if (int n = pid1::EndRemainingChildren(2000); n > 0) {
-    log::Info("ended processes the child left behind", {{"processes", n}});
-  }
   return exit_code_.value_or(1);
 }
 
@@ -203,6 +203,12 @@ void Init::OnChildExit(int status) {
   log::Debug("child exited", {{"child_pid", child_},
                               {"exit", pid1::DescribeExit(status)},
                               {"exit_code", *exit_code_}});
+  // With --process-group the child's group is the unit, as under dumb-init:
+  // what the child left in it is told to stop, and not waited for.
+  if (options_.process_group && kill(-child_, SIGTERM) == 0) {
+    log::Debug("told what the child left in its process group to stop",
+               {{"process_group", child_}, {"signal", "TERM"}});
+  }
   delay_.cancel();
   signals_.close();
   if (admin_) admin_->Stop();

@@ -1,6 +1,7 @@
 // The init shape of `corral -- CMD` (no --listen): one child, as tini runs
 // it. Every signal is passed on, SIGTERM/SIGINT through the drain delay
-// first, orphans are reaped, and corral exits with the child's code.
+// first, orphans are reaped, and corral exits with the child's code as soon
+// as the child has exited.
 #ifndef CORRAL_INIT_INIT_H_
 #define CORRAL_INIT_INIT_H_
 
