@@ -404,6 +404,22 @@ TEST_F(InitTest, WithoutItsOwnProcCorralStillExitsWithItsChild) {
   EXPECT_EQ(p->WaitExit(20s), 3) << p->Logs();
 }
 
+// --drain-timeout bounds the init shape as it bounds a worker's drain.
+TEST_F(InitTest, AChildThatIgnoresItsStopSignalIsKilledAtTheDrainTimeout) {
+  auto p = Init({"/bin/sh", "-c",
+                 "trap '' TERM; echo started >> " + marks() +
+                     "; while :; do sleep 0.02; done"},
+                {"--drain-delay=0s", "--drain-timeout=1s"});
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 128 + SIGKILL) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("the child did not stop within the drain timeout; "
+                           "killing it")
+                .size(),
+            1u)
+      << p->Logs();
+}
+
 // Standard output is the app's: corral's own lines go to stderr, as
 // tini's and dumb-init's do.
 TEST_F(InitTest, LogsGoToStderrAndStdoutIsTheChildsAlone) {

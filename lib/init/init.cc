@@ -75,7 +75,8 @@ class Init {
         command_(command),
         inherited_(inherited),
         signals_(io_),
-        delay_(io_) {}
+        delay_(io_),
+        deadline_(io_) {}
 
   absl::Status Start(bool admin);
   int Run();
@@ -87,6 +88,7 @@ class Init {
   void OnChildExit(int status);
   void BeginDrain(int sig);
   void StopChild();
+  void KillChild();
   void Forward(int sig);
   pid_t Target() const { return options_.process_group ? -child_ : child_; }
 
@@ -99,7 +101,8 @@ class Init {
   // the loop: nothing runs in a handler and nothing is lost between two.
   asio::posix::stream_descriptor signals_;
   std::array<signalfd_siginfo, 16> received_{};
-  asio::steady_timer delay_;  // --drain-delay
+  asio::steady_timer delay_;     // --drain-delay
+  asio::steady_timer deadline_;  // --drain-timeout
   ChildView view_;
   std::unique_ptr<admin::AdminServer> admin_;
   pid_t child_ = 0;
@@ -210,6 +213,7 @@ void Init::OnChildExit(int status) {
                {{"process_group", child_}, {"signal", "TERM"}});
   }
   delay_.cancel();
+  deadline_.cancel();
   signals_.close();
   if (admin_) admin_->Stop();
   io_.stop();
@@ -247,13 +251,32 @@ void Init::BeginDrain(int sig) {
   });
 }
 
+// The stop signal, then --drain-timeout for the child to act on it.
 void Init::StopChild() {
   stop_sent_ = true;
   delay_.cancel();
   view_.Set(pool::PoolState::kDraining);
   int sig = stop_signal_given_ ? options_.stop_signal : drain_signal_;
-  log::Info("stopping the child", {{"signal", sigabbrev_np(sig)}});
+  log::Info("stopping the child",
+            {{"signal", sigabbrev_np(sig)},
+             {"drain_timeout_seconds",
+              absl::ToDoubleSeconds(options_.drain_timeout)}});
   Forward(sig);
+  deadline_.expires_after(std::chrono::nanoseconds(
+      absl::ToInt64Nanoseconds(options_.drain_timeout)));
+  deadline_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) KillChild();
+  });
+}
+
+void Init::KillChild() {
+  if (child_ <= 0 || exit_code_) return;
+  log::Warn("the child did not stop within the drain timeout; killing it",
+            {{"child_pid", child_},
+             {"signal", "KILL"},
+             {"drain_timeout_seconds",
+              absl::ToDoubleSeconds(options_.drain_timeout)}});
+  kill(Target(), SIGKILL);
 }
 
 void Init::Forward(int sig) {
