@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,15 @@ std::string ReadAll(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// The kernel's struct sigaction (x86-64, aarch64): glibc's refuses signals
+// 32 and 33.
+struct KernelSigaction {
+  __sighandler_t handler;
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
 
 std::vector<pid_t> Children(pid_t pid) {
   std::vector<pid_t> out;
@@ -180,7 +190,14 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
     dup2(stdout_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     // ctest and shells leave signals ignored or blocked; start from none.
-    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+    // The raw call reaches 32 and 33 too, which glibc's signal() refuses
+    // and which ctest leaves ignored.
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      KernelSigaction dfl{};
+      dfl.handler = SIG_DFL;
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(dfl.mask));
+    }
     for (int sig : options.ignored_signals) signal(sig, SIG_IGN);
     sigset_t mask;
     sigemptyset(&mask);
