@@ -404,6 +404,20 @@ TEST_F(InitTest, WithoutItsOwnProcCorralStillExitsWithItsChild) {
   EXPECT_EQ(p->WaitExit(20s), 3) << p->Logs();
 }
 
+// The shape with workers needs none either: at exit, the master looks in
+// /proc for what its workers left, and a foreign one lists nothing of its.
+TEST_F(InitTest, WithoutItsOwnProcTheListenShapeStillExits) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--ready=notify", "--drain-delay=0s"},
+       .mount_proc = false,
+       .binary = CORRAL_BIN,
+       .command = {"python3",
+                   std::string(CORRAL_E2E_APPS) + "/notify_app.py"}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
 // --drain-timeout bounds the init shape as it bounds a worker's drain.
 TEST_F(InitTest, AChildThatIgnoresItsStopSignalIsKilledAtTheDrainTimeout) {
   auto p = Init({"/bin/sh", "-c",

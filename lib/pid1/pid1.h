@@ -48,7 +48,8 @@ struct ExitedChild {
 // Collects every child that has exited, without blocking.
 std::vector<ExitedChild> ReapChildren();
 
-// Live children of this process (workers, and orphans reparented to us).
+// Live children of this process (workers, and orphans reparented to us),
+// from /proc; none when /proc belongs to another PID namespace.
 std::vector<pid_t> Children();
 
 // At exit: SIGTERM every remaining child, wait up to `grace` for them, then
