@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,6 +26,33 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+// The signal numbers a /proc/PID/status mask line ("SigBlk:\t...") holds.
+std::vector<int> MaskSignals(const std::string& status,
+                             const std::string& field) {
+  std::istringstream lines(status);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(field + ":\t", 0) != 0) continue;
+    uint64_t mask = std::stoull(line.substr(field.size() + 2), nullptr, 16);
+    std::vector<int> out;
+    for (int sig = 1; sig <= 64; ++sig) {
+      if (mask & (uint64_t{1} << (sig - 1))) out.push_back(sig);
+    }
+    return out;
+  }
+  return {};
+}
+
+bool Contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// A signal's name, or its number for the real-time ones.
+std::string SignalName(int sig) {
+  const char* name = sigabbrev_np(sig);
+  return name ? name : std::to_string(sig);
+}
+
 // A scratch directory per test, removed afterwards.
 class InitTest : public ::testing::Test {
  protected:
@@ -38,12 +68,21 @@ class InitTest : public ::testing::Test {
   std::unique_ptr<CorralProcess> Init(std::vector<std::string> command,
                                       std::vector<std::string> args = {},
                                       bool pid_namespace = true) {
-    return CorralProcess::Start({.args = std::move(args),
-                                 .pid_namespace = pid_namespace,
-                                 .binary = CORRAL_BIN,
-                                 .listen = false,
-                                 .admin = false,
-                                 .command = std::move(command)});
+    return CorralProcess::Start(
+        InitOptions(std::move(command), std::move(args), pid_namespace));
+  }
+  std::unique_ptr<CorralProcess> InitWith(ProcessOptions options) {
+    return CorralProcess::Start(std::move(options));
+  }
+  static ProcessOptions InitOptions(std::vector<std::string> command,
+                                    std::vector<std::string> args = {},
+                                    bool pid_namespace = true) {
+    return {.args = std::move(args),
+            .pid_namespace = pid_namespace,
+            .binary = CORRAL_BIN,
+            .listen = false,
+            .admin = false,
+            .command = std::move(command)};
   }
   // A shell script that records the signals it gets in `marks`.
   std::vector<std::string> Recorder(const std::string& extra = "") {
@@ -154,19 +193,18 @@ TEST_F(InitTest, DrainDelayFailsReadinessBeforeTheChildIsTold) {
   EXPECT_TRUE(Marked("TERM"));
 }
 
-TEST_F(InitTest, OrphansAreReapedAndNothingOutlivesCorral) {
-  // The child leaves an orphan that exits soon and one that never would.
-  std::string pid_file = dir_ + "/sleeper";
+// As PID 1, corral's exit ends what the child left (the kernel ends a PID
+// namespace with its init), as under tini; orphans that exit are reaped.
+TEST_F(InitTest, OrphansAreReapedAndNothingOutlivesCorralAsPid1) {
+  const std::string marker = "1000." + std::to_string(getpid());
   auto p = Init({"/bin/sh", "-c",
-                 "(sleep 0.3 &); (sleep 1000 & echo $! > " + pid_file +
-                     "); sleep 1; exit 5"},
-                {}, /*pid_namespace=*/false);
+                 "(sleep 0.3 &); (sleep " + marker + " &); sleep 1; exit 5"});
   EXPECT_EQ(p->WaitExit(20s), 5) << p->Logs();
-  int sleeper = 0;
-  std::istringstream(ReadFile(pid_file)) >> sleeper;
-  ASSERT_GT(sleeper, 0);
-  EXPECT_NE(kill(sleeper, 0), 0) << "the orphan outlived corral";
-  // Reaped, not just killed: a zombie would still answer kill(0).
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string cmdline = ReadFile(e.path().string() + "/cmdline");
+    EXPECT_EQ(cmdline.find(marker), std::string::npos)
+        << "the orphan outlived corral: " << e.path();
+  }
 }
 
 TEST_F(InitTest, NoZombiesPileUpUnderPid1) {
@@ -188,6 +226,8 @@ TEST_F(InitTest, NoZombiesPileUpUnderPid1) {
   p->Signal(SIGKILL);
 }
 
+// Started with default dispositions (the harness undoes what ctest leaves
+// ignored), corral hands on the same, and none of its descriptors.
 TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
   auto p =
       Init({"/bin/sh", "-c",
@@ -207,6 +247,222 @@ TEST_F(InitTest, TheChildStartsWithDefaultSignalsAndOnlyItsOwnDescriptors) {
     }
   }
   EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3})) << out;
+}
+
+// Nothing is lost however early it comes: from the first moment corral runs
+// code of its own, every signal is blocked and none has a handler whose
+// installation a signal could beat (the init loop reads them from a
+// signalfd), so a SIGTERM sent then reaches the child once it runs.
+TEST_F(InitTest, SignalsAreBlockedBeforeCorralDoesAnythingElse) {
+  auto p = Init({"sleep", "1000"}, {"--drain-delay=0s", "--stop-signal=USR1"},
+                /*pid_namespace=*/false);
+  std::string proc = "/proc/" + std::to_string(p->master_pid());
+  std::string status;
+  ASSERT_TRUE(PollUntil(
+      [&]() {
+        std::error_code ec;
+        if (fs::read_symlink(proc + "/exe", ec) != fs::path(CORRAL_BIN)) {
+          return false;  // still the test's fork, before the exec
+        }
+        status = ReadFile(proc + "/status");
+        return !MaskSignals(status, "SigBlk").empty() ||
+               !MaskSignals(status, "SigCgt").empty();
+      },
+      10s));
+  std::vector<int> blocked = MaskSignals(status, "SigBlk");
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD, SIGPIPE, SIGXCPU,
+                  SIGSEGV, SIGTSTP, SIGRTMIN, SIGRTMAX}) {
+    EXPECT_TRUE(Contains(blocked, sig)) << SignalName(sig) << "\n" << status;
+  }
+  EXPECT_TRUE(MaskSignals(status, "SigCgt").empty()) << status;
+  p->Signal(SIGTERM);
+  // The child ends by the stop signal corral sends it: corral got the TERM.
+  EXPECT_EQ(p->WaitExit(20s), 128 + SIGUSR1) << p->Logs();
+}
+
+// tini passes on every signal it can (dumb-init the synchronous ones sent
+// by kill too), and none of them may end corral by its default action,
+// whether it is PID 1 (where the kernel drops them) or not.
+TEST_F(InitTest, EverySignalACommandCanCatchIsPassedOnAndNoneEndsCorral) {
+  std::vector<int> signals = {
+      SIGHUP,    SIGQUIT, SIGUSR1,  SIGUSR2,      SIGWINCH, SIGCONT,
+      SIGALRM,   SIGPWR,  SIGPIPE,  SIGURG,       SIGXCPU,  SIGXFSZ,
+      SIGVTALRM, SIGPROF, SIGIO,    SIGSTKFLT,    SIGTSTP,  SIGTTIN,
+      SIGTTOU,   SIGILL,  SIGTRAP,  SIGABRT,      SIGBUS,   SIGFPE,
+      SIGSEGV,   SIGSYS,  SIGRTMIN, SIGRTMIN + 5, SIGRTMAX};
+  for (bool pid1 : {false, true}) {
+    fs::remove(marks());
+    auto p =
+        Init({"python3", std::string(CORRAL_E2E_APPS) + "/signal_recorder.py",
+              marks()},
+             {"--drain-delay=0s"}, pid1);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 20s))
+        << p->Logs();
+    for (int sig : signals) {
+      p->Signal(sig);
+      EXPECT_TRUE(PollUntil([&]() { return Marked(std::to_string(sig)); }, 10s))
+          << SignalName(sig) << " was not passed on (PID 1: " << pid1 << ")";
+    }
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+    EXPECT_TRUE(Marked(std::to_string(SIGTERM)));
+  }
+}
+
+// On a terminal, tini's way: the child's process group takes the terminal's
+// foreground, so an interactive shell runs, reads, and has job control.
+TEST_F(InitTest, AChildOnATerminalGetsItAndJobControlWorks) {
+  const std::string script =
+      std::string(CORRAL_E2E_APPS) + "/pty_job_control.py";
+  const std::vector<std::string> bash = {"--", "bash", "--norc", "--noprofile",
+                                         "-i"};
+  std::vector<std::vector<std::string>> shapes = {
+      {CORRAL_BIN},
+      {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+       CORRAL_BIN}};
+  for (std::vector<std::string> argv : shapes) {
+    argv.insert(argv.begin(), {"python3", script});
+    argv.insert(argv.end(), bash.begin(), bash.end());
+    std::string cmd;
+    for (const std::string& a : argv) cmd += "'" + a + "' ";
+    std::string out = dir_ + "/pty-out";
+    int rc = std::system((cmd + "> " + out + " 2>&1").c_str());
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << "\n"
+                                                       << ReadFile(out);
+  }
+}
+
+// tini exits as soon as its child has; what the child left running is not
+// waited for. Without --process-group it is left alone (as by tini, or by
+// dumb-init --single-child): not PID 1, it passes to the next reaper up.
+TEST_F(InitTest, CorralExitsWithItsChildAndLeavesTheRestAlone) {
+  std::string pid_file = dir_ + "/left";
+  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
+                     "\" TERM; echo $$ > " + pid_file +
+                     "; while :; do sleep 0.02; done' & ";
+  auto p = Init(
+      {"/bin/sh", "-c",
+       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
+      {}, /*pid_namespace=*/false);
+  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
+  int leftover = 0;
+  std::istringstream(ReadFile(pid_file)) >> leftover;
+  ASSERT_GT(leftover, 0);
+  EXPECT_EQ(kill(leftover, 0), 0) << "corral ended what the child left";
+  EXPECT_FALSE(Marked("LEFT-TERM"));
+  kill(leftover, SIGKILL);
+}
+
+// With --process-group the group is the unit, as under dumb-init (and tini
+// -g): what the child left in it gets SIGTERM, and is not waited for.
+TEST_F(InitTest, WithProcessGroupTheRestOfTheGroupIsToldToStopNotAwaited) {
+  std::string pid_file = dir_ + "/left";
+  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
+                     "\" TERM; echo $$ > " + pid_file +
+                     "; while :; do sleep 0.02; done' & ";
+  auto p = Init(
+      {"/bin/sh", "-c",
+       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
+      {"--process-group"}, /*pid_namespace=*/false);
+  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
+  int leftover = 0;
+  std::istringstream(ReadFile(pid_file)) >> leftover;
+  ASSERT_GT(leftover, 0);
+  EXPECT_TRUE(PollUntil([&]() { return Marked("LEFT-TERM"); }, 10s));
+  EXPECT_EQ(kill(leftover, 0), 0) << "corral waited for, or killed, the rest";
+  kill(leftover, SIGKILL);
+}
+
+// tini's sigconf test: what corral was started with ignoring or blocking,
+// the child starts with too (SIGCHLD included, which corral itself cannot
+// leave ignored).
+TEST_F(InitTest, TheChildInheritsTheSignalDispositionsCorralInherited) {
+  ProcessOptions options = InitOptions(
+      // No shell between: dash resets SIGCHLD for itself.
+      {"grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"}, {},
+      /*pid_namespace=*/false);
+  options.ignored_signals = {SIGUSR2, SIGCHLD, SIGRTMIN + 3};
+  options.blocked_signals = {SIGALRM, SIGWINCH};
+  options.stdout_apart = true;
+  auto p = InitWith(options);
+  ASSERT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  std::string out = p->Stdout();
+  EXPECT_EQ(MaskSignals(out, "SigIgn"),
+            (std::vector<int>{SIGUSR2, SIGCHLD, SIGRTMIN + 3}))
+      << out;
+  EXPECT_EQ(MaskSignals(out, "SigBlk"), (std::vector<int>{SIGALRM, SIGWINCH}))
+      << out;
+}
+
+// A container runtime may mount no /proc of the new PID namespace: corral,
+// PID 1 there, sees the host's. It needs none to reap and exit.
+TEST_F(InitTest, WithoutItsOwnProcCorralStillExitsWithItsChild) {
+  ProcessOptions options =
+      InitOptions({"/bin/sh", "-c", "(sleep 1000 &); (sleep 0.05 &); exit 3"});
+  options.mount_proc = false;
+  auto p = InitWith(options);
+  EXPECT_EQ(p->WaitExit(20s), 3) << p->Logs();
+}
+
+// The shape with workers needs none either: at exit, the master looks in
+// /proc for what its workers left, and a foreign one lists nothing of its.
+TEST_F(InitTest, WithoutItsOwnProcTheListenShapeStillExits) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--ready=notify", "--drain-delay=0s"},
+       .mount_proc = false,
+       .binary = CORRAL_BIN,
+       .command = {"python3",
+                   std::string(CORRAL_E2E_APPS) + "/notify_app.py"}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+// --drain-timeout bounds the init shape as it bounds a worker's drain.
+TEST_F(InitTest, AChildThatIgnoresItsStopSignalIsKilledAtTheDrainTimeout) {
+  auto p = Init({"/bin/sh", "-c",
+                 "trap '' TERM; echo started >> " + marks() +
+                     "; while :; do sleep 0.02; done"},
+                {"--drain-delay=0s", "--drain-timeout=1s"});
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 128 + SIGKILL) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("the child did not stop within the drain timeout; "
+                           "killing it")
+                .size(),
+            1u)
+      << p->Logs();
+}
+
+// Standard output is the app's: corral's own lines go to stderr, as
+// tini's and dumb-init's do.
+TEST_F(InitTest, LogsGoToStderrAndStdoutIsTheChildsAlone) {
+  ProcessOptions options =
+      InitOptions({"/bin/sh", "-c",
+                   "echo from the child; trap 'exit 0' TERM; echo started >> " +
+                       marks() + "; while :; do sleep 0.02; done"},
+                  {"--drain-delay=0s", "--log-level=debug"});
+  options.stdout_apart = true;
+  auto p = InitWith(options);
+  ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  EXPECT_EQ(p->Stdout(), "from the child\n");
+  EXPECT_EQ(p->LogsWithMsg("stopping the child").size(), 1u) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("child exited").size(), 1u) << p->Logs();
+}
+
+// The same in the shape with workers (`corral --listen`), master and
+// workers alike.
+TEST_F(InitTest, TheListenShapeLogsToStderrToo) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--ready=notify", "--drain-delay=0s"},
+       .binary = CORRAL_BIN,
+       .command = {"python3", std::string(CORRAL_E2E_APPS) + "/notify_app.py"},
+       .stdout_apart = true});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs() << p->Stdout();
+  EXPECT_EQ(p->LogsWithMsg("listening").size(), 1u) << p->Logs();
+  EXPECT_EQ(p->Stdout(), "");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,6 +27,15 @@ std::string ReadAll(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// The kernel's struct sigaction (x86-64, aarch64): glibc's refuses signals
+// 32 and 33.
+struct KernelSigaction {
+  __sighandler_t handler;
+  unsigned long flags;
+  void (*restorer)();
+  unsigned long mask;
+};
 
 std::vector<pid_t> Children(pid_t pid) {
   std::vector<pid_t> out;
@@ -129,11 +139,17 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   char tmpl[] = "/tmp/corral-e2e-log-XXXXXX";
   int log_fd = mkstemp(tmpl);
   p->log_path_ = tmpl;
+  int stdout_fd = log_fd;
+  if (options.stdout_apart) {
+    char out_tmpl[] = "/tmp/corral-e2e-stdout-XXXXXX";
+    stdout_fd = mkstemp(out_tmpl);
+    p->stdout_path_ = out_tmpl;
+  }
 
   std::vector<std::string> argv;
   if (options.pid_namespace) {
-    argv = {"/usr/bin/unshare", "--pid", "--fork", "--mount-proc",
-            "--kill-child"};
+    argv = {"/usr/bin/unshare", "--pid", "--fork", "--kill-child"};
+    if (options.mount_proc) argv.push_back("--mount-proc");
   }
   if (options.inotify_unavailable) {
     // The limit is per user namespace; exec keeps the master's pid.
@@ -172,12 +188,27 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
 
   pid_t pid = fork();
   if (pid == 0) {
-    dup2(log_fd, STDOUT_FILENO);
+    dup2(stdout_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
+    // ctest and shells leave signals ignored or blocked; start from none.
+    // The raw call reaches 32 and 33 too, which glibc's signal() refuses
+    // and which ctest leaves ignored.
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig == SIGKILL || sig == SIGSTOP) continue;
+      KernelSigaction dfl{};
+      dfl.handler = SIG_DFL;
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(dfl.mask));
+    }
+    for (int sig : options.ignored_signals) signal(sig, SIG_IGN);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int sig : options.blocked_signals) sigaddset(&mask, sig);
+    sigprocmask(SIG_SETMASK, &mask, nullptr);
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }
   close(log_fd);
+  if (stdout_fd != log_fd) close(stdout_fd);
   p->launcher_pid_ = pid;
   if (!options.pid_namespace) {
     p->master_pid_ = pid;
@@ -270,6 +301,10 @@ std::optional<int> CorralProcess::WaitExit(std::chrono::milliseconds deadline) {
 }
 
 std::string CorralProcess::Logs() const { return ReadAll(log_path_); }
+
+std::string CorralProcess::Stdout() const {
+  return stdout_path_.empty() ? "" : ReadAll(stdout_path_);
+}
 
 std::vector<nlohmann::json> CorralProcess::LogLines() const {
   std::vector<nlohmann::json> out;

@@ -48,6 +48,9 @@ struct ProcessOptions {
   std::vector<std::string> args;           // besides --listen/--admin
   std::map<std::string, std::string> env;  // added to the environment
   bool pid_namespace = true;
+  // With pid_namespace: a /proc of the new namespace (--mount-proc), or the
+  // host's, as in a container whose runtime mounts none.
+  bool mount_proc = true;
   // Runs the master in a user namespace that allows no inotify instance, as
   // on a node where they are used up.
   bool inotify_unavailable = false;
@@ -58,6 +61,13 @@ struct ProcessOptions {
   bool admin = true;
   // For corral: the command, passed after "--".
   std::vector<std::string> command;
+  // Standard output into a file of its own (Stdout()) instead of the log
+  // file that otherwise takes both streams.
+  bool stdout_apart = false;
+  // The launched process starts with default dispositions and an empty
+  // mask (not whatever the test runner left), but for these.
+  std::vector<int> ignored_signals;
+  std::vector<int> blocked_signals;
 };
 
 class CorralProcess {
@@ -81,7 +91,9 @@ class CorralProcess {
   // The master's exit code (or 128+signal), once it has exited.
   std::optional<int> WaitExit(std::chrono::milliseconds deadline);
 
+  // Standard error, and standard output too unless stdout_apart.
   std::string Logs() const;
+  std::string Stdout() const;
   std::vector<nlohmann::json> LogLines() const;
   // Lines whose "msg" equals `msg`.
   std::vector<nlohmann::json> LogsWithMsg(const std::string& msg) const;
@@ -96,6 +108,7 @@ class CorralProcess {
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
   std::string log_path_;
+  std::string stdout_path_;
   std::optional<int> exit_code_;
 };
 

@@ -14,13 +14,18 @@ TEST(InitTest, ExitCodesAreTheShellsOnes) {
   EXPECT_EQ(init::ExitCodeOf(SIGTERM | 0x80), 128 + SIGTERM) << "core dump";
 }
 
-TEST(InitTest, ShutdownSignalsDrainInsteadOfPassingOn) {
-  EXPECT_TRUE(init::IsForwarded(SIGUSR1));
-  EXPECT_TRUE(init::IsForwarded(SIGHUP));
-  EXPECT_TRUE(init::IsForwarded(SIGWINCH));
+TEST(InitTest, EveryCatchableSignalIsPassedOnButTheShutdownOnesDrain) {
+  for (int sig : {SIGUSR1, SIGHUP, SIGWINCH, SIGPIPE, SIGXCPU, SIGSTKFLT,
+                  SIGTSTP, SIGTTIN, SIGSEGV, SIGRTMIN, SIGRTMAX}) {
+    EXPECT_TRUE(init::IsForwarded(sig)) << sig;
+  }
   EXPECT_FALSE(init::IsForwarded(SIGTERM));
+  EXPECT_FALSE(init::IsForwarded(SIGINT));
   EXPECT_FALSE(init::IsForwarded(SIGCHLD));
-  EXPECT_FALSE(init::IsForwarded(SIGPIPE));
+  EXPECT_FALSE(init::IsForwarded(SIGKILL));
+  EXPECT_FALSE(init::IsForwarded(SIGSTOP));
+  EXPECT_FALSE(init::IsForwarded(0));
+  EXPECT_FALSE(init::IsForwarded(NSIG));
 }
 
 }  // namespace

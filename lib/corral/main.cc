@@ -13,6 +13,7 @@
 #include "log/log.h"
 #include "master/master.h"
 #include "options/options.h"
+#include "pid1/pid1.h"
 #include "pool/worker_env.h"
 #include "proxy/proxy_app.h"
 #include "worker/worker.h"
@@ -86,12 +87,18 @@ int Main(int argc, char** argv, const App& app) {
 }
 
 int CommandMain(int argc, char** argv) {
+  // Before anything else: a signal sent while corral starts waits for the
+  // init loop instead of ending corral, or being dropped when it is PID 1.
+  const pid1::InheritedSignals inherited = pid1::BlockAllSignals();
   std::vector<std::string> all(argv, argv + argc);
   const std::string program = "corral";
   auto dashes = std::find(all.begin() + 1, all.end(), "--");
   std::vector<std::string> flags(all.begin() + 1, dashes);
   std::vector<std::string> command;
   if (dashes != all.end()) command.assign(dashes + 1, all.end());
+  if (!flags.empty() && flags[0] == "healthcheck") {
+    pid1::RestoreSignals(inherited);  // a probe's timeout must end it
+  }
   ParsedOptions parsed;
   if (auto code = ParseCommon(flags, program, CORRAL_VERSION, Options(),
                               FlagSet::kCommand, &parsed)) {
@@ -115,6 +122,7 @@ int CommandMain(int argc, char** argv) {
       return 2;
     }
     static const App proxy_app = proxy::ProxyApp();
+    pid1::RestoreSignals(inherited);  // workers install their own handling
     return worker::RunWorker(proxy_app, parsed.options, *worker_env);
   }
   if (absl::Status s = CheckCommandFlags(parsed); !s.ok()) {
@@ -123,8 +131,9 @@ int CommandMain(int argc, char** argv) {
     return 2;
   }
   if (parsed.given.count("listen") == 0) {
-    return init::RunInit(parsed, command);
+    return init::RunInit(parsed, command, inherited);
   }
+  pid1::RestoreSignals(inherited);  // the master installs its own handling
   return master::RunCommandMaster(parsed.options, all, command);
 }
 

@@ -1,21 +1,25 @@
 #include "init/init.h"
 
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "admin/admin_server.h"
-#include "command/spawn_command.h"
+#include "init/start_child.h"
 #include "log/log.h"
 #include "pid1/pid1.h"
 #include "pool/pool.h"
@@ -26,11 +30,6 @@ namespace corral::init {
 namespace {
 
 namespace asio = boost::asio;
-
-// What a shell passes on to a job; the synchronous signals (SEGV, BUS...)
-// are the process's own, and SIGPIPE would be corral's own broken writes.
-constexpr int kForwarded[] = {SIGHUP,   SIGQUIT, SIGUSR1, SIGUSR2,
-                              SIGWINCH, SIGCONT, SIGALRM, SIGPWR};
 
 // The one child as probes see it: ready while it runs and no drain began.
 class ChildView : public pool::PoolView {
@@ -69,30 +68,41 @@ class ChildView : public pool::PoolView {
 
 class Init {
  public:
-  Init(const ParsedOptions& parsed, const std::vector<std::string>& command)
+  Init(const ParsedOptions& parsed, const std::vector<std::string>& command,
+       const pid1::InheritedSignals& inherited)
       : options_(parsed.options),
         stop_signal_given_(parsed.given.count("stop-signal") > 0),
         command_(command),
+        inherited_(inherited),
         signals_(io_),
-        delay_(io_) {}
+        delay_(io_),
+        deadline_(io_) {}
 
   absl::Status Start(bool admin);
   int Run();
 
  private:
-  void WaitForSignal();
+  void ReadSignals();
   void OnSignal(int sig);
-  void OnChildExit();
+  void ReapChildren();
+  void OnChildExit(int status);
   void BeginDrain(int sig);
   void StopChild();
+  void KillChild();
   void Forward(int sig);
+  pid_t Target() const { return options_.process_group ? -child_ : child_; }
 
   const Options& options_;
   const bool stop_signal_given_;
   const std::vector<std::string>& command_;
+  const pid1::InheritedSignals& inherited_;
   asio::io_context io_{1};
-  asio::signal_set signals_;
-  asio::steady_timer delay_;
+  // Every signal stays blocked (pid1::BlockAllSignals) and is read here, in
+  // the loop: nothing runs in a handler and nothing is lost between two.
+  asio::posix::stream_descriptor signals_;
+  std::array<signalfd_siginfo, 16> received_{};
+  asio::steady_timer delay_;     // --drain-delay
+  asio::steady_timer deadline_;  // --drain-timeout
   ChildView view_;
   std::unique_ptr<admin::AdminServer> admin_;
   pid_t child_ = 0;
@@ -102,10 +112,14 @@ class Init {
 };
 
 absl::Status Init::Start(bool admin) {
-  for (int sig : kForwarded) signals_.add(sig);
-  signals_.add(SIGTERM);
-  signals_.add(SIGINT);
-  signals_.add(SIGCHLD);
+  sigset_t all;
+  sigfillset(&all);
+  int fd = signalfd(-1, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("signalfd: ", std::strerror(errno)));
+  }
+  signals_.assign(fd);
   if (admin) {
     boost::system::error_code ec;
     asio::ip::tcp::endpoint at(asio::ip::make_address(options_.admin.host, ec),
@@ -128,10 +142,9 @@ absl::Status Init::Start(bool admin) {
         std::make_unique<admin::AdminServer>(io_, std::move(acceptor), view_);
     admin_->Start();
   }
-  command::CommandSpec spec;
-  spec.argv = command_;
-  for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
-  absl::StatusOr<pid_t> pid = command::SpawnCommand(spec);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  absl::StatusOr<pid_t> pid = StartChild(command_, env, inherited_);
   if (!pid.ok()) return pid.status();
   child_ = *pid;
   view_.SetPid(child_);
@@ -141,54 +154,69 @@ absl::Status Init::Start(bool admin) {
   return absl::OkStatus();
 }
 
+// Returns once the child has exited and every child that had exited by then
+// is reaped, at once, as tini does. What the child left running is not
+// waited for: as PID 1 the kernel ends it when corral exits; otherwise it
+// passes to the next reaper up (see OnChildExit for --process-group).
 int Init::Run() {
-  WaitForSignal();
+  ReadSignals();
   io_.run();
-  // The child is gone; nothing it left behind may outlive us.
-  if (int n = pid1::EndRemainingChildren(2000); n > 0) {
-    log::Info("ended processes the child left behind", {{"processes", n}});
-  }
   return exit_code_.value_or(1);
 }
 
-void Init::WaitForSignal() {
-  signals_.async_wait([this](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    OnSignal(sig);
-    if (!exit_code_) WaitForSignal();
-  });
+void Init::ReadSignals() {
+  signals_.async_read_some(
+      asio::buffer(received_),
+      [this](boost::system::error_code ec, size_t bytes) {
+        if (ec) return;
+        for (size_t i = 0; i < bytes / sizeof(signalfd_siginfo); ++i) {
+          if (exit_code_) return;
+          OnSignal(static_cast<int>(received_[i].ssi_signo));
+        }
+        if (!exit_code_) ReadSignals();
+      });
 }
 
 void Init::OnSignal(int sig) {
   if (sig == SIGCHLD) {
-    OnChildExit();
+    ReapChildren();
   } else if (sig == SIGTERM || sig == SIGINT) {
     BeginDrain(sig);
-  } else {
+  } else if (IsForwarded(sig)) {
     Forward(sig);
   }
 }
 
-void Init::OnChildExit() {
+void Init::ReapChildren() {
+  std::optional<int> child_status;
   for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
-    if (c.pid != child_) {
-      log::Debug(
-          "reaped orphaned process",
-          {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
+    if (c.pid == child_) {
+      child_status = c.status;
       continue;
     }
-    exit_code_ = ExitCodeOf(c.status);
-    view_.Set(pool::PoolState::kStopped);
-    log::Debug("child exited", {{"child_pid", c.pid},
-                                {"exit", pid1::DescribeExit(c.status)},
-                                {"exit_code", *exit_code_}});
+    log::Debug("reaped orphaned process",
+               {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
   }
-  if (exit_code_) {
-    delay_.cancel();
-    signals_.cancel();
-    if (admin_) admin_->Stop();
-    io_.stop();
+  if (child_status) OnChildExit(*child_status);
+}
+
+void Init::OnChildExit(int status) {
+  exit_code_ = ExitCodeOf(status);
+  view_.Set(pool::PoolState::kStopped);
+  log::Debug("child exited", {{"child_pid", child_},
+                              {"exit", pid1::DescribeExit(status)},
+                              {"exit_code", *exit_code_}});
+  // With --process-group the child's group is the unit, as under dumb-init:
+  // what the child left in it is told to stop, and not waited for.
+  if (options_.process_group && kill(-child_, SIGTERM) == 0) {
+    log::Debug("told what the child left in its process group to stop",
+               {{"process_group", child_}, {"signal", "TERM"}});
   }
+  delay_.cancel();
+  deadline_.cancel();
+  signals_.close();
+  if (admin_) admin_->Stop();
+  io_.stop();
 }
 
 // SIGTERM/SIGINT: readiness fails at once; the child gets its signal once
@@ -223,18 +251,37 @@ void Init::BeginDrain(int sig) {
   });
 }
 
+// The stop signal, then --drain-timeout for the child to act on it.
 void Init::StopChild() {
   stop_sent_ = true;
   delay_.cancel();
   view_.Set(pool::PoolState::kDraining);
   int sig = stop_signal_given_ ? options_.stop_signal : drain_signal_;
-  log::Info("stopping the child", {{"signal", sigabbrev_np(sig)}});
+  log::Info("stopping the child",
+            {{"signal", sigabbrev_np(sig)},
+             {"drain_timeout_seconds",
+              absl::ToDoubleSeconds(options_.drain_timeout)}});
   Forward(sig);
+  deadline_.expires_after(std::chrono::nanoseconds(
+      absl::ToInt64Nanoseconds(options_.drain_timeout)));
+  deadline_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) KillChild();
+  });
+}
+
+void Init::KillChild() {
+  if (child_ <= 0 || exit_code_) return;
+  log::Warn("the child did not stop within the drain timeout; killing it",
+            {{"child_pid", child_},
+             {"signal", "KILL"},
+             {"drain_timeout_seconds",
+              absl::ToDoubleSeconds(options_.drain_timeout)}});
+  kill(Target(), SIGKILL);
 }
 
 void Init::Forward(int sig) {
   if (child_ <= 0 || exit_code_) return;
-  kill(options_.process_group ? -child_ : child_, sig);
+  kill(Target(), sig);
 }
 
 }  // namespace
@@ -246,20 +293,31 @@ int ExitCodeOf(int wait_status) {
 }
 
 bool IsForwarded(int sig) {
-  for (int f : kForwarded) {
-    if (f == sig) return true;
+  if (sig <= 0 || sig >= NSIG) return false;
+  switch (sig) {
+    case SIGCHLD:  // corral's own: a child to reap
+    case SIGTERM:  // the drain, which ends in a signal too
+    case SIGINT:
+    case SIGKILL:  // never reach a process's handling
+    case SIGSTOP:
+      return false;
+    default:
+      return true;
   }
-  return false;
 }
 
 int RunInit(const ParsedOptions& parsed,
-            const std::vector<std::string>& command) {
+            const std::vector<std::string>& command,
+            const pid1::InheritedSignals& inherited) {
   log::Init("init");
-  if (absl::Status s = pid1::SetUpAsInit(); !s.ok()) {
+  // corral waits for its children: ignored, SIGCHLD would have the kernel
+  // reap them, exit code and all. The child gets the inherited one back.
+  signal(SIGCHLD, SIG_DFL);
+  if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});
   }
-  Init init(parsed, command);
+  Init init(parsed, command, inherited);
   if (absl::Status s = init.Start(parsed.given.count("admin") > 0); !s.ok()) {
     log::Error("cannot start", {{"error", std::string(s.message())}});
     return 1;

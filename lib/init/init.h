@@ -1,6 +1,7 @@
 // The init shape of `corral -- CMD` (no --listen): one child, as tini runs
-// it. Signals are passed on, SIGTERM/SIGINT go through the drain delay first,
-// orphans are reaped, and corral exits with the child's code.
+// it. Every signal is passed on, SIGTERM/SIGINT through the drain delay
+// first, orphans are reaped, and corral exits with the child's code as soon
+// as the child has exited.
 #ifndef CORRAL_INIT_INIT_H_
 #define CORRAL_INIT_INIT_H_
 
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "options/options.h"
+#include "pid1/pid1.h"
 
 namespace corral::init {
 
@@ -15,14 +17,18 @@ namespace corral::init {
 // 128+N when signal N ended the process.
 int ExitCodeOf(int wait_status);
 
-// Whether the init shape passes `sig` on to the child. SIGTERM and SIGINT
-// are not in this set: they start the drain, which ends in a signal too.
+// Whether the init shape passes `sig` on to the child: every signal a
+// process can catch but SIGCHLD, corral's own, and SIGTERM and SIGINT, which
+// start the drain, which ends in a signal too.
 bool IsForwarded(int sig);
 
 // Runs `command` until it exits; returns the code to exit with. When
-// --admin was given, probes answer there while the child runs.
+// --admin was given, probes answer there while the child runs. Every signal
+// is blocked already (pid1::BlockAllSignals); `inherited` is what corral was
+// started with, which the child gets.
 int RunInit(const ParsedOptions& parsed,
-            const std::vector<std::string>& command);
+            const std::vector<std::string>& command,
+            const pid1::InheritedSignals& inherited);
 
 }  // namespace corral::init
 

@@ -141,7 +141,7 @@ void Write(Level level, std::string_view message,
   const char* p = text.data();
   size_t left = text.size();
   while (left > 0) {
-    ssize_t n = ::write(STDOUT_FILENO, p, left);
+    ssize_t n = ::write(STDERR_FILENO, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
       return;

@@ -1,5 +1,7 @@
-// Structured logs: one JSON object per line on stdout, written with a single
-// write(2) so lines from the master and every worker never interleave.
+// Structured logs: one JSON object per line on stderr, written with a single
+// write(2) so lines from the master and every worker never interleave. Never
+// stdout: in the init shape that is the app's own output (tini and dumb-init
+// write nothing there either).
 #ifndef CORRAL_LOG_LOG_H_
 #define CORRAL_LOG_LOG_H_
 

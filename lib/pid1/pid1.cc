@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -15,6 +16,19 @@
 #include "absl/strings/str_cat.h"
 
 namespace corral::pid1 {
+
+InheritedSignals BlockAllSignals() {
+  InheritedSignals inherited{};
+  sigset_t all;
+  sigfillset(&all);  // glibc leaves out the two it keeps for its threads
+  sigprocmask(SIG_SETMASK, &all, &inherited.mask);
+  sigaction(SIGCHLD, nullptr, &inherited.chld);
+  return inherited;
+}
+
+void RestoreSignals(const InheritedSignals& inherited) {
+  sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
+}
 
 absl::Status BecomeReaper() {
   if (getpid() == 1) return absl::OkStatus();
@@ -50,6 +64,14 @@ std::vector<ExitedChild> ReapChildren() {
 std::vector<pid_t> Children() {
   std::vector<pid_t> out;
   pid_t self = getpid();
+  // A /proc of another PID namespace (a runtime that mounted none for ours)
+  // names other processes: PID 1 would take the host init's children for
+  // its own and wait for them forever. Then there is nothing to list.
+  char link[32] = {};
+  if (readlink("/proc/self", link, sizeof(link) - 1) <= 0 ||
+      std::atoi(link) != self) {
+    return out;
+  }
   DIR* proc = opendir("/proc");
   if (proc == nullptr) return out;
   while (dirent* e = readdir(proc)) {

@@ -96,8 +96,8 @@ check "readiness turns 200" poll "http://127.0.0.1:$admin/readyz" 200
 check "liveness answers 200" test "$(status_of "http://127.0.0.1:$admin/livez")" = 200
 check "a product is served" test "$(status_of "http://127.0.0.1:$port/products/1")" = 200
 check "the master is PID 1 with 2 workers" bash -c \
-  "'$engine' logs '$name' | grep -q '\"msg\":\"listening\",\"pid\":1,.*\"pid1\":true' &&
-   [ \$('$engine' logs '$name' | grep -c '\"msg\":\"worker started serving\"') -eq 2 ]"
+  "'$engine' logs '$name' 2>&1 | grep -q '\"msg\":\"listening\",\"pid\":1,.*\"pid1\":true' &&
+   [ \$('$engine' logs '$name' 2>&1 | grep -c '\"msg\":\"worker started serving\"') -eq 2 ]"
 check "the healthcheck subcommand passes inside the image" \
   "$engine" exec "$name" /usr/local/bin/corral-shop healthcheck
 # The image has no cat: read the container's PID 1 from the host.
@@ -108,7 +108,7 @@ check "there is no shell in the image" bash -c "! '$engine' exec '$name' /bin/sh
 code=$("$engine" inspect -f '{{.State.ExitCode}}' "$name")
 check "$engine stop drains and the container exits 0 (got $code)" test "$code" = 0
 check "the log shows the drain" bash -c \
-  "'$engine' logs '$name' | grep -q 'worker drained, exiting'"
+  "'$engine' logs '$name' 2>&1 | grep -q 'worker drained, exiting'"
 
 # What the image holds: the binary and the libraries it links, nothing to
 # install or run anything else with. The engine adds /dev, /proc, /sys, /run

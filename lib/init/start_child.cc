@@ -1,0 +1,78 @@
+#include "init/start_child.h"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "command/spawn_command.h"
+
+namespace corral::init {
+namespace {
+
+// Only async-signal-safe calls below: this runs in the child of a fork.
+void WriteAll(int fd, const char* s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void WriteText(const char* s) { WriteAll(STDERR_FILENO, s, std::strlen(s)); }
+
+[[noreturn]] void ExecChild(char* const* argv, char* const* envp,
+                            const pid1::InheritedSignals& inherited) {
+  setpgid(0, 0);
+  // Every signal is still blocked here, so taking the terminal from the
+  // background cannot stop us with SIGTTOU. Without a terminal (ENOTTY) or
+  // with one that is not ours, the child runs on without it.
+  tcsetpgrp(STDIN_FILENO, getpgrp());
+  if (syscall(SYS_close_range, 3, ~0U, 0) != 0) {
+    for (int fd = 3; fd < 65536; ++fd) close(fd);
+  }
+  sigaction(SIGCHLD, &inherited.chld, nullptr);
+  sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
+  execvpe(argv[0], argv, envp);
+  int err = errno;
+  WriteText("corral: ");
+  WriteText(argv[0]);
+  if (err == ENOENT) {
+    WriteText(": command not found\n");
+    _exit(command::kExitNotFound);
+  }
+  WriteText(": cannot execute: ");
+  const char* why = strerrordesc_np(err);
+  if (why != nullptr) WriteText(why);
+  WriteText("\n");
+  _exit(command::kExitCannotExecute);
+}
+
+}  // namespace
+
+absl::StatusOr<pid_t> StartChild(const std::vector<std::string>& argv,
+                                 const std::vector<std::string>& env,
+                                 const pid1::InheritedSignals& inherited) {
+  if (argv.empty()) return absl::InvalidArgumentError("no command");
+  std::vector<char*> cargv;
+  for (const std::string& a : argv)
+    cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  std::vector<char*> cenv;
+  for (const std::string& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) ExecChild(cargv.data(), cenv.data(), inherited);
+  setpgid(pid, pid);  // also from here, so it holds before the exec
+  return pid;
+}
+
+}  // namespace corral::init
