@@ -86,6 +86,12 @@ void FormatPid(char* buf, size_t size, pid_t pid) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  ExecOrExit(argv, envp);
+}
+
+}  // namespace
+
+void ExecOrExit(char* const* argv, char* const* envp) {
   execvpe(argv[0], argv, envp);
   int err = errno;
   const char* name = argv[0];
@@ -101,8 +107,6 @@ void FormatPid(char* buf, size_t size, pid_t pid) {
   WriteAll(2, "\n", 1);
   _exit(kExitCannotExecute);
 }
-
-}  // namespace
 
 absl::StatusOr<pid_t> SpawnCommand(const CommandSpec& spec) {
   if (spec.argv.empty()) return absl::InvalidArgumentError("no command");

@@ -33,6 +33,12 @@ struct CommandSpec {
   bool die_with_parent = false;
 };
 
+// In a forked child: execs argv (searched on PATH) with envp; if that
+// fails, writes "corral: NAME: command not found" (exit kExitNotFound) or
+// "...: cannot execute: WHY" (kExitCannotExecute) to stderr, as a shell
+// would. Only async-signal-safe calls.
+[[noreturn]] void ExecOrExit(char* const* argv, char* const* envp);
+
 // Forks and execs. A command that cannot be run exits kExitNotFound or
 // kExitCannotExecute with a message on stderr that names it.
 absl::StatusOr<pid_t> SpawnCommand(const CommandSpec& spec);

@@ -13,18 +13,7 @@
 namespace corral::init {
 namespace {
 
-// Only async-signal-safe calls below: this runs in the child of a fork.
-void WriteAll(int fd, const char* s, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, s, n);
-    if (w <= 0) return;
-    s += w;
-    n -= static_cast<size_t>(w);
-  }
-}
-
-void WriteText(const char* s) { WriteAll(STDERR_FILENO, s, std::strlen(s)); }
-
+// Only async-signal-safe calls: this runs in the child of a fork.
 [[noreturn]] void ExecChild(char* const* argv, char* const* envp,
                             const pid1::InheritedSignals& inherited) {
   setpgid(0, 0);
@@ -37,19 +26,7 @@ void WriteText(const char* s) { WriteAll(STDERR_FILENO, s, std::strlen(s)); }
   }
   sigaction(SIGCHLD, &inherited.chld, nullptr);
   sigprocmask(SIG_SETMASK, &inherited.mask, nullptr);
-  execvpe(argv[0], argv, envp);
-  int err = errno;
-  WriteText("corral: ");
-  WriteText(argv[0]);
-  if (err == ENOENT) {
-    WriteText(": command not found\n");
-    _exit(command::kExitNotFound);
-  }
-  WriteText(": cannot execute: ");
-  const char* why = strerrordesc_np(err);
-  if (why != nullptr) WriteText(why);
-  WriteText("\n");
-  _exit(command::kExitCannotExecute);
+  command::ExecOrExit(argv, envp);
 }
 
 }  // namespace
