@@ -93,6 +93,23 @@ class InitTest : public ::testing::Test {
                 "; while :; do sleep 0.02; done"};
   }
   std::string marks() const { return dir_ + "/marks"; }
+  // Runs a child (not as PID 1, with `flags`) that starts a process which
+  // marks LEFT-TERM on SIGTERM, then exits 4 once that process runs;
+  // checks the exit code and returns the process left behind (0: none).
+  pid_t RunChildThatLeavesOneBehind(std::vector<std::string> flags) {
+    std::string pid_file = dir_ + "/left";
+    std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
+                       "\" TERM; echo $$ > " + pid_file +
+                       "; while :; do sleep 0.02; done' & ";
+    auto p = Init(
+        {"/bin/sh", "-c",
+         left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
+        std::move(flags), /*pid_namespace=*/false);
+    EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
+    int leftover = 0;
+    std::istringstream(ReadFile(pid_file)) >> leftover;
+    return leftover;
+  }
   bool Marked(const std::string& what) const {
     std::istringstream in(ReadFile(marks()));
     std::string line;
@@ -336,17 +353,7 @@ TEST_F(InitTest, AChildOnATerminalGetsItAndJobControlWorks) {
 // waited for. Without --process-group it is left alone (as by tini, or by
 // dumb-init --single-child): not PID 1, it passes to the next reaper up.
 TEST_F(InitTest, CorralExitsWithItsChildAndLeavesTheRestAlone) {
-  std::string pid_file = dir_ + "/left";
-  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
-                     "\" TERM; echo $$ > " + pid_file +
-                     "; while :; do sleep 0.02; done' & ";
-  auto p = Init(
-      {"/bin/sh", "-c",
-       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
-      {}, /*pid_namespace=*/false);
-  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
-  int leftover = 0;
-  std::istringstream(ReadFile(pid_file)) >> leftover;
+  const pid_t leftover = RunChildThatLeavesOneBehind({});
   ASSERT_GT(leftover, 0);
   EXPECT_EQ(kill(leftover, 0), 0) << "corral ended what the child left";
   EXPECT_FALSE(Marked("LEFT-TERM"));
@@ -356,17 +363,7 @@ TEST_F(InitTest, CorralExitsWithItsChildAndLeavesTheRestAlone) {
 // With --process-group the group is the unit, as under dumb-init (and tini
 // -g): what the child left in it gets SIGTERM, and is not waited for.
 TEST_F(InitTest, WithProcessGroupTheRestOfTheGroupIsToldToStopNotAwaited) {
-  std::string pid_file = dir_ + "/left";
-  std::string left = "/bin/sh -c 'trap \"echo LEFT-TERM >> " + marks() +
-                     "\" TERM; echo $$ > " + pid_file +
-                     "; while :; do sleep 0.02; done' & ";
-  auto p = Init(
-      {"/bin/sh", "-c",
-       left + "while [ ! -s " + pid_file + " ]; do sleep 0.01; done; exit 4"},
-      {"--process-group"}, /*pid_namespace=*/false);
-  EXPECT_EQ(p->WaitExit(20s), 4) << p->Logs();
-  int leftover = 0;
-  std::istringstream(ReadFile(pid_file)) >> leftover;
+  const pid_t leftover = RunChildThatLeavesOneBehind({"--process-group"});
   ASSERT_GT(leftover, 0);
   EXPECT_TRUE(PollUntil([&]() { return Marked("LEFT-TERM"); }, 10s));
   EXPECT_EQ(kill(leftover, 0), 0) << "corral waited for, or killed, the rest";
