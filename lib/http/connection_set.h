@@ -29,7 +29,10 @@ class ConnectionSet {
   void Remove(Session* s);
   // Valid once a session was added.
   Poller& poller() { return *poller_; }
-  void DrainAll();
+  // Tells every connection to close once idle or after its next answer:
+  // all at once, or a share at a time across `spread` (see drain_pace.h).
+  // A connection added after the drain began is told at once.
+  void DrainAll(std::chrono::milliseconds spread = {});
   size_t size() const { return sessions_.size(); }
   // Called whenever the set becomes empty.
   void OnEmpty(std::function<void()> f) { on_empty_ = std::move(f); }
@@ -38,6 +41,7 @@ class ConnectionSet {
 
  private:
   void ArmSweep();
+  void DrainStep();
 
   std::unordered_set<Session*> sessions_;
   std::function<void()> on_empty_;
@@ -47,6 +51,13 @@ class ConnectionSet {
   std::optional<boost::asio::steady_timer> sweep_timer_;
   bool sweep_armed_ = false;
   std::vector<Session*> sweep_scratch_;
+  // A paced drain: who is still to be told, in order, and how far it got.
+  bool draining_ = false;
+  std::vector<Session*> drain_queue_;
+  size_t drain_told_ = 0;
+  std::chrono::steady_clock::time_point drain_began_;
+  std::chrono::milliseconds drain_spread_{0};
+  std::optional<boost::asio::steady_timer> drain_timer_;
 };
 
 }  // namespace corral::http

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "clock/clock.h"
 #include "config/config_dir.h"
+#include "http/drain_pace.h"
 #include "http/listener.h"
 #include "http/session.h"
 #include "log/log.h"
@@ -175,11 +176,16 @@ void Worker::OnHeartbeat() {
 void Worker::OnDrain() {
   draining_ = true;
   recorder_->SetState(region::SlotState::kDraining);
+  // Connections are told to close a share at a time, so that their clients
+  // do not all reconnect to the siblings in the same moment.
+  const std::chrono::milliseconds spread = http::DrainSpread(
+      connections_.size(), absl::ToChronoMilliseconds(options_.drain_timeout));
   log::Info("draining: stopped accepting, finishing in-flight requests",
             {{"connections", connections_.size()},
-             {"in_flight", slot_->in_flight.load(std::memory_order_relaxed)}});
+             {"in_flight", slot_->in_flight.load(std::memory_order_relaxed)},
+             {"close_spread_seconds", spread.count() / 1000.0}});
   listener_->Stop();
-  connections_.DrainAll();
+  connections_.DrainAll(spread);
   StopIfIdle();
 }
 
