@@ -113,6 +113,7 @@ type outcome struct {
 	status  int    // 0 when unanswered
 	timeout bool   // no answer within the timeout
 	errKind string // connect, write or read
+	err     error
 }
 
 func (r *recorder) record(o outcome) {
@@ -125,6 +126,9 @@ func (r *recorder) record(o outcome) {
 		w.Timeouts[o.class]++
 	case o.errKind != "":
 		w.Errors[o.errKind]++
+		if w.ErrorSamples[o.errKind] == "" {
+			w.ErrorSamples[o.errKind] = o.err.Error()
+		}
 	default:
 		w.histogram(o.class + "/" + statusClass(o.status)).Record(uint64(o.latency.Microseconds()))
 	}
@@ -240,7 +244,7 @@ func (u *user) click() outcome {
 		if errors.As(err, &ne) && ne.Timeout() {
 			o.timeout = true
 		} else {
-			o.errKind = kind
+			o.errKind, o.err = kind, err
 		}
 		return o
 	}

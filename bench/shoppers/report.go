@@ -43,11 +43,14 @@ type Window struct {
 	// (connect, write, read: reset or closed before the answer).
 	Timeouts map[string]uint64 `json:"timeouts"`
 	Errors   map[string]uint64 `json:"errors"`
+	// The first error message seen of each kind, to tell a refused connect
+	// from a reset one.
+	ErrorSamples map[string]string `json:"error_samples"`
 }
 
 func NewWindow(name string, seconds float64) *Window {
 	return &Window{Name: name, Seconds: seconds, Sent: map[string]uint64{},
-		Latency: map[string]*Histogram{}, Timeouts: map[string]uint64{}, Errors: map[string]uint64{}}
+		Latency: map[string]*Histogram{}, Timeouts: map[string]uint64{}, Errors: map[string]uint64{}, ErrorSamples: map[string]string{}}
 }
 
 func (w *Window) histogram(key string) *Histogram {
@@ -75,6 +78,11 @@ func (w *Window) Add(o *Window) {
 	}
 	for k, v := range o.Errors {
 		w.Errors[k] += v
+	}
+	for k, v := range o.ErrorSamples {
+		if w.ErrorSamples[k] == "" {
+			w.ErrorSamples[k] = v
+		}
 	}
 }
 
