@@ -285,6 +285,12 @@ cmdline() {
   echo "- **Think time T = $THINK s**; users for load x: x * C * T${FIXED_USERS:+ (this run: fixed at $FIXED_USERS users, a smoke run; the load column is nominal)}."
   echo "  (3 s unless the top load would need more than $MAX_USERS users.)"
   echo
+  echo "Generator command lines (one process per $USERS_PER_PROCESS users, process K on 127.0.0.K; \`shoppers -merge\` adds them):"
+  echo
+  echo "- capacity: \`shoppers -users $CAPACITY_USERS -think 0 -duration $((CAPACITY_WARMUP + CAPACITY_DURATION))s -report-first ${CAPACITY_WARMUP}s -timeout ${TIMEOUT}s -addr 127.0.0.1:PORT\`"
+  echo "- onset: \`shoppers -users N -think ${THINK}s -duration ${ONSET_DURATION}s -arrive ${ONSET_ARRIVAL}s -report-first ${ONSET_WINDOW}s -timeout ${TIMEOUT}s -addr 127.0.0.K:PORT\`"
+  echo "- load: \`shoppers -users N -think ${THINK}s -duration ${DURATION}s -report-first ${WARMUP}s -timeout ${TIMEOUT}s -addr 127.0.0.K:PORT\`"
+  echo
   echo "Runners, each started fresh for its onset and then run through the loads:"
   echo
   for r in $RUNNERS; do echo "- $r: $(cmdline "$r")"; done
