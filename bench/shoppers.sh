@@ -191,10 +191,16 @@ users_for() {
 # closes upstream connections (642 in TIME_WAIT to one Node process after
 # 4 s of 500 closed-loop users, seen here), and a closed loop through it
 # measures that churn as much as the app.
-start "$CAPACITY_RUNNER" "${CAPACITY_FLAGS[@]}"
-cap=$(shop "capacity $CAPACITY_RUNNER" "$CAPACITY_USERS" -think 0 \
-  -duration "$((CAPACITY_WARMUP + CAPACITY_DURATION))s" -report-first "${CAPACITY_WARMUP}s" | tail -1)
-stop_runner
+# Measured again at the end of the run, to show how far the machine drifted.
+# Sets CAP_LINE (the summary of the measured window).
+measure_capacity() {
+  start "$CAPACITY_RUNNER" "${CAPACITY_FLAGS[@]}"
+  CAP_LINE=$(shop "capacity $CAPACITY_RUNNER" "$CAPACITY_USERS" -think 0 \
+    -duration "$((CAPACITY_WARMUP + CAPACITY_DURATION))s" -report-first "${CAPACITY_WARMUP}s" | tail -1)
+  stop_runner
+}
+measure_capacity
+cap=$CAP_LINE
 CAPACITY=$(field goodput "$cap")
 CAPACITY_P99=$(field ok_p99_ms "$cap")
 echo "shoppers: capacity $CAPACITY 2xx/s ($CAPACITY_RUNNER, $CAPACITY_USERS closed-loop users; p99 $CAPACITY_P99 ms)" >&2
@@ -232,6 +238,10 @@ for runner in $RUNNERS; do
   done
   stop_runner
 done
+
+measure_capacity
+CAPACITY_END=$(field goodput "$CAP_LINE")
+echo "shoppers: capacity at the end $CAPACITY_END 2xx/s" >&2
 
 # Whether the awk condition over a and b holds (the exit status).
 holds() { awk -v a="$1" -v b="$2" "BEGIN { exit !($3) }"; }
@@ -296,6 +306,8 @@ cmdline() {
   echo "  started fresh, for ${CAPACITY_DURATION} s after ${CAPACITY_WARMUP} s of warm-up (2xx p99 $CAPACITY_P99 ms). Enough users that the CPUs are"
   echo "  the limit: the checkout's 50 ms payment wait alone caps a closed loop of N users at N / (0.25 x 50 ms)"
   echo "  answers/s, 8,000 at 100 users (the default is 500)."
+  echo "  Measured again the same way at the end of the run: $CAPACITY_END 2xx/s ($(awk -v a="$CAPACITY_END" -v b="$CAPACITY" 'BEGIN { printf "%.2f", a / b }')x C; far from 1, the"
+  echo "  machine's speed drifted during the run). Goodput above C at some load means C was measured low."
   echo "- **Think time T = $THINK s**; users for load x: x * C * T${FIXED_USERS:+ (this run: fixed at $FIXED_USERS users, a smoke run; the load column is nominal)}."
   echo "  (3 s unless the top load would need more than $MAX_USERS users.)"
   echo
