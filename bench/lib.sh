@@ -1,4 +1,4 @@
-# Sourced by bench/run.sh, bench/any_app.sh and bench/proxy.sh: the load
+# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh and bench/shoppers.sh: the load
 # generators, their merged results, and the servers' CPU time. Expects WORK
 # (a scratch directory), DURATION (seconds) and CONN_STATS (the built
 # bench/conn_stats.cc) where they are used.
@@ -74,7 +74,7 @@ start_corral_proxy() {
 # prefix directory in $1 (nginx.conf, logs). Sets NGINX_PID and NGINX_COPIES
 # (the copies' pids).
 start_nginx_proxy() {
-  local dir=$1 nodes=$2 servers= p
+  local dir=$1 nodes=$2 servers='' p
   NGINX_COPIES=()
   for _ in $(seq 1 "$nodes"); do
     p=$(free_port)

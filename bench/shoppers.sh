@@ -210,7 +210,8 @@ if [ "${CAPACITY:-0}" -le 0 ]; then
 fi
 
 # 2. The think time.
-TOP_LOAD=$(printf '%s\n' $LOADS "$ONSET_LOAD" | sort -g | tail -1)
+read -ra load_list <<<"$LOADS"
+TOP_LOAD=$(printf '%s\n' "${load_list[@]}" "$ONSET_LOAD" | sort -g | tail -1)
 if [ "$THINK" = auto ]; then
   THINK=$(awk -v m="$MAX_USERS" -v x="$TOP_LOAD" -v c="$CAPACITY" \
     'BEGIN { t = m / (x * c); printf "%.3f", (t > 3 ? 3 : t) }')
