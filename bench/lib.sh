@@ -1,7 +1,8 @@
-# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh and bench/shoppers.sh: the load
-# generators, their merged results, and the servers' CPU time. Expects WORK
-# (a scratch directory), DURATION (seconds) and CONN_STATS (the built
-# bench/conn_stats.cc) where they are used.
+# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh and
+# bench/shoppers.sh: the load generators, their merged results, the Node
+# store's front ends, and the servers' CPU time. Expects WORK (a scratch
+# directory), DURATION (seconds), CONN_STATS (the built bench/conn_stats.cc)
+# and CORRAL (the corral binary) where they are used.
 
 # One process stops at 20,000 descriptors: above this many connections the
 # load is split over two processes, one to 127.0.0.1 and one to 127.0.0.2
