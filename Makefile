@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan fuzz bench bench-ab image chart-test alerts-test image-test format clean
+.PHONY: setup build run test unit e2e asan fuzz bench bench-ab bench-shoppers image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -39,9 +39,15 @@ fuzz:
 
 # Throughput and latency against nginx, rolls under load, scrape cost; the
 # Node store under corral, Node's cluster module and pm2, and behind corral's
-# proxy mode, nginx and the cluster module (bench/proxy.sh).
+# proxy mode, nginx and the cluster module (bench/proxy.sh); the shoppers
+# scenario (bench/shoppers.sh).
 bench: setup
 	bench/run.sh
+
+# The shoppers scenario alone: the Node store behind five front ends under
+# users who think, at 0.5x to 4x of its capacity, and the midnight onset.
+bench-shoppers: setup
+	bench/shoppers.sh
 
 # This tree against a reference commit, at 1,000 connections, corral-shop
 # and the proxy: throughput ratio and sends per request (REF=<commit>).

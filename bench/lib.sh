@@ -1,7 +1,8 @@
-# Sourced by bench/run.sh, bench/any_app.sh and bench/proxy.sh: the load
-# generators, their merged results, and the servers' CPU time. Expects WORK
-# (a scratch directory), DURATION (seconds) and CONN_STATS (the built
-# bench/conn_stats.cc) where they are used.
+# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh and
+# bench/shoppers.sh: the load generators, their merged results, the Node
+# store's front ends, and the servers' CPU time. Expects WORK (a scratch
+# directory), DURATION (seconds), CONN_STATS (the built bench/conn_stats.cc)
+# and CORRAL (the corral binary) where they are used.
 
 # One process stops at 20,000 descriptors: above this many connections the
 # load is split over two processes, one to 127.0.0.1 and one to 127.0.0.2
@@ -52,6 +53,73 @@ start_runner() {
 roll_by_sighup() {
   kill -HUP "$1"
   wait_lines "$2" "$3" "$4"
+}
+
+# The Node store's front ends, shared by bench/proxy.sh and bench/shoppers.sh.
+# Each listens on every address (for a second load process on 127.0.0.2)
+# and on $PORT; each expects the caller's pids array (its cleanup list).
+
+# corral's proxy mode in front of `nodes` copies of the store it starts, each
+# on a port of its own; log in $1, admin port $2, then the copies, then
+# flags added to the command line. Sets RUNNER_PID.
+start_corral_proxy() {
+  local log=$1 admin=$2 nodes=$3
+  shift 3
+  start_runner "$log" "$CORRAL" --listen=0.0.0.0:"$PORT" \
+    --admin=127.0.0.1:"$admin" --proxy --workers="$nodes" --drain-delay=0s \
+    --log-level=info "$@" -- node examples/node-store/server.js
+}
+
+# nginx (2 workers, least_conn, keepalive 64 to the copies) in front of
+# `nodes` copies of the store it does not start, one per port, with its
+# prefix directory in $1 (nginx.conf, logs). Sets NGINX_PID and NGINX_COPIES
+# (the copies' pids).
+start_nginx_proxy() {
+  local dir=$1 nodes=$2 servers='' p
+  NGINX_COPIES=()
+  for _ in $(seq 1 "$nodes"); do
+    p=$(free_port)
+    PORT=$p node examples/node-store/server.js >"$dir-node-$p.log" 2>&1 &
+    NGINX_COPIES+=($!)
+    pids+=($!)
+    wait_http "http://127.0.0.1:$p/products/1"
+    servers+="    server 127.0.0.1:$p;"$'\n'
+  done
+  mkdir -p "$dir/logs"
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes 2;
+worker_rlimit_nofile 20000;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 19000; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  upstream store {
+    least_conn;
+$servers    keepalive 64;
+  }
+  server {
+    listen $PORT reuseport backlog=4096;
+    location / {
+      proxy_pass http://store;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+CONF
+  nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' &
+  NGINX_PID=$!
+  pids+=("$NGINX_PID")
+  wait_http "http://127.0.0.1:$PORT/products/1"
+}
+
+# Stops a server and waits for it; one that already exited (crashed under
+# the load) is not an error, so the table is still written.
+stop_server() {
+  kill -TERM "$1" 2>/dev/null || echo "bench: pid $1 had already exited" >&2
+  wait "$1" || true
 }
 
 # The hosts and per-process connection counts for a total: "host conns" lines.

@@ -52,7 +52,6 @@ if [ -z "${WORK:-}" ]; then
   WORK=$(mktemp -d /tmp/corral-proxy.XXXXXX)
   OWN_WORK=1
 fi
-APP=examples/node-store/server.js
 NGINX=(nginx -p "$WORK/proxy-nginx" -c "$WORK/proxy-nginx/nginx.conf")
 pids=()
 
@@ -100,13 +99,6 @@ measure() {
   echo "proxy: $name, $rolls rolls: $result, $rolled rolled" >&2
 }
 
-# Stops a server and waits for it; one that already exited (crashed under
-# the load) is not an error, so the table is still written.
-stop() {
-  kill -TERM "$1" 2>/dev/null || echo "proxy: pid $1 had already exited" >&2
-  wait "$1" || true
-}
-
 rows=()
 
 # 1. corral's proxy mode: it starts the copies, each on its own port. Every
@@ -115,59 +107,20 @@ if wanted corral-proxy; then
 PORT=$(free_port)
 ADMIN=$(free_port)
 CORRAL_LOG=$WORK/proxy-corral.log
-start_runner "$CORRAL_LOG" "$CORRAL" --listen=0.0.0.0:"$PORT" \
-  --admin=127.0.0.1:"$ADMIN" --proxy --workers="$NODES" --drain-delay=0s \
-  --log-level=info "${CORRAL_FLAGS[@]}" -- node "$APP"
+start_corral_proxy "$CORRAL_LOG" "$ADMIN" "$NODES" "${CORRAL_FLAGS[@]}"
 CORRAL_PID=$RUNNER_PID
 corral_roll() {
   roll_by_sighup "$CORRAL_PID" "$CORRAL_LOG" '"msg":"roll finished"' "$1"
 }
 measure corral-proxy "$PORT" 0
 measure corral-proxy "$PORT" "$ROLLS" corral_roll
-stop "$CORRAL_PID"
+stop_server "$CORRAL_PID"
 fi
 
 # 2. nginx in front of copies it does not start: one Node process per port.
 if wanted nginx; then
 PORT=$(free_port)
-servers=
-copies=()
-for _ in $(seq 1 "$NODES"); do
-  p=$(free_port)
-  PORT=$p node "$APP" >"$WORK/proxy-node-$p.log" 2>&1 &
-  copies+=($!)
-  pids+=($!)
-  wait_http "http://127.0.0.1:$p/products/1"
-  servers+="    server 127.0.0.1:$p;"$'\n'
-done
-mkdir -p "$WORK/proxy-nginx/logs"
-cat >"$WORK/proxy-nginx/nginx.conf" <<CONF
-worker_processes 2;
-worker_rlimit_nofile 20000;
-pid $WORK/proxy-nginx/nginx.pid;
-error_log $WORK/proxy-nginx/logs/error.log warn;
-events { worker_connections 19000; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  upstream store {
-    least_conn;
-$servers    keepalive 64;
-  }
-  server {
-    listen $PORT reuseport backlog=4096;
-    location / {
-      proxy_pass http://store;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-CONF
-"${NGINX[@]}" -g 'daemon off;' &
-NGINX_PID=$!
-pids+=("$NGINX_PID")
-wait_http "http://127.0.0.1:$PORT/products/1"
+start_nginx_proxy "$WORK/proxy-nginx" "$NODES"
 # A reload is finished once the old workers have exited: they close their
 # idle keep-alive client connections, and the busy ones after the answer.
 any_alive() {
@@ -186,8 +139,8 @@ nginx_roll() {
 }
 measure nginx "$PORT" 0
 measure nginx "$PORT" "$ROLLS" nginx_roll
-stop "$NGINX_PID"
-for pid in "${copies[@]}"; do stop "$pid"; done
+stop_server "$NGINX_PID"
+for pid in "${NGINX_COPIES[@]}"; do stop_server "$pid"; done
 fi
 
 # 3. Node's cluster module, the tutorial launcher.
@@ -201,7 +154,7 @@ cluster_roll() {
 }
 measure node-cluster "$PORT" 0
 measure node-cluster "$PORT" "$ROLLS" cluster_roll
-stop "$CLUSTER_PID"
+stop_server "$CLUSTER_PID"
 fi
 
 {

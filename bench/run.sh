@@ -6,8 +6,10 @@
 # and a SIGTERM drain under 28,000 connections; the cost of a /metrics scrape
 # at 64 workers; the Node store under corral, Node's cluster module and pm2
 # across 5 rolls each (bench/any_app.sh); and the same store behind corral's
-# proxy mode, nginx and Node's cluster module (bench/proxy.sh). Writes the
-# tables to stdout and bench/results/latest.md, the chart (throughput and p99)
+# proxy mode, nginx and Node's cluster module (bench/proxy.sh); and the
+# shoppers: that store behind five front ends under users who think, at 0.5x
+# to 4x of its capacity, and the midnight onset (bench/shoppers.sh). Writes
+# the tables to stdout and bench/results/latest.md, the chart (throughput and p99)
 # to bench/results/throughput.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -246,6 +248,12 @@ if ! WORK=$WORK bench/proxy.sh >/dev/null; then
   printf '## Proxy\n\nbench/proxy.sh failed in this run.\n\n' >"$RESULTS/proxy.md"
 fi
 
+# The same store under users who think, five front ends, 0.5x to 4x of its
+# capacity and the midnight onset.
+if ! WORK=$WORK bench/shoppers.sh >/dev/null; then
+  printf '## Shoppers\n\nbench/shoppers.sh failed in this run.\n\n' >"$RESULTS/shoppers.md"
+fi
+
 # The report.
 {
   echo "# corral-shop vs nginx on this machine"
@@ -339,6 +347,7 @@ fi
   echo
   cat "$RESULTS/any-app.md"
   cat "$RESULTS/proxy.md"
+  cat "$RESULTS/shoppers.md"
   echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
 cp "$WORK/wrk.log" "$RESULTS/wrk.log"

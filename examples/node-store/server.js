@@ -131,3 +131,6 @@ process.on('SIGTERM', () => {
   // still idle a second from now has been idle since before SIGTERM.
   setTimeout(() => server.closeIdleConnections(), 1000);
 });
+
+// For launchers that wrap the store's handler (bench/seed-cluster.js).
+module.exports = server;

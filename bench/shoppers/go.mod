@@ -1,0 +1,3 @@
+module corral.example/shoppers
+
+go 1.19
