@@ -35,12 +35,16 @@ RUN scripts/pack.sh /build/bin/corral /opt/corral \
 # found through RUNPATH; other images COPY it:
 #   COPY --from=<this image> /opt/corral /opt/corral),
 # glibc's own libraries and the dynamic loader at their paths, /tmp, and
-# /usr/local/bin/corral-shop pointing into /opt/corral. The numeric user
-# needs no /etc/passwd.
-RUN mkdir -p /rootfs/usr/local/bin /rootfs/tmp /rootfs/opt \
+# /usr/local/bin/corral-shop pointing into /opt/corral, and tini and
+# dumb-init in /usr/bin and /sbin pointing to corral, which takes their
+# flags under those names. The numeric user needs no /etc/passwd.
+RUN mkdir -p /rootfs/usr/local/bin /rootfs/usr/bin /rootfs/sbin /rootfs/tmp \
+      /rootfs/opt \
  && chmod 1777 /rootfs/tmp \
  && cp -a /opt/corral /rootfs/opt/ \
  && ln -s /opt/corral/bin/corral-shop /rootfs/usr/local/bin/corral-shop \
+ && for dir in usr/bin sbin; do for name in tini dumb-init; do \
+      ln -s /opt/corral/bin/corral /rootfs/$dir/$name; done; done \
  && ldd /build/bin/corral-shop /build/bin/corral \
     | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' \
     | grep -E '/(libc|libm|libmvec|libpthread|libdl|librt|libresolv|ld-linux[-a-z0-9_]*)\.so' \

@@ -212,6 +212,62 @@ TEST(OptionsTest, ProxyOnlyFlagsNeedListenAndProxy) {
   EXPECT_GE(proxy_only, 8);
 }
 
+// tini's -e, -p and dumb-init's -r as corral's own flags, for the init
+// shape only.
+TEST(OptionsTest, InitShapeFlagsParseAndRefuseListen) {
+  auto p = ParseOptions(
+      {"--success-exit-codes=143, 130", "--rewrite-signal",
+       "TERM:QUIT,10:0,SIGWINCH:HUP", "--parent-death-signal=USR1"},
+      {}, Options(), FlagSet::kCommand);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->options.success_exit_codes, (std::set<int>{130, 143}));
+  EXPECT_EQ(p->options.signal_rewrites,
+            (std::map<int, int>{
+                {SIGTERM, SIGQUIT}, {SIGUSR1, 0}, {SIGWINCH, SIGHUP}}));
+  EXPECT_EQ(p->options.parent_death_signal, SIGUSR1);
+  EXPECT_TRUE(CheckCommandFlags(*p).ok());
+  // The table prints them back as they are read.
+  for (const FlagInfo& f : FlagTable(p->options)) {
+    if (f.name == "success-exit-codes") {
+      EXPECT_EQ(f.default_value, "130,143");
+    }
+    if (f.name == "rewrite-signal") {
+      EXPECT_EQ(f.default_value, "USR1:0,TERM:QUIT,WINCH:HUP");
+    }
+    if (f.name == "parent-death-signal") {
+      EXPECT_EQ(f.default_value, "SIGUSR1");
+    }
+  }
+  auto env = ParseOptions({}, {{"CORRAL_REWRITE_SIGNAL", "HUP:0"}}, Options(),
+                          FlagSet::kCommand);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->options.signal_rewrites, (std::map<int, int>{{SIGHUP, 0}}));
+  for (const char* bad :
+       {"--success-exit-codes=256", "--success-exit-codes=-1",
+        "--success-exit-codes=x", "--rewrite-signal=TERM",
+        "--rewrite-signal=TERM:NOPE", "--rewrite-signal=0:TERM",
+        "--rewrite-signal=KILL:TERM", "--rewrite-signal=CHLD:0",
+        "--parent-death-signal=NOPE"}) {
+    auto r = ParseOptions({bad}, {}, Options(), FlagSet::kCommand);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_FALSE(ParseOptions({"--rewrite-signal=TERM:QUIT"}, {}).ok())
+      << "an app built on lib/ has no init shape";
+  int init_only = 0;
+  for (const FlagInfo& f : FlagTable()) {
+    if (f.scope != FlagScope::kInit) continue;
+    ++init_only;
+    EXPECT_EQ(f.help.rfind("init shape only (no --listen): ", 0), 0u) << f.name;
+    ParsedOptions given;
+    given.given = {"listen", f.name};
+    EXPECT_EQ(CheckCommandFlags(given).message(),
+              "--" + f.name +
+                  " is for the init shape only: corral -- CMD without "
+                  "--listen (see --help)");
+  }
+  EXPECT_EQ(init_only, 4);
+}
+
 TEST(OptionsTest, HelpPrintsEveryFlagOfTheTable) {
   const std::string app = HelpText("corral-shop", Options());
   const std::string command = HelpText("corral", Options(), FlagSet::kCommand);

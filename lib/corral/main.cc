@@ -9,7 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "corral/app.h"
 #include "corral/healthcheck.h"
+#include "init/dumb_init_args.h"
 #include "init/init.h"
+#include "init/personality.h"
+#include "init/tini_args.h"
 #include "log/log.h"
 #include "master/master.h"
 #include "options/options.h"
@@ -61,6 +64,17 @@ std::optional<int> ParseCommon(const std::vector<std::string>& args,
   return std::nullopt;
 }
 
+// corral invoked as tini or dumb-init: that program's command line, then
+// the init shape.
+int RunAs(const init::Invocation& invocation,
+          const pid1::InheritedSignals& inherited) {
+  std::fputs(invocation.out.c_str(), stdout);
+  std::fputs(invocation.err.c_str(), stderr);
+  if (invocation.exit_code) return *invocation.exit_code;
+  log::SetLevel(invocation.parsed.options.log_level);
+  return init::RunInit(invocation.parsed, invocation.command, inherited);
+}
+
 }  // namespace
 
 int Main(int argc, char** argv, const App& app) {
@@ -91,6 +105,15 @@ int CommandMain(int argc, char** argv) {
   // init loop instead of ending corral, or being dropped when it is PID 1.
   const pid1::InheritedSignals inherited = pid1::BlockAllSignals();
   std::vector<std::string> all(argv, argv + argc);
+  switch (init::PersonalityOf(all.empty() ? "" : all[0])) {
+    case init::Personality::kTini:
+      return RunAs(init::ParseTiniArgs(all, CurrentEnvironment()), inherited);
+    case init::Personality::kDumbInit:
+      return RunAs(init::ParseDumbInitArgs(all, CurrentEnvironment()),
+                   inherited);
+    case init::Personality::kCorral:
+      break;
+  }
   const std::string program = "corral";
   auto dashes = std::find(all.begin() + 1, all.end(), "--");
   std::vector<std::string> flags(all.begin() + 1, dashes);

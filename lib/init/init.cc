@@ -1,6 +1,7 @@
 #include "init/init.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -177,12 +178,22 @@ void Init::ReadSignals() {
       });
 }
 
-void Init::OnSignal(int sig) {
-  if (sig == SIGCHLD) {
+// A received signal, rewritten as --rewrite-signal says (dumb-init -r):
+// what is passed on changes, what starts the drain does not.
+void Init::OnSignal(int received) {
+  if (received == SIGCHLD) {
     ReapChildren();
-  } else if (sig == SIGTERM || sig == SIGINT) {
+    return;
+  }
+  const int sig = RewriteSignal(options_.signal_rewrites, received);
+  if (sig == 0) {
+    log::Debug("signal dropped (--rewrite-signal)",
+               {{"signal", SignalName(received)}});
+    return;
+  }
+  if (received == SIGTERM || received == SIGINT) {
     BeginDrain(sig);
-  } else if (IsForwarded(sig)) {
+  } else if (IsForwarded(received)) {
     Forward(sig);
   }
 }
@@ -194,23 +205,33 @@ void Init::ReapChildren() {
       child_status = c.status;
       continue;
     }
-    log::Debug("reaped orphaned process",
-               {{"child_pid", c.pid}, {"exit", pid1::DescribeExit(c.status)}});
+    nlohmann::json fields = {{"child_pid", c.pid},
+                             {"exit", pid1::DescribeExit(c.status)}};
+    if (options_.warn_on_reap) {
+      log::Warn("reaped orphaned process", fields);
+    } else {
+      log::Debug("reaped orphaned process", fields);
+    }
   }
   if (child_status) OnChildExit(*child_status);
 }
 
 void Init::OnChildExit(int status) {
-  exit_code_ = ExitCodeOf(status);
+  const int code = ExitCodeOf(status);
+  exit_code_ = options_.success_exit_codes.count(code) ? 0 : code;
   view_.Set(pool::PoolState::kStopped);
   log::Debug("child exited", {{"child_pid", child_},
                               {"exit", pid1::DescribeExit(status)},
+                              {"child_exit_code", code},
                               {"exit_code", *exit_code_}});
   // With --process-group the child's group is the unit, as under dumb-init:
-  // what the child left in it is told to stop, and not waited for.
-  if (options_.process_group && kill(-child_, SIGTERM) == 0) {
+  // what the child left in it is told to stop (by the signal SIGTERM is
+  // rewritten to), and not waited for.
+  const int stop = RewriteSignal(options_.signal_rewrites, SIGTERM);
+  if (options_.process_group && options_.stop_group_at_exit && stop != 0 &&
+      kill(-child_, stop) == 0) {
     log::Debug("told what the child left in its process group to stop",
-               {{"process_group", child_}, {"signal", "TERM"}});
+               {{"process_group", child_}, {"signal", SignalName(stop)}});
   }
   delay_.cancel();
   deadline_.cancel();
@@ -229,7 +250,7 @@ void Init::BeginDrain(int sig) {
   }
   if (drain_signal_ != 0) {
     log::Info("second shutdown signal: skipping the rest of the drain delay",
-              {{"signal", sigabbrev_np(sig)}});
+              {{"signal", SignalName(sig)}});
     StopChild();
     return;
   }
@@ -242,7 +263,7 @@ void Init::BeginDrain(int sig) {
   log::Info(
       "shutting down: readiness now fails; the child serves on during "
       "the drain delay",
-      {{"signal", sigabbrev_np(sig)},
+      {{"signal", SignalName(sig)},
        {"drain_delay_seconds", absl::ToDoubleSeconds(options_.drain_delay)}});
   delay_.expires_after(
       std::chrono::nanoseconds(absl::ToInt64Nanoseconds(options_.drain_delay)));
@@ -258,10 +279,12 @@ void Init::StopChild() {
   view_.Set(pool::PoolState::kDraining);
   int sig = stop_signal_given_ ? options_.stop_signal : drain_signal_;
   log::Info("stopping the child",
-            {{"signal", sigabbrev_np(sig)},
+            {{"signal", SignalName(sig)},
              {"drain_timeout_seconds",
               absl::ToDoubleSeconds(options_.drain_timeout)}});
   Forward(sig);
+  // Infinite under the names tini and dumb-init: neither ever kills.
+  if (options_.drain_timeout == absl::InfiniteDuration()) return;
   deadline_.expires_after(std::chrono::nanoseconds(
       absl::ToInt64Nanoseconds(options_.drain_timeout)));
   deadline_.async_wait([this](boost::system::error_code ec) {
@@ -292,6 +315,11 @@ int ExitCodeOf(int wait_status) {
   return 1;
 }
 
+int RewriteSignal(const std::map<int, int>& rewrites, int sig) {
+  auto it = rewrites.find(sig);
+  return it == rewrites.end() ? sig : it->second;
+}
+
 bool IsForwarded(int sig) {
   if (sig <= 0 || sig >= NSIG) return false;
   switch (sig) {
@@ -313,6 +341,13 @@ int RunInit(const ParsedOptions& parsed,
   // corral waits for its children: ignored, SIGCHLD would have the kernel
   // reap them, exit code and all. The child gets the inherited one back.
   signal(SIGCHLD, SIG_DFL);
+  // tini -p: the signal comes as any other, blocked and read in the loop.
+  if (parsed.options.parent_death_signal != 0 &&
+      prctl(PR_SET_PDEATHSIG, parsed.options.parent_death_signal) != 0) {
+    log::Error("cannot set the parent death signal",
+               {{"error", std::strerror(errno)}});
+    return 1;
+  }
   if (absl::Status s = pid1::BecomeReaper(); !s.ok()) {
     log::Warn("cannot become a child subreaper; orphans escape to init",
               {{"error", s.ToString()}});

@@ -5,6 +5,7 @@
 #ifndef CORRAL_INIT_INIT_H_
 #define CORRAL_INIT_INIT_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ namespace corral::init {
 // The exit code a shell would give for a waitpid status: the code, or
 // 128+N when signal N ended the process.
 int ExitCodeOf(int wait_status);
+
+// What the init shape passes on for a signal it received: `sig`, or what
+// `rewrites` (--rewrite-signal) maps it to; 0 for nothing.
+int RewriteSignal(const std::map<int, int>& rewrites, int sig);
 
 // Whether the init shape passes `sig` on to the child: every signal a
 // process can catch but SIGCHLD, corral's own, and SIGTERM and SIGINT, which

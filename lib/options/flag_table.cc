@@ -2,6 +2,10 @@
 
 #include <sys/un.h>
 
+#include <map>
+#include <set>
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -86,6 +90,62 @@ constexpr size_t kMaxAppSocketDir =
 Flag CommandFlag(Flag f) {
   f.scope = FlagScope::kCommand;
   return f;
+}
+
+// The init shape's own: --help says so, and CheckCommandFlags refuses them
+// with --listen.
+Flag InitFlag(Flag f) {
+  f.scope = FlagScope::kInit;
+  return f;
+}
+
+// "143,130": each a code from 0 to 255.
+absl::Status SetSuccessExitCodes(const std::string& v, Options& o) {
+  std::set<int> codes;
+  for (absl::string_view t : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+    t = absl::StripAsciiWhitespace(t);
+    int code = 0;
+    if (!absl::SimpleAtoi(t, &code) || code < 0 || code > 255) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--success-exit-codes: \"", t, "\" is not an exit code (0-255)"));
+    }
+    codes.insert(code);
+  }
+  o.success_exit_codes = std::move(codes);
+  return absl::OkStatus();
+}
+
+// "TERM:QUIT,WINCH:0": signals by name or number; TO 0 drops FROM.
+absl::Status SetSignalRewrites(const std::string& v, Options& o) {
+  std::map<int, int> rewrites;
+  for (absl::string_view t : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+    t = absl::StripAsciiWhitespace(t);
+    std::pair<std::string, std::string> pair =
+        absl::StrSplit(t, absl::MaxSplits(':', 1));
+    auto from = ParseSignal(pair.first);
+    absl::StatusOr<int> to =
+        pair.second == "0" ? absl::StatusOr<int>(0) : ParseSignal(pair.second);
+    if (t.find(':') == absl::string_view::npos || !from.ok() || !to.ok() ||
+        *from == SIGKILL || *from == SIGSTOP || *from == SIGCHLD) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--rewrite-signal: \"", t,
+          "\" is not FROM:TO (signals by name or number, FROM one corral can "
+          "receive and not CHLD, TO 0 to drop it; example: TERM:QUIT)"));
+    }
+    rewrites[*from] = *to;
+  }
+  o.signal_rewrites = std::move(rewrites);
+  return absl::OkStatus();
+}
+
+std::string FormatSignalRewrites(const Options& o) {
+  if (o.signal_rewrites.empty()) return "\"\"";
+  std::vector<std::string> pairs;
+  for (const auto& [from, to] : o.signal_rewrites) {
+    pairs.push_back(
+        absl::StrCat(SignalName(from), ":", to == 0 ? "0" : SignalName(to)));
+  }
+  return absl::StrJoin(pairs, ",");
 }
 
 // Proxy mode's own: --help says "with --proxy", and CheckCommandFlags
@@ -223,10 +283,6 @@ const std::vector<Flag>& Flags() {
                                "with --ready=alive: how long a worker must "
                                "run before it counts as ready",
                                &Options::ready_after)),
-      BoolFlag("process-group", "CORRAL_PROCESS_GROUP",
-               "init shape: forward signals to the child's whole process "
-               "group, like tini -g",
-               &Options::process_group, FlagScope::kCommand),
       CommandFlag({"config-check", "CORRAL_CONFIG_CHECK",
                    "a shell command run against each new config snapshot "
                    "($CORRAL_CONFIG_DIR) before any roll; exit 0 = valid, its "
@@ -239,6 +295,47 @@ const std::vector<Flag>& Flags() {
                      return o.config_check.empty() ? std::string("\"\"")
                                                    : o.config_check;
                    }}),
+      BoolFlag("process-group", "CORRAL_PROCESS_GROUP",
+               "pass signals on to the child's whole process group, like "
+               "tini -g; when the child exits, the rest of its group gets "
+               "SIGTERM, as under dumb-init",
+               &Options::process_group, FlagScope::kInit),
+      InitFlag({"success-exit-codes", "CORRAL_SUCCESS_EXIT_CODES",
+                "comma-separated exit codes of the child (0-255; 128+N when "
+                "signal N ended it) that corral exits 0 for, like tini -e "
+                "(143: a child ended by SIGTERM)",
+                SetSuccessExitCodes,
+                [](const Options& o) {
+                  return o.success_exit_codes.empty()
+                             ? std::string("\"\"")
+                             : absl::StrJoin(o.success_exit_codes, ",");
+                }}),
+      InitFlag({"rewrite-signal", "CORRAL_REWRITE_SIGNAL",
+                "comma-separated FROM:TO pairs: a signal FROM that corral "
+                "gets is passed on as TO, or not at all when TO is 0, like "
+                "dumb-init -r (TERM:QUIT,WINCH:0); a rewritten TERM or INT "
+                "still starts the drain",
+                SetSignalRewrites, FormatSignalRewrites}),
+      InitFlag({"parent-death-signal", "CORRAL_PARENT_DEATH_SIGNAL",
+                "the signal corral gets when its parent process exits, "
+                "handled as if it had been sent (TERM drains, others are "
+                "passed on), like tini -p; none: no signal",
+                [](const std::string& v, Options& o) -> absl::Status {
+                  if (v == "none") {
+                    o.parent_death_signal = 0;
+                    return absl::OkStatus();
+                  }
+                  auto sig = ParseSignal(v);
+                  if (!sig.ok()) return sig.status();
+                  o.parent_death_signal = *sig;
+                  return absl::OkStatus();
+                },
+                [](const Options& o) {
+                  return o.parent_death_signal == 0
+                             ? std::string("none")
+                             : absl::StrCat("SIG",
+                                            SignalName(o.parent_death_signal));
+                }}),
       BoolFlag("proxy", "CORRAL_PROXY",
                "proxy mode: corral's workers hold the client connections "
                "and forward each request to the least busy copy of CMD, "

@@ -17,8 +17,14 @@ bool InSet(const Flag& f, FlagSet set) {
 }
 
 std::string HelpOf(const Flag& f) {
-  return f.scope == FlagScope::kProxy ? absl::StrCat("with --proxy: ", f.help)
-                                      : std::string(f.help);
+  switch (f.scope) {
+    case FlagScope::kProxy:
+      return absl::StrCat("with --proxy: ", f.help);
+    case FlagScope::kInit:
+      return absl::StrCat("init shape only (no --listen): ", f.help);
+    default:
+      return f.help;
+  }
 }
 
 const Flag* FindFlag(std::string_view name, FlagSet set) {
@@ -35,7 +41,8 @@ std::string CommandUsage(const std::string& program) {
       " healthcheck [URL]   exit 0 when URL (default "
       "http://127.0.0.1:9901/readyz) answers 2xx\n\n"
       "Runs any program, in one of three shapes:\n\n"
-      "Init (no --listen): CMD is the one child; a drop-in for tini.\n"
+      "Init (no --listen): CMD is the one child; a drop-in for tini and "
+      "dumb-init.\n"
       "  Exits with CMD's exit code, or 128+N when signal N ended it; 127 "
       "when\n"
       "  CMD is not found, 126 when it cannot be executed. Orphans are "
@@ -43,11 +50,14 @@ std::string CommandUsage(const std::string& program) {
       "  SIGTERM/SIGINT: readiness fails, --drain-delay passes, then CMD gets\n"
       "  the signal (--stop-signal when set); --drain-delay=0s is tini's "
       "behaviour.\n"
-      "  SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM: passed "
-      "on to\n"
-      "  CMD (to its process group with --process-group). SIGHUP is not a "
-      "roll:\n"
-      "  there is one child, and it decides what SIGHUP means.\n\n"
+      "  Every other signal CMD could catch is passed on to it (to its "
+      "process\n"
+      "  group with --process-group). SIGHUP is not a roll: there is one "
+      "child,\n"
+      "  and it decides what SIGHUP means. Invoked as tini or dumb-init (a "
+      "symlink\n"
+      "  or copy under that name), corral takes that program's flags and\n"
+      "  environment variables instead of its own: tini -h, dumb-init -h.\n\n"
       "Runtime (--listen=ADDR): one copy of CMD per CPU the pod may use, each\n"
       "  given the listening socket as fd 3 (LISTEN_FDS=1, LISTEN_PID, "
       "LISTEN_FDNAMES=http)\n"
@@ -125,6 +135,11 @@ absl::StatusOr<int> ParseSignal(const std::string& text) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("\"", text, "\" is not a signal (examples: TERM, QUIT, 3)"));
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : nullptr;
+  return abbrev != nullptr ? abbrev : std::to_string(sig);
 }
 
 absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text) {
@@ -274,6 +289,12 @@ absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
     if (f.scope == FlagScope::kProxy && parsed.given.count(f.name) && !proxy) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--", f.name, " needs --listen and --proxy (see --help)"));
+    }
+    if (f.scope == FlagScope::kInit && parsed.given.count(f.name) && listen) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", f.name,
+          " is for the init shape only: corral -- CMD without --listen (see "
+          "--help)"));
     }
   }
   if (parsed.options.ready == Readiness::kPort && !proxy) {

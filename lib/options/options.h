@@ -56,10 +56,27 @@ struct Options {
   // When a worker counts as ready; see EffectiveReadiness.
   Readiness ready = Readiness::kAuto;
   absl::Duration ready_after = absl::Seconds(1);
-  // Init shape: forward signals to the child's process group (tini -g).
-  bool process_group = false;
   // Run against a new config snapshot before any roll; exit 0 = valid.
   std::string config_check;
+
+  // Only for the init shape (`corral -- CMD` without --listen), and for
+  // corral invoked as tini or dumb-init.
+  // Forward signals to the child's process group (tini -g).
+  bool process_group = false;
+  // With process_group: when the child exits, what it left in its group
+  // gets SIGTERM (dumb-init's rule; tini -g leaves it alone).
+  bool stop_group_at_exit = true;
+  // The child's exit codes (0-255, 128+N for signal N) that corral exits 0
+  // for (tini -e).
+  std::set<int> success_exit_codes;
+  // A signal corral receives is passed on as another; to 0: not at all
+  // (dumb-init -r).
+  std::map<int, int> signal_rewrites;
+  // The signal corral gets when its parent exits, handled as if it had
+  // been sent (tini -p); 0: none.
+  int parent_death_signal = 0;
+  // Each orphan reaped is a warning rather than a debug line (tini -w).
+  bool warn_on_reap = false;
 
   // Proxy mode: corral's own workers hold the client connections and
   // forward each request to the least busy copy of CMD, which listens on
@@ -88,8 +105,9 @@ Readiness EffectiveReadiness(const Options& options);
 enum class FlagSet { kApp, kCommand };
 
 // Which programs take a flag: all of them, `corral -- CMD` only, or proxy
-// mode (`corral --listen=ADDR --proxy -- CMD`) only.
-enum class FlagScope { kAll, kCommand, kProxy };
+// mode (`corral --listen=ADDR --proxy -- CMD`) only, or the init shape
+// (`corral -- CMD`, no --listen) only.
+enum class FlagScope { kAll, kCommand, kProxy, kInit };
 
 // One row of the flag table that parsing, --help and the chart's check read.
 struct FlagInfo {
@@ -121,7 +139,8 @@ absl::StatusOr<ParsedOptions> ParseOptions(
     const Options& defaults = Options(), FlagSet set = FlagSet::kApp);
 
 // `corral -- CMD`'s flags that need others: --proxy needs --listen; proxy
-// mode's own flags and --ready=port need --listen and --proxy.
+// mode's own flags and --ready=port need --listen and --proxy; the init
+// shape's own flags refuse --listen.
 absl::Status CheckCommandFlags(const ParsedOptions& parsed);
 
 // The --help text: every flag with its variable, default and meaning.
@@ -130,6 +149,8 @@ std::string HelpText(const std::string& program, const Options& defaults,
 
 // "TERM", "SIGTERM" or "15" -> 15.
 absl::StatusOr<int> ParseSignal(const std::string& text);
+// "TERM" for 15; the number for a signal without a name.
+std::string SignalName(int sig);
 
 // The --version line: the program and its version, then corral's, e.g.
 // "corral-shop 0.1.0 (corral 0.1.0)".

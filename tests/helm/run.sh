@@ -52,7 +52,7 @@ run long-drain render_and_check long-drain --set drainDelaySeconds=10 --set drai
 run checksum-opt-in render_and_check checksum-opt-in --set restartPodsOnConfigChange=true
 run no-tmp render_and_check no-tmp --set tmpVolume.enabled=false
 # Every flag corral reads from the environment can be set from the chart
-# (but --process-group: the init shape's, and the chart always listens).
+# (but the init shape's own, and the chart always listens).
 # The flags come from the table itself, as `corral --help` prints it
 # (tests/flag_table_test.cc checks values.yaml against the same table).
 every_flag_settable() {
@@ -60,7 +60,8 @@ every_flag_settable() {
   names=$("$corral" --help | grep -o 'env CORRAL_[A-Z_]*$' | cut -d' ' -f2 | sort -u) ||
     { echo "cannot run $corral --help"; return 1; }
   [ "$(echo "$names" | wc -w)" -ge 20 ] || { echo "too few flags in --help: $names"; return 1; }
-  missing=$(echo "$names" | grep -vx CORRAL_PROCESS_GROUP |
+  missing=$(echo "$names" |
+    grep -vxE 'CORRAL_(PROCESS_GROUP|SUCCESS_EXIT_CODES|REWRITE_SIGNAL|PARENT_DEATH_SIGNAL)' |
     while read -r name; do
       grep -q "$name" "$chart/templates/deployment.yaml" || echo "$name"
     done)

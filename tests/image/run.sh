@@ -115,12 +115,23 @@ check "the log shows the drain" bash -c \
 # and /etc/{hosts,hostname,resolv.conf,passwd,group,mtab} to every container.
 files=$("$engine" export "$name" | tar -t | sed 's#^\./##')
 unexpected_files() {
-  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^opt/corral/bin/corral(-shop)?$|^opt/corral/lib/[^/]+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
+  grep -v -E '/$|^usr/local/bin/corral-shop$|^(usr/bin|sbin)/(tini|dumb-init)$|^(usr/)?lib(64)?/.+\.so(\.[0-9]+)*$|^opt/corral/bin/corral(-shop)?$|^opt/corral/lib/[^/]+\.so(\.[0-9]+)*$|^etc/(hosts|hostname|resolv\.conf|passwd|group|mtab)$|^(dev|run)/' <<<"$files"
 }
 check "only the binary, the loader, shared libraries and /opt/corral are in the image" \
   bash -c "[ -z \"\$1\" ]" _ "$(unexpected_files)"
 check "no shell, apt, dpkg, .deb files or apt lists" \
   bash -c "! grep -E '(^|/)(sh|bash|dash|apt|apt-get|dpkg)$|\.deb$|var/lib/apt|var/cache/apt' <<<\"\$1\"" _ "$files"
+# ENTRYPOINT ["tini", "--"] and ["dumb-init", "--"] work unchanged: corral
+# under both names, in both directories. dumb-init with no program exits 1
+# with its usage, which tini -e 1 turns into 0.
+check "tini and dumb-init in /usr/bin and /sbin are corral under those names" \
+  bash -c 'out=$("$1" run --rm --read-only --user 10001:10001 --entrypoint /sbin/tini "$2" \
+      -e 1 -- /usr/bin/dumb-init 2>&1) &&
+    grep -q "Usage: /usr/bin/dumb-init" <<<"$out" &&
+    "$1" run --rm --read-only --user 10001:10001 --entrypoint /usr/bin/tini "$2" \
+      --version | grep -q "tini version (corral" &&
+    "$1" run --rm --read-only --user 10001:10001 --entrypoint /sbin/dumb-init "$2" \
+      -V 2>&1 | grep -q "dumb-init (corral"' _ "$engine" "$image"
 check "the binary and the dynamic loader are there" \
   bash -c "grep -qx usr/local/bin/corral-shop <<<\"\$1\" && grep -q 'ld-linux' <<<\"\$1\"" _ "$files"
 label() {
