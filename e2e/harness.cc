@@ -204,6 +204,12 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
     sigemptyset(&mask);
     for (int sig : options.blocked_signals) sigaddset(&mask, sig);
     sigprocmask(SIG_SETMASK, &mask, nullptr);
+    for (const std::string& procs : options.cgroups) {
+      // "0": the writer itself (no allocation after fork).
+      int fd = open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+      close(fd);
+    }
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }

@@ -68,6 +68,9 @@ struct ProcessOptions {
   // mask (not whatever the test runner left), but for these.
   std::vector<int> ignored_signals;
   std::vector<int> blocked_signals;
+  // cgroup.procs files the launched process joins before its exec, so
+  // corral and everything it starts run under real cgroup limits.
+  std::vector<std::string> cgroups;
 };
 
 class CorralProcess {
