@@ -164,8 +164,9 @@ std::string ReadStatusLine(int fd) {
 
 // Connections the kernel queued on the listening socket while the only
 // worker was stuck in a handler, after its drain had begun: when it comes
-// back, it serves them before it lets go of the socket, instead of leaving
-// them to be reset when the socket closes.
+// back, it serves them before it lets go of the socket. (Asio runs the
+// listener's wake-up before the signal's handler here, so this held before
+// Listener::TakeQueued too; the sweep covers a drain that comes first.)
 TEST(DrainTest, ConnectionsQueuedWhenTheDrainEndsAreServed) {
   constexpr int kQueued = 50;
   auto p = CorralProcess::Start(
@@ -202,6 +203,37 @@ TEST(DrainTest, ConnectionsQueuedWhenTheDrainEndsAreServed) {
   }
   EXPECT_EQ(answered, kQueued) << p->Logs();
   EXPECT_EQ(blocked.get().status, 200);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+// Once the last worker has stopped accepting, a new connection must not sit
+// in a queue nobody accepts from until the master exits and resets it: it
+// is refused at once (the pod's endpoint is gone by then), or served.
+TEST(DrainTest, NoConnectionWaitsInAQueueNobodyServes) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--drain-delay=0s", "--drain-timeout=30s"},
+       .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto slow = std::async(std::launch::async, [&]() {
+    return HttpPost(p->port(), "/fault/slow?ms=3000", "{}");
+  });
+  ASSERT_TRUE(PollUntil([&]() { return InFlight(*p) >= 1; }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(p->WaitForLog(
+      "draining: stopped accepting, finishing in-flight requests", 1, 10s))
+      << p->Logs();
+  // The worker still finishes its slow request: corral is still running.
+  int fd = ConnectLoopback(p->port());
+  if (fd >= 0) {
+    const std::string req = "GET /products/1 HTTP/1.1\r\nHost: shop\r\n\r\n";
+    ASSERT_EQ(write(fd, req.data(), req.size()),
+              static_cast<ssize_t>(req.size()));
+    EXPECT_EQ(ReadStatusLine(fd), "HTTP/1.1 200 OK")
+        << "accepted into the queue, then reset\n"
+        << p->Logs();
+    close(fd);
+  }
+  EXPECT_EQ(slow.get().status, 200);
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }
 
