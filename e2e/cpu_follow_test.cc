@@ -157,6 +157,53 @@ TEST(CpuFollowTest, QuotaWrittenAtRunTimeMovesTheWorkerCountUnderLoad) {
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }
 
+// Proxy mode: the app processes and the proxy workers both follow.
+TEST(CpuFollowTest, ProxyModeBothPoolsFollowUnderLoad) {
+  if (AffinityCpus() < 2) GTEST_SKIP() << "needs 2 CPUs to grow to";
+  std::unique_ptr<CpuCgroup> cg = CpuCgroup::Make();
+  if (!cg) GTEST_SKIP() << "no writable cgroup v1 cpu controller here";
+  ASSERT_TRUE(cg->SetQuota(1.0));
+  auto p = CorralProcess::Start(
+      {.args = {"--proxy", "--drain-delay=0s"},
+       .binary = CORRAL_BIN,
+       .command = {"python3", std::string(CORRAL_E2E_APPS) + "/port_app.py"},
+       .cgroups = {cg->procs()}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  // app processes wanted and alive, proxy workers wanted and alive
+  auto pools = [&]() {
+    auto j = nlohmann::json::parse(HttpGet(p->admin_port(), "/status").body,
+                                   nullptr, false);
+    if (j.is_discarded()) return std::string();
+    return std::to_string(j["workers_wanted"].get<int>()) + " " +
+           std::to_string(j["workers"].size()) + " " +
+           std::to_string(j["proxy_workers"]["workers_wanted"].get<int>()) +
+           " " + std::to_string(j["proxy_workers"]["workers"].size());
+  };
+  ASSERT_EQ(pools(), "1 1 1 1");
+  LoadOptions o;
+  o.port = p->port();
+  o.connections = 20;
+  LoadClient load(std::move(o));
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(200, 30s)) << load.Counts().ToString();
+  ASSERT_TRUE(cg->SetQuota(std::nullopt));
+  ASSERT_TRUE(PollUntil([&]() { return pools() == "2 2 2 2"; }, 30s))
+      << pools() << "\n"
+      << p->Logs();
+  uint64_t before = load.Counts().completed();
+  ASSERT_TRUE(load.WaitForCompleted(before + 200, 30s));
+  ASSERT_TRUE(cg->SetQuota(0.5));
+  ASSERT_TRUE(PollUntil([&]() { return pools() == "1 1 1 1"; }, 30s))
+      << pools() << "\n"
+      << p->Logs();
+  before = load.Counts().completed();
+  ASSERT_TRUE(load.WaitForCompleted(before + 200, 30s));
+  StopAndExpectNoFailures(load);
+  EXPECT_EQ(p->LogsWithMsg("worker count changed").size(), 4u) << p->Logs();
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
 TEST(CpuFollowTest, WorkersFlagWins) {
   std::unique_ptr<CpuCgroup> cg = CpuCgroup::Make();
   if (!cg) GTEST_SKIP() << "no writable cgroup v1 cpu controller here";
