@@ -41,7 +41,7 @@ class CpuCgroup {
         },
         10s);
   }
-  std::string procs() const { return (dir_ / "cgroup.procs").string(); }
+  std::string dir() const { return dir_.string(); }
   // CPUs as the kubelet writes a limit: quota over a 100 ms period; none: -1.
   bool SetQuota(std::optional<double> cpus) const {
     std::ofstream(dir_ / "cpu.cfs_period_us") << 100000;
@@ -97,7 +97,7 @@ TEST(CpuFollowTest, QuotaWrittenAtRunTimeMovesTheWorkerCountUnderLoad) {
   std::unique_ptr<CpuCgroup> cg = CpuCgroup::Make();
   if (!cg) GTEST_SKIP() << "no writable cgroup v1 cpu controller here";
   ASSERT_TRUE(cg->SetQuota(1.0));
-  auto p = CorralProcess::Start({.cgroups = {cg->procs()}});
+  auto p = CorralProcess::Start({.cgroup = cg->dir()});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   ASSERT_TRUE(Settled(*p, 1)) << "1 CPU of quota: 1 worker\n" << p->Logs();
   const std::string first_pid =
@@ -167,7 +167,7 @@ TEST(CpuFollowTest, ProxyModeBothPoolsFollowUnderLoad) {
       {.args = {"--proxy", "--drain-delay=0s"},
        .binary = CORRAL_BIN,
        .command = {"python3", std::string(CORRAL_E2E_APPS) + "/port_app.py"},
-       .cgroups = {cg->procs()}});
+       .cgroup = cg->dir()});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   // app processes wanted and alive, proxy workers wanted and alive
   auto pools = [&]() {
@@ -209,7 +209,7 @@ TEST(CpuFollowTest, WorkersFlagWins) {
   if (!cg) GTEST_SKIP() << "no writable cgroup v1 cpu controller here";
   ASSERT_TRUE(cg->SetQuota(1.0));
   auto p =
-      CorralProcess::Start({.args = {"--workers=3"}, .cgroups = {cg->procs()}});
+      CorralProcess::Start({.args = {"--workers=3"}, .cgroup = cg->dir()});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   ASSERT_TRUE(cg->SetQuota(std::nullopt));
   // Longer than the follower's interval: nothing moves.
