@@ -208,8 +208,7 @@ TEST(CpuFollowTest, WorkersFlagWins) {
   std::unique_ptr<CpuCgroup> cg = CpuCgroup::Make();
   if (!cg) GTEST_SKIP() << "no writable cgroup v1 cpu controller here";
   ASSERT_TRUE(cg->SetQuota(1.0));
-  auto p =
-      CorralProcess::Start({.args = {"--workers=3"}, .cgroup = cg->dir()});
+  auto p = CorralProcess::Start({.args = {"--workers=3"}, .cgroup = cg->dir()});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   ASSERT_TRUE(cg->SetQuota(std::nullopt));
   // Longer than the follower's interval: nothing moves.
