@@ -94,7 +94,7 @@ TEST_F(InitTest, ProcessGroupFlagReachesTheGrandchildren) {
 
 TEST_F(InitTest, DrainDelayFailsReadinessBeforeTheChildIsTold) {
   uint16_t admin = FreePort();
-  auto p = Init(Recorder(), {"--drain-delay=2s",
+  auto p = Init(Recorder(), {"--drain-delay=2s", "--readiness-at-term=fail",
                              "--admin=127.0.0.1:" + std::to_string(admin)});
   ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s));
   auto ready = [&]() { return HttpGet(admin, "/readyz").status; };

@@ -2,6 +2,9 @@
 // the kubelet's side played by the test (probes, endpoint removal, deadlines).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -121,9 +124,122 @@ TEST(DrainTest, SigtermUnderLoadDrainsEverythingAndExitsZero) {
   EXPECT_EQ(p->LogsWithMsg("worker drained, exiting").size(), 2u);
 }
 
-TEST(DrainTest, SecondSignalSkipsTheDelay) {
+// The default, --readiness-at-term=serve: Kubernetes marks the endpoint not
+// ready itself; a probe that stays up keeps kube-proxy's fallback to
+// serving-and-terminating endpoints (docs/kubernetes.md).
+TEST(DrainTest, ReadinessStaysUpThroughTheDrainDelayByDefault) {
   auto p =
       CorralProcess::Start({.args = {"--workers=1", "--drain-delay=300s"}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(p->WaitForLog(
+      "shutting down: readiness stays up and workers serve on through the "
+      "drain delay",
+      1, 10s))
+      << p->Logs();
+  EXPECT_EQ(p->ProbeStatus("/readyz"), 200);
+  EXPECT_EQ(HttpGet(p->port(), "/products/1").status, 200);
+  // The delay ends (a second signal): now nothing is accepted, and
+  // readiness says so.
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(
+      PollUntil([&]() { return p->ProbeStatus("/readyz") != 200; }, 10s));
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+// Reads one answer's status line from a blocking socket, or "" when the
+// connection was reset or closed first.
+std::string ReadStatusLine(int fd) {
+  timeval tv{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n") == std::string::npos) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return "";
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got.substr(0, got.find("\r\n"));
+}
+
+// Connections the kernel queued on the listening socket while the only
+// worker was stuck in a handler, after its drain had begun: when it comes
+// back, it serves them before it lets go of the socket. (Asio runs the
+// listener's wake-up before the signal's handler here, so this held before
+// Listener::TakeQueued too; the sweep covers a drain that comes first.)
+TEST(DrainTest, ConnectionsQueuedWhenTheDrainEndsAreServed) {
+  constexpr int kQueued = 50;
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--drain-delay=0s", "--drain-timeout=30s"},
+       .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto blocked = std::async(std::launch::async, [&]() {
+    return HttpPost(p->port(), "/fault/block?ms=3000", "{}");
+  });
+  ASSERT_TRUE(PollUntil([&]() { return InFlight(*p) >= 1; }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(p->WaitForLog(
+      "drain delay over: workers stop accepting and finish in-flight "
+      "requests",
+      1, 10s))
+      << p->Logs();
+  // The worker has its SIGTERM but is stuck: these wait in the queue.
+  std::vector<int> fds;
+  for (int i = 0; i < kQueued; ++i) {
+    int fd = ConnectLoopback(p->port());
+    ASSERT_GE(fd, 0) << "connect " << i;
+    const std::string req = "GET /products/" + std::to_string(i + 1) +
+                            " HTTP/1.1\r\nHost: shop\r\n\r\n";
+    ASSERT_EQ(write(fd, req.data(), req.size()),
+              static_cast<ssize_t>(req.size()));
+    fds.push_back(fd);
+  }
+  int answered = 0;
+  for (int fd : fds) {
+    std::string status = ReadStatusLine(fd);
+    EXPECT_EQ(status, "HTTP/1.1 200 OK");
+    answered += status == "HTTP/1.1 200 OK";
+    close(fd);
+  }
+  EXPECT_EQ(answered, kQueued) << p->Logs();
+  EXPECT_EQ(blocked.get().status, 200);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+// Once the last worker has stopped accepting, a new connection must not sit
+// in a queue nobody accepts from until the master exits and resets it: it
+// is refused at once (the pod's endpoint is gone by then), or served.
+TEST(DrainTest, NoConnectionWaitsInAQueueNobodyServes) {
+  auto p = CorralProcess::Start(
+      {.args = {"--workers=1", "--drain-delay=0s", "--drain-timeout=30s"},
+       .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto slow = std::async(std::launch::async, [&]() {
+    return HttpPost(p->port(), "/fault/slow?ms=3000", "{}");
+  });
+  ASSERT_TRUE(PollUntil([&]() { return InFlight(*p) >= 1; }, 10s));
+  p->Signal(SIGTERM);
+  ASSERT_TRUE(p->WaitForLog(
+      "draining: stopped accepting, finishing in-flight requests", 1, 10s))
+      << p->Logs();
+  // The worker still finishes its slow request: corral is still running.
+  int fd = ConnectLoopback(p->port());
+  if (fd >= 0) {
+    const std::string req = "GET /products/1 HTTP/1.1\r\nHost: shop\r\n\r\n";
+    ASSERT_EQ(write(fd, req.data(), req.size()),
+              static_cast<ssize_t>(req.size()));
+    EXPECT_EQ(ReadStatusLine(fd), "HTTP/1.1 200 OK")
+        << "accepted into the queue, then reset\n"
+        << p->Logs();
+    close(fd);
+  }
+  EXPECT_EQ(slow.get().status, 200);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
+TEST(DrainTest, SecondSignalSkipsTheDelay) {
+  auto p = CorralProcess::Start({.args = {"--workers=1", "--drain-delay=300s",
+                                          "--readiness-at-term=fail"}});
   ASSERT_TRUE(p->WaitReady()) << p->Logs();
   p->Signal(SIGINT);
   ASSERT_TRUE(
@@ -177,12 +293,55 @@ TEST(DrainTest, HungWorkerIsReplacedAndTheOthersKeepServing) {
   auto line =
       p->LogsWithMsg("worker stopped making progress (no heartbeat)")[0];
   EXPECT_EQ(line["serving_path"], "/fault/hang");
+  // A loop in the app's own code: on a CPU, in no system call.
+  EXPECT_EQ(line["process"]["state"], "R") << line;
+  EXPECT_EQ(line["process"]["syscall"], "running") << line;
+  ASSERT_TRUE(p->WaitForLog("worker killed after --worker-timeout", 1, 30s))
+      << p->Logs();
   EXPECT_EQ(hung.get().status, 0);
   ASSERT_TRUE(p->WaitForLog("worker ready", 3, 30s)) << p->Logs();
   EXPECT_EQ(p->ChildPids().size(), 2u);
   auto died = p->LogsWithMsg("worker died unexpectedly");
   ASSERT_EQ(died.size(), 1u);
   EXPECT_EQ(died[0]["reason"], "timeout");
+  EXPECT_EQ(p->ProbeStatus("/readyz"), 200);
+}
+
+// A handler stuck in a blocking call: the log says where, from /proc, and
+// the stop signal comes before any SIGKILL.
+TEST(DrainTest, StuckHandlerLeavesWhereItIsStuckInTheLog) {
+  auto p = CorralProcess::Start({.args = {"--workers=2", "--worker-timeout=2s"},
+                                 .env = {{"SHOP_FAULTS", "1"}}});
+  ASSERT_TRUE(p->WaitReady()) << p->Logs();
+  auto stuck = std::async(std::launch::async, [&]() {
+    return HttpPost(p->port(), "/fault/block?ms=60000", "{}");
+  });
+  ASSERT_TRUE(
+      p->WaitForLog("worker stopped making progress (no heartbeat)", 1, 30s))
+      << p->Logs();
+  auto line =
+      p->LogsWithMsg("worker stopped making progress (no heartbeat)")[0];
+  EXPECT_EQ(line["serving_path"], "/fault/block");
+  const nlohmann::json& proc = line["process"];
+  EXPECT_EQ(proc["state"], "S") << line;
+  EXPECT_NE(proc["wchan"].get<std::string>().find("sleep"), std::string::npos)
+      << line;
+  EXPECT_NE(proc["syscall"].get<std::string>().find("nanosleep"),
+            std::string::npos)
+      << line;
+  if (geteuid() == 0) {
+    ASSERT_TRUE(proc.contains("kernel_stack")) << line;
+    EXPECT_NE(proc["kernel_stack"].dump().find("nanosleep"), std::string::npos)
+        << line;
+  }
+  // The stop signal first, SIGKILL after the grace; then a replacement.
+  ASSERT_TRUE(p->WaitForLog("worker killed after --worker-timeout", 1, 30s))
+      << p->Logs();
+  ASSERT_TRUE(p->WaitForLog("worker ready", 3, 30s)) << p->Logs();
+  auto died = p->LogsWithMsg("worker died unexpectedly");
+  ASSERT_EQ(died.size(), 1u) << p->Logs();
+  EXPECT_EQ(died[0]["reason"], "timeout");
+  (void)stuck.get();
   EXPECT_EQ(p->ProbeStatus("/readyz"), 200);
 }
 

@@ -428,3 +428,157 @@ TEST_F(SupervisorTest, FailedRollFallsBackToTheServingGeneration) {
 
 }  // namespace
 }  // namespace corral::master
+
+// Resize (lib/master/resize.cc): the worker count following the pod's CPUs.
+namespace corral::master {
+namespace {
+
+TEST_F(SupervisorTest, ResizeUpStartsTheNewWorkersAtOnce) {
+  StartAll(2);
+  sup_->Resize(4, "cpu.max now 4 CPUs");
+  EXPECT_EQ(sup_->workers_wanted(), 4);
+  ASSERT_EQ(procs_.started.size(), 4u);
+  EXPECT_EQ(procs_.started[2].index, 2);
+  EXPECT_EQ(procs_.started[3].index, 3);
+  EXPECT_TRUE(procs_.signals.empty()) << "no serving worker disturbed";
+  EXPECT_TRUE(sup_->Ready().ok);
+  MarkReady(procs_.started[2].pid);
+  MarkReady(procs_.started[3].pid);
+  Advance(50 * kMs);
+  EXPECT_EQ(CountPhase(WorkerPhase::kReady), 4);
+  EXPECT_EQ(sup_->StatusJson()["workers_wanted"], 4);
+}
+
+TEST_F(SupervisorTest, ResizeDownDrainsTheSurplusOneAtATime) {
+  StartAll(4);
+  sup_->Resize(2, "cpu.max now 2 CPUs");
+  EXPECT_EQ(sup_->workers_wanted(), 2);
+  // The last seat first; the next only once it has gone.
+  EXPECT_TRUE(Signalled(103, SIGTERM));
+  EXPECT_FALSE(Signalled(102, SIGTERM));
+  Advance(1 * kSec);
+  EXPECT_FALSE(Signalled(102, SIGTERM));
+  EXPECT_EQ(sup_->workers().at(103).reason, RetireReason::kResize);
+  ASSERT_TRUE(sup_->OnChildExit(103, Exited(0)));
+  Advance(50 * kMs);
+  EXPECT_TRUE(Signalled(102, SIGTERM));
+  ASSERT_TRUE(sup_->OnChildExit(102, Exited(0)));
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->workers().size(), 2u);
+  EXPECT_EQ(procs_.started.size(), 4u) << "nothing restarted";
+  EXPECT_FALSE(Signalled(100, SIGTERM));
+  EXPECT_FALSE(Signalled(101, SIGTERM));
+  EXPECT_TRUE(sup_->Ready().ok);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 0u);
+  // The pool stays whole at its new size: a crash restarts seat 1 only.
+  ASSERT_TRUE(sup_->OnChildExit(101, Killed(SIGSEGV)));
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.size(), 5u);
+  EXPECT_EQ(procs_.started.back().index, 1);
+}
+
+TEST_F(SupervisorTest, ResizeUpDuringAShrinkRefillsTheEmptiedSeat) {
+  StartAll(3);
+  sup_->Resize(2, "down");
+  EXPECT_TRUE(Signalled(102, SIGTERM));
+  sup_->Resize(3, "up again");
+  ASSERT_EQ(procs_.started.size(), 4u);
+  EXPECT_EQ(procs_.started.back().index, 2);
+  ASSERT_TRUE(sup_->OnChildExit(102, Exited(0)));
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->workers().size(), 3u);
+}
+
+TEST_F(SupervisorTest, ResizeWaitsForARollToFinish) {
+  StartAll(2);
+  sup_->RequestRoll("SIGHUP");
+  size_t before = procs_.started.size();
+  sup_->Resize(3, "more CPUs");
+  EXPECT_EQ(sup_->workers_wanted(), 2) << "queued, not applied mid-roll";
+  EXPECT_EQ(procs_.started.size(), before);
+  EXPECT_EQ(sup_->StatusJson()["resize_pending"]["workers"], 3);
+  // Finish the roll: each replacement turns ready in turn.
+  for (int step = 0; step < 2; ++step) {
+    MarkReady(procs_.started.back().pid);
+    Advance(50 * kMs);
+  }
+  EXPECT_EQ(sup_->last_roll()->result, RollResult::kSuccess);
+  EXPECT_EQ(sup_->workers_wanted(), 3);
+  EXPECT_EQ(procs_.started.back().index, 2);
+  EXPECT_FALSE(sup_->StatusJson().contains("resize_pending"));
+}
+
+TEST_F(SupervisorTest, ResizeWaitsForStartUp) {
+  Make(2);
+  sup_->Start();
+  sup_->Resize(1, "fewer CPUs");
+  EXPECT_EQ(sup_->workers_wanted(), 2);
+  for (const auto& s : procs_.started) MarkReady(s.pid);
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->workers_wanted(), 1);
+  EXPECT_TRUE(Signalled(101, SIGTERM));
+}
+
+TEST_F(SupervisorTest, ResizeIsIgnoredWhileShuttingDown) {
+  StartAll(2);
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  sup_->Resize(4, "more CPUs");
+  Advance(50 * kMs);
+  EXPECT_EQ(procs_.started.size(), 2u);
+  EXPECT_EQ(sup_->workers_wanted(), 2);
+}
+
+TEST_F(SupervisorTest, ResizeIsCappedByTheSlots) {
+  StartAll(2);
+  sup_->Resize(100, "a huge node");
+  // 16 slots: room for 8 serving workers beside 8 draining ones.
+  EXPECT_EQ(sup_->workers_wanted(), 8);
+  EXPECT_EQ(procs_.started.size(), 8u);
+}
+
+}  // namespace
+}  // namespace corral::master
+
+// --readiness-at-term and the hung worker's report (lib/master/hang.cc).
+namespace corral::master {
+namespace {
+
+TEST_F(SupervisorTest, ReadinessCanStayUpThroughTheDrainDelay) {
+  config_.ready_through_drain_delay = true;
+  StartAll(2);
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  EXPECT_EQ(sup_->state(), PoolState::kDrainDelay);
+  EXPECT_TRUE(sup_->Ready().ok) << sup_->Ready().why;
+  Advance(5100 * kMs);
+  EXPECT_EQ(sup_->state(), PoolState::kDraining);
+  EXPECT_FALSE(sup_->Ready().ok) << "nothing is accepted any more";
+}
+
+TEST_F(SupervisorTest, HungWorkerGetsTheStopSignalThenSigkill) {
+  config_.proc_root = std::string(CORRAL_FIXTURES) + "/proc";
+  config_.hang_stop_grace = absl::Seconds(3);
+  StartAll(2);
+  pid_t hung = procs_.started[0].pid;
+  int64_t frozen = now_;
+  auto tick = [&](int64_t ns) {
+    now_ += ns;
+    for (const auto& [pid, info] : sup_->workers()) {
+      region_.slot(info.slot).heartbeat_ns = pid == hung ? frozen : now_;
+    }
+    sup_->Tick();
+  };
+  tick(31 * kSec);
+  EXPECT_TRUE(Signalled(hung, SIGTERM)) << "the stop signal first";
+  EXPECT_FALSE(Signalled(hung, SIGKILL));
+  tick(2 * kSec);
+  EXPECT_FALSE(Signalled(hung, SIGKILL)) << "within the grace";
+  tick(1 * kSec + 1);
+  EXPECT_TRUE(Signalled(hung, SIGKILL));
+  ASSERT_TRUE(sup_->OnChildExit(hung, Killed(SIGKILL)));
+  Advance(1 * kMs);
+  EXPECT_EQ(procs_.started.back().index, 0);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kTimeout), 1u);
+}
+
+}  // namespace
+}  // namespace corral::master

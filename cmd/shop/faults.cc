@@ -39,6 +39,25 @@ absl::Status AddFaultRoutes(corral::WorkerContext& ctx) {
     volatile uint64_t spin = 0;
     for (;;) spin = spin + 1;
   });
+  // Blocks the worker's loop for ?ms=N milliseconds (a handler stuck in a
+  // blocking call that a signal does not end), then answers 200.
+  router.Post("/fault/block", [](const Request& req, Respond respond) {
+    int ms = 1000;
+    if (size_t at = req.query.find("ms="); at != std::string::npos) {
+      (void)absl::SimpleAtoi(req.query.substr(at + 3), &ms);
+    }
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < until) {
+      usleep(static_cast<useconds_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(
+              until - std::chrono::steady_clock::now())
+              .count()));
+    }
+    respond(Response::Json(200, nlohmann::json({{"blocked_ms", ms}}).dump()));
+  });
+  // Never answers: a handler waiting on something that never comes.
+  router.Post("/fault/never", [](const Request&, Respond) {});
   router.Post("/fault/crash", [](const Request&, Respond) { std::abort(); });
   router.Post("/fault/throw", [](const Request&, Respond) {
     throw std::runtime_error("fault injection: the handler threw");

@@ -157,6 +157,10 @@ void CommandWorkers::Signal(pid_t pid, int signal) {
   SignalGroup(pid, signal == SIGTERM ? settings_.stop_signal : signal);
 }
 
+void CommandWorkers::SendStopSignal(pid_t pid) {
+  SignalGroup(pid, settings_.stop_signal);
+}
+
 bool CommandWorkers::StoppedCleanly(int status) const {
   if (WIFSIGNALED(status)) return WTERMSIG(status) == settings_.stop_signal;
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;

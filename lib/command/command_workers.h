@@ -78,6 +78,7 @@ class CommandWorkers : public pool::ProcessControl {
                                     int64_t generation) override;
   // SIGTERM becomes --stop-signal; both go to the worker's process group.
   void Signal(pid_t pid, int signal) override;
+  void SendStopSignal(pid_t pid) override;
   bool StoppedCleanly(int status) const override;
 
   // Heartbeats for workers without a watchdog, --ready-after, the port
@@ -89,6 +90,9 @@ class CommandWorkers : public pool::ProcessControl {
   void PruneConfigDirs(const std::set<int64_t>& in_use);
   // Proxy mode with --app-socket-dir: where the app processes' sockets are.
   const std::string& socket_dir() const { return settings_.socket_dir; }
+  // The pool's new size (the pod's CPUs changed): what copies started from
+  // now on read in $CORRAL_WORKERS.
+  void set_workers(int workers) { settings_.workers = workers; }
   // Per worker: pid, the last STATUS= text, whether it has a watchdog.
   nlohmann::json StatusJson() const;
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -63,7 +64,49 @@ std::string Join(const std::string& root, const std::string& mid,
   return out;
 }
 
+// Where the kubelet's cgroups live, with the cgroupfs and the systemd driver
+// ("/kubepods/burstable/pod.../ID", "/kubepods.slice/...").
+bool InKubepods(absl::string_view path) {
+  return absl::StrContains(path, "kubepods");
+}
+
+absl::StatusOr<int64_t> ParsePositive(absl::string_view text,
+                                      absl::string_view what) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &v) || v <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": not a positive number: \"", text, "\""));
+  }
+  return v;
+}
+
 }  // namespace
+
+absl::StatusOr<std::optional<double>> ParseCpuShares(absl::string_view shares,
+                                                     bool in_kubepods) {
+  absl::StatusOr<int64_t> v = ParsePositive(shares, "cpu.shares");
+  if (!v.ok()) return v.status();
+  // The kubelet: shares = millicores * 1024 / 1000, at least 2 (BestEffort).
+  if (*v <= 2 || (*v == 1024 && !in_kubepods)) return std::optional<double>();
+  return std::optional<double>(static_cast<double>(*v) / 1024.0);
+}
+
+absl::StatusOr<std::optional<double>> ParseCpuWeight(absl::string_view weight,
+                                                     bool in_kubepods) {
+  absl::StatusOr<int64_t> v = ParsePositive(weight, "cpu.weight");
+  if (!v.ok()) return v.status();
+  if (*v > 10000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cpu.weight: above 10000: \"", weight, "\""));
+  }
+  if (*v <= 1 || (*v == 100 && !in_kubepods)) return std::optional<double>();
+  // The kubelet: weight = 1 + ((shares - 2) * 9999) / 262142, integer
+  // division. Its inverse gives the bottom of the shares that map to this
+  // weight, up to 26 shares (0.026 CPUs) under the request: rounded to
+  // hundredths, a whole number of CPUs comes back whole.
+  double shares = 2.0 + static_cast<double>(*v - 1) * 262142.0 / 9999.0;
+  return std::optional<double>(std::round(shares / 1024.0 * 100.0) / 100.0);
+}
 
 absl::StatusOr<std::optional<double>> ParseCpuMax(absl::string_view cpu_max) {
   std::vector<absl::string_view> parts = absl::StrSplit(
@@ -129,6 +172,42 @@ CpuCount Derive(int affinity_cpus, std::optional<double> quota_cpus,
   return c;
 }
 
+CpuCount DeriveFromRequest(int affinity_cpus, double request_cpus,
+                           absl::string_view source) {
+  CpuCount c = Derive(affinity_cpus, std::nullopt, source);
+  c.request_cpus = request_cpus;
+  // Rounded up as a quota is.
+  int ceil_request = static_cast<int>(std::ceil(request_cpus - 1e-9));
+  if (ceil_request < 1) ceil_request = 1;
+  if (ceil_request < c.workers) c.workers = ceil_request;
+  c.how = absl::StrFormat(
+      "no CPU quota: min(affinity %d CPUs, ceil(request %.3g CPUs from %s) = "
+      "%d) = %d",
+      c.affinity_cpus, request_cpus, c.source, ceil_request, c.workers);
+  return c;
+}
+
+namespace {
+
+// The count from the request in `file` (weight or shares, read by `parse`),
+// when the file says there is one.
+std::optional<CpuCount> FromRequest(
+    const std::string& file,
+    absl::StatusOr<std::optional<double>> (*parse)(absl::string_view, bool),
+    bool in_kubepods, int affinity_cpus, std::vector<std::string>& problems) {
+  std::optional<std::string> text = ReadFile(file);
+  if (!text) return std::nullopt;
+  auto request = parse(*text, in_kubepods);
+  if (!request.ok()) {
+    problems.push_back(std::string(request.status().message()));
+    return std::nullopt;
+  }
+  if (!request->has_value()) return std::nullopt;
+  return DeriveFromRequest(affinity_cpus, **request, file);
+}
+
+}  // namespace
+
 CpuCount DetectFrom(const std::string& cgroup_root,
                     absl::string_view proc_self_cgroup, int affinity_cpus) {
   CgroupPaths paths = ParseProcSelfCgroup(proc_self_cgroup);
@@ -140,7 +219,18 @@ CpuCount DetectFrom(const std::string& cgroup_root,
       std::optional<std::string> text = ReadFile(file);
       if (!text) continue;
       auto quota = ParseCpuMax(*text);
-      if (quota.ok()) return Derive(affinity_cpus, *quota, file);
+      if (quota.ok() && quota->has_value()) {
+        return Derive(affinity_cpus, *quota, file);
+      }
+      if (quota.ok()) {
+        std::string wfile = Join(cgroup_root, mid, *paths.v2, "cpu.weight");
+        if (std::optional<CpuCount> c =
+                FromRequest(wfile, ParseCpuWeight, InKubepods(*paths.v2),
+                            affinity_cpus, problems)) {
+          return *c;
+        }
+        return Derive(affinity_cpus, std::nullopt, file);
+      }
       problems.push_back(std::string(quota.status().message()));
     }
   }
@@ -155,7 +245,18 @@ CpuCount DetectFrom(const std::string& cgroup_root,
           Join(cgroup_root, mid, *paths.v1_cpu, "cpu.cfs_period_us");
       std::optional<std::string> period_text = ReadFile(pfile);
       auto quota = ParseCfsQuota(*quota_text, period_text.value_or(""));
-      if (quota.ok()) return Derive(affinity_cpus, *quota, qfile);
+      if (quota.ok() && quota->has_value()) {
+        return Derive(affinity_cpus, *quota, qfile);
+      }
+      if (quota.ok()) {
+        std::string sfile = Join(cgroup_root, mid, *paths.v1_cpu, "cpu.shares");
+        if (std::optional<CpuCount> c =
+                FromRequest(sfile, ParseCpuShares, InKubepods(*paths.v1_cpu),
+                            affinity_cpus, problems)) {
+          return *c;
+        }
+        return Derive(affinity_cpus, std::nullopt, qfile);
+      }
       problems.push_back(std::string(quota.status().message()));
     }
   }

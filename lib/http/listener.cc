@@ -39,6 +39,23 @@ void Listener::Stop() {
   acceptor_.close(ec);
 }
 
+size_t Listener::TakeQueued() {
+  size_t taken = 0;
+  if (!acceptor_.is_open()) return taken;
+  for (;;) {
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      // EAGAIN: the queue is empty. Out of descriptors: a sibling still
+      // accepting may take the rest.
+      return taken;
+    }
+    StartSession(fd);
+    ++taken;
+  }
+}
+
 void Listener::Accept() {
   // A wait, then accept4() until the queue is empty: an async_accept that
   // succeeds at once queues its completion behind every ready connection,
@@ -82,19 +99,23 @@ void Listener::AcceptBatch() {
       });
       return;
     }
-    // The session owns the descriptor; it never becomes an Asio socket,
-    // whose registration with Asio's epoll would see every event again.
-    int on = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-    auto session =
-        std::make_shared<Session>(fd, retry_timer_.get_executor(), router_,
-                                  limits_, observer_, connections_);
-    session->Start();
+    StartSession(fd);
   }
   // More may be queued: take them after the connections already ready.
   asio::post(retry_timer_.get_executor(), [this] {
     if (acceptor_.is_open()) AcceptBatch();
   });
+}
+
+void Listener::StartSession(int fd) {
+  // The session owns the descriptor; it never becomes an Asio socket,
+  // whose registration with Asio's epoll would see every event again.
+  int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+  auto session =
+      std::make_shared<Session>(fd, retry_timer_.get_executor(), router_,
+                                limits_, observer_, connections_);
+  session->Start();
 }
 
 }  // namespace corral::http

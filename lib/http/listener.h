@@ -22,6 +22,11 @@ class Listener {
   // Asked before each accept; while it says no, this process leaves new
   // connections to its siblings on the shared socket and asks again shortly.
   void SetAcceptGate(std::function<bool()> gate) { gate_ = std::move(gate); }
+  // Accepts every connection already queued on the socket, whatever the
+  // gate says, and starts its session; returns how many. A drain calls it
+  // right before Stop, so a connection the kernel queued is served rather
+  // than reset when the socket's last descriptor closes.
+  size_t TakeQueued();
   // Closes this process's descriptor only. Never shutdown(2): the socket is
   // shared with sibling workers and would stop accepting in all of them.
   void Stop();
@@ -32,6 +37,7 @@ class Listener {
 
   void Accept();
   void AcceptBatch();
+  void StartSession(int fd);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;

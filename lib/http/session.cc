@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "http/connection_set.h"
+#include "log/log.h"
 
 namespace corral::http {
 namespace {
@@ -104,6 +105,10 @@ Session::Timeout Session::TimeoutAt(Clock::time_point now) const {
     case Phase::kLingering:
       return now >= deadline_ ? Timeout::kWriteOrLinger : Timeout::kNone;
     case Phase::kHandling:
+      return limits_.request_deadline.count() > 0 &&
+                     now - request_started_ >= limits_.request_deadline
+                 ? Timeout::kDeadline
+                 : Timeout::kNone;
     case Phase::kTunnel:
     case Phase::kClosed:
       return Timeout::kNone;
@@ -127,9 +132,29 @@ void Session::Sweep(Clock::time_point now) {
     case Timeout::kWriteOrLinger:
       CloseNow();
       return;
+    case Timeout::kDeadline:
+      PastDeadline();
+      return;
     case Timeout::kNone:
       return;
   }
+}
+
+// The handler's Respond, or the forwarded answer, comes too late to count:
+// the session has moved on (request_seq_ and phase_ say so).
+void Session::PastDeadline() {
+  log::Warn("request past --request-deadline", {{"method", request_.method},
+                                                {"path", request_.path},
+                                                {"route", route_},
+                                                {"answer_begun", streaming_}});
+  if (observer_ != nullptr) observer_->OnRequestPastDeadline(request_);
+  if (streaming_) {
+    EndRequest(504);
+    CloseNow();
+    return;
+  }
+  request_keep_alive_ = false;
+  Answer(Response::Error(504, "request past its deadline"));
 }
 
 void Session::Serve() {

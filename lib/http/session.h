@@ -46,6 +46,9 @@ struct SessionLimits {
   // is lost by the client, and a drain never needs the connection back soon
   // (in a roll the replacement already serves).
   std::chrono::milliseconds drain_idle_grace{5000};
+  // A request still unanswered this long after its first byte gets 504 (or,
+  // with its answer begun, a closed connection); zero: no deadline.
+  std::chrono::milliseconds request_deadline{0};
   std::string server_header = "corral";
 };
 
@@ -56,10 +59,13 @@ class SessionObserver {
   virtual void OnRequestStart(const Request& request) = 0;
   virtual void OnRequestEnd(const Request& request, std::string_view route,
                             int status, int64_t duration_ns) = 0;
+  // The request passed SessionLimits::request_deadline; OnRequestEnd
+  // follows with 504 when nothing of the answer was sent.
+  virtual void OnRequestPastDeadline(const Request& request) { (void)request; }
 };
 
 class Session final : public std::enable_shared_from_this<Session>,
-                private Poller::Client {
+                      private Poller::Client {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -94,8 +100,9 @@ class Session final : public std::enable_shared_from_this<Session>,
   };
   enum class Parsed { kNeedMore, kDone, kFailed };
   // Which timeout has passed at a moment, if any: the rules, once.
-  enum class Timeout { kNone, kIdle, kRequest, kWriteOrLinger };
+  enum class Timeout { kNone, kIdle, kRequest, kWriteOrLinger, kDeadline };
   Timeout TimeoutAt(Clock::time_point now) const;
+  void PastDeadline();
   using Parser =
       boost::beast::http::request_parser<boost::beast::http::string_body>;
 

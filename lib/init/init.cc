@@ -38,6 +38,9 @@ class ChildView : public pool::PoolView {
   pool::ProbeResult Live() const override { return {true, "ok"}; }
   pool::ProbeResult Ready() const override {
     if (state_ == pool::PoolState::kStarting) return {false, "starting"};
+    if (state_ == pool::PoolState::kDrainDelay && ready_through_drain_delay_) {
+      return {true, "shutting down: serving through the drain delay"};
+    }
     if (state_ != pool::PoolState::kServing) return {false, "shutting down"};
     return {true, "ok"};
   }
@@ -60,9 +63,11 @@ class ChildView : public pool::PoolView {
 
   void Set(pool::PoolState s) { state_ = s; }
   void SetPid(pid_t pid) { pid_ = pid; }
+  void SetReadyThroughDrainDelay(bool on) { ready_through_drain_delay_ = on; }
 
  private:
   pool::PoolState state_ = pool::PoolState::kStarting;
+  bool ready_through_drain_delay_ = false;
   pid_t pid_ = 0;
   pool::PoolCounts counts_;
 };
@@ -149,6 +154,7 @@ absl::Status Init::Start(bool admin) {
   if (!pid.ok()) return pid.status();
   child_ = *pid;
   view_.SetPid(child_);
+  view_.SetReadyThroughDrainDelay(!options_.readiness_fails_at_term);
   view_.Set(pool::PoolState::kServing);
   log::Debug("child started", {{"child_pid", child_},
                                {"command", absl::StrJoin(command_, " ")}});
@@ -261,8 +267,11 @@ void Init::BeginDrain(int sig) {
     return;
   }
   log::Info(
-      "shutting down: readiness now fails; the child serves on during "
-      "the drain delay",
+      options_.readiness_fails_at_term
+          ? "shutting down: readiness now fails; the child serves on during "
+            "the drain delay"
+          : "shutting down: readiness stays up and the child serves on "
+            "through the drain delay",
       {{"signal", SignalName(sig)},
        {"drain_delay_seconds", absl::ToDoubleSeconds(options_.drain_delay)}});
   delay_.expires_after(

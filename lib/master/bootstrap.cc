@@ -77,6 +77,10 @@ void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
   parts.admin->SetStatusExtra([&parts]() {
     nlohmann::json j = {{"config", parts.configs.StatusJson()}};
     if (parts.pools.command) j["command"] = parts.pools.command->StatusJson();
+    if (parts.cpus) {
+      j["cpus"] = {{"workers", parts.cpus->current().workers},
+                   {"how", parts.cpus->current().how}};
+    }
     return j;
   });
   parts.admin->Add(
@@ -99,7 +103,8 @@ absl::Status Bootstrap(const Options& options,
       "worker count",
       {{"workers", workers},
        {"how", options.workers ? std::string("set by --workers") : cpus.how},
-       {"cpus_detected", cpus.workers}});
+       {"cpus_detected", cpus.workers},
+       {"follows_cpus", !options.workers.has_value()}});
 
   int backlog = Somaxconn();
   auto listener = Listen(parts.io, options.listen, backlog);
@@ -112,7 +117,18 @@ absl::Status Bootstrap(const Options& options,
   const bool proxied = options.proxy && !command.empty();
   ProxyLayout layout;
   layout.proxies = options.proxy_workers.value_or(cpus.workers);
-  const int slots = RegionSlots(proxied, workers, layout);
+  // A pool that follows the pod's CPUs may grow to every CPU it may run on:
+  // the region has its slots from the start.
+  const bool workers_follow = !options.workers.has_value();
+  const bool proxies_follow = proxied && !options.proxy_workers.has_value();
+  ProxyLayout room = layout;
+  if (proxies_follow)
+    room.proxies = std::max(layout.proxies, cpus.affinity_cpus);
+  const int slots = RegionSlots(
+      proxied, workers_follow ? std::max(workers, cpus.affinity_cpus) : workers,
+      room);
+  layout.app_slots = room.app_slots;
+  layout.proxy_slots = room.proxy_slots;
   if (proxied) {
     log::Info(
         "proxy mode: corral's proxy workers hold the client "
@@ -137,6 +153,7 @@ absl::Status Bootstrap(const Options& options,
   SupervisorConfig config;
   config.workers = workers;
   config.drain_delay = options.drain_delay;
+  config.ready_through_drain_delay = !options.readiness_fails_at_term;
   config.drain_timeout = options.drain_timeout;
   config.worker_start_timeout = options.worker_start_timeout;
   config.worker_timeout = options.worker_timeout;
@@ -155,6 +172,11 @@ absl::Status Bootstrap(const Options& options,
     return Failed("cannot start", s);
   }
   if (proxied) MakeProxies(options, argv, config, layout, parts);
+  parts.pools.workers_follow_cpus = workers_follow;
+  parts.pools.proxies_follow_cpus = proxies_follow;
+  if (workers_follow || proxies_follow) {
+    parts.cpus = std::make_unique<CpuFollower>(cpus, cpu::Detect, parts.clock);
+  }
 
   MakeAdmin(std::move(*admin_acceptor), layout, parts);
   log::Info("listening", {{"app", parts.app.name},

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -50,6 +51,7 @@ class Cycle {
   void ApplyConfig(const ConfigGenerations::Outcome& out,
                    std::string_view trigger);
   void OnTick();
+  void ReleaseListener();
   void StopIfFinished();
   int Exit();
 
@@ -103,6 +105,7 @@ void Cycle::OnSignal(int sig) {
       break;
   }
   pools_.TickSupervisors();
+  ReleaseListener();
   StopIfFinished();
 }
 
@@ -167,14 +170,35 @@ void Cycle::ApplyConfig(const ConfigGenerations::Outcome& out,
 
 void Cycle::OnTick() {
   OnChildExit();  // a safety net: SIGCHLDs coalesce
+  if (parts_.cpus) {
+    if (std::optional<cpu::CpuCount> cpus = parts_.cpus->Poll()) {
+      pools_.FollowCpus(*cpus);
+    }
+  }
   std::set<int64_t> in_use = pools_.Tick();
   parts_.configs.Prune(in_use);
   pools_.Prune(in_use);
+  ReleaseListener();
   StopIfFinished();
   ticker_.expires_after(kTick);
   ticker_.async_wait([this](boost::system::error_code ec) {
     if (!ec) OnTick();
   });
+}
+
+// Once the pool that accepts drains, no worker of it starts again. Holding
+// the listening socket then only keeps a queue nobody accepts from, reset
+// at the master's exit; closed, the socket ends with the last worker's
+// descriptor, and that worker takes what is queued first (Worker::OnDrain).
+void Cycle::ReleaseListener() {
+  if (!parts_.listener || !parts_.listener->is_open()) return;
+  PoolState front = pools_.front().state();
+  if (front != PoolState::kDraining && front != PoolState::kStopped) return;
+  boost::system::error_code ec;
+  parts_.listener->close(ec);
+  log::Info(
+      "the master closed its copy of the listening socket: it closes with "
+      "the last draining worker's, which serves what is queued");
 }
 
 void Cycle::StopIfFinished() {

@@ -14,6 +14,7 @@
 #include "app/app.h"
 #include "clock/clock.h"
 #include "master/config_generations.h"
+#include "master/cpu_follower.h"
 #include "master/pools.h"
 #include "metrics/collector.h"
 #include "region/shared_region.h"
@@ -30,6 +31,8 @@ struct MasterParts {
   std::optional<region::SharedRegion> region;
   ConfigGenerations configs;
   Pools pools;
+  // Set when a pool follows the pod's CPUs.
+  std::unique_ptr<CpuFollower> cpus;
   std::unique_ptr<metrics::Collector> collector;
   std::unique_ptr<admin::AdminServer> admin;
 };

@@ -49,6 +49,15 @@ std::set<int64_t> Pools::Tick() {
   return in_use;
 }
 
+void Pools::FollowCpus(const cpu::CpuCount& cpus) {
+  std::string reason = "the pod's CPUs changed: " + cpus.how;
+  if (workers_follow_cpus) {
+    workers->Resize(cpus.workers, reason);
+    if (command) command->set_workers(cpus.workers);
+  }
+  if (proxies && proxies_follow_cpus) proxies->Resize(cpus.workers, reason);
+}
+
 void Pools::Prune(const std::set<int64_t>& in_use) {
   if (command) command->PruneConfigDirs(in_use);
 }

@@ -14,6 +14,7 @@
 
 #include "command/command_workers.h"
 #include "command/config_check.h"
+#include "cpu/cpu_count.h"
 #include "master/proxied_pool.h"
 #include "master/supervisor.h"
 #include "pool/pool.h"
@@ -33,9 +34,16 @@ struct Pools {
   std::unique_ptr<pool::ProcessControl> proxy_processes;
   std::unique_ptr<Supervisor> proxies;
   std::unique_ptr<ProxiedPool> proxied;
+  // Which pools follow the pod's CPUs: those whose count no flag set
+  // (--workers, --proxy-workers).
+  bool workers_follow_cpus = false;
+  bool proxies_follow_cpus = false;
 
   // The pool as probes, /status and metrics see it.
   const pool::PoolView& view() const;
+  // The pool that holds the listening socket: the proxy workers in proxy
+  // mode, else the workers.
+  const Supervisor& front() const { return proxies ? *proxies : *workers; }
   void Start();
   // The front pool drains first; in proxy mode the app processes serve the
   // proxy workers until those have stopped (see Tick).
@@ -47,6 +55,8 @@ struct Pools {
   // Every tick: heartbeats and readiness of the command's copies, then the
   // supervisors. Returns the config generations still in use.
   std::set<int64_t> Tick();
+  // The pod's CPUs changed (CpuFollower): the pools that follow them resize.
+  void FollowCpus(const cpu::CpuCount& cpus);
   // Drops what generations no longer in use left behind.
   void Prune(const std::set<int64_t>& in_use);
   bool Finished() const;

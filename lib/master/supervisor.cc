@@ -179,6 +179,7 @@ void Supervisor::Tick() {
   }
   ManageSeats();
   AdvanceRoll();
+  ApplyResize();
   StopIfEmpty();
 }
 
@@ -199,16 +200,9 @@ void Supervisor::CheckWorker(WorkerInfo& w) {
       break;
     case WorkerPhase::kReady: {
       int64_t beat = slot.heartbeat_ns.load(std::memory_order_relaxed);
-      if (now - beat > ToNanos(config_.worker_timeout) && !w.killed) {
-        log::Error(
-            "worker stopped making progress (no heartbeat)",
-            {{"worker", w.index},
-             {"worker_pid", w.pid},
-             {"silent_seconds", Seconds(now - beat)},
-             {"serving_path", region::LoadPath(slot)},
-             {"in_flight", slot.in_flight.load(std::memory_order_relaxed)}});
-        MurderWorker(w, RetireReason::kTimeout,
-                     "worker killed after --worker-timeout");
+      if (w.hang_noticed_ns != 0 ||
+          (now - beat > ToNanos(config_.worker_timeout) && !w.killed)) {
+        CheckHeartbeat(w);
       } else if (w.ready_ns != 0 &&
                  now - w.ready_ns > ToNanos(config_.backoff.stable_after)) {
         seats_[w.index].failures = 0;
@@ -402,14 +396,16 @@ void Supervisor::RequestShutdown(Shutdown how, std::string reason) {
   if (roll_) FinishRoll(RollResult::kAborted, "shutdown");
   state_ = PoolState::kDrainDelay;
   drain_at_ns_ = now + (wait ? ToNanos(config_.drain_delay) : 0);
-  log::Info(
-      "shutting down: readiness now fails; serving on during the "
-      "drain delay",
-      {{"signal", reason},
-       {"drain_delay_seconds",
-        wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
-       {"drain_timeout_seconds",
-        absl::ToDoubleSeconds(config_.drain_timeout)}});
+  log::Info(config_.ready_through_drain_delay
+                ? "shutting down: readiness stays up and workers serve on "
+                  "through the drain delay"
+                : "shutting down: readiness now fails; serving on during the "
+                  "drain delay",
+            {{"signal", reason},
+             {"drain_delay_seconds",
+              wait ? absl::ToDoubleSeconds(config_.drain_delay) : 0.0},
+             {"drain_timeout_seconds",
+              absl::ToDoubleSeconds(config_.drain_timeout)}});
 }
 
 void Supervisor::BeginDrain() {
@@ -446,6 +442,9 @@ pool::ProbeResult Supervisor::Live() const {
 }
 
 pool::ProbeResult Supervisor::Ready() const {
+  if (state_ == PoolState::kDrainDelay && config_.ready_through_drain_delay) {
+    return {true, "shutting down: serving through the drain delay"};
+  }
   if (ShuttingDown()) return {false, "shutting down"};
   if (state_ == PoolState::kStarting) return {false, "workers starting"};
   for (const Seat& s : seats_) {
@@ -474,6 +473,10 @@ nlohmann::json Supervisor::StatusJson() const {
   nlohmann::json j;
   j["state"] = pool::Name(state_);
   j["workers_wanted"] = config_.workers;
+  if (pending_resize_) {
+    j["resize_pending"] = {{"workers", pending_resize_->workers},
+                           {"reason", pending_resize_->reason}};
+  }
   j["generation"] = generation_;
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [pid, w] : workers_) {
@@ -491,6 +494,8 @@ nlohmann::json Supervisor::StatusJson() const {
         {"in_flight", slot.in_flight.load(std::memory_order_relaxed)},
         {"connections_open",
          slot.connections_open.load(std::memory_order_relaxed)},
+        {"recycle_requested",
+         slot.recycle_requested.load(std::memory_order_relaxed) != 0},
         {"heartbeat_age_seconds",
          beat == 0 ? nlohmann::json(nullptr)
                    : nlohmann::json(Seconds(clock_.Now() - beat))},

@@ -36,9 +36,16 @@ using pool::ProcessControl;
 struct SupervisorConfig {
   int workers = 1;
   absl::Duration drain_delay = absl::Seconds(5);
+  // Readiness stays up through the drain delay (--readiness-at-term=serve)
+  // instead of failing at the shutdown request.
+  bool ready_through_drain_delay = false;
   absl::Duration drain_timeout = absl::Seconds(20);
   absl::Duration worker_start_timeout = absl::Seconds(30);
   absl::Duration worker_timeout = absl::Seconds(30);
+  // A hung worker gets the stop signal, then SIGKILL this much later.
+  absl::Duration hang_stop_grace = absl::Seconds(3);
+  // Where a hung worker's /proc entries are read (hang_report.h).
+  std::string proc_root = "/proc";
   int crash_loop_limit = 5;
   Backoff backoff;
   // The region's slots this pool's workers use; count 0: all of them.
@@ -59,7 +66,8 @@ struct WorkerInfo {
   int64_t drain_started_ns = 0;
   int64_t started_unix_ns = 0;
   bool killed = false;
-  bool replacement = false;  // started by a roll next to a serving worker
+  int64_t hang_noticed_ns = 0;  // its heartbeat stopped; stop signal sent
+  bool replacement = false;     // started by a roll next to a serving worker
   RetireReason reason = RetireReason::kNone;
 };
 
@@ -101,6 +109,11 @@ class Supervisor : public pool::PoolView {
   void RequestRoll(std::string reason,
                    std::optional<int64_t> generation = std::nullopt);
   void RequestShutdown(Shutdown how, std::string reason);
+  // A new worker count (the pod's CPUs changed): new workers start at once,
+  // surplus ones drain one at a time, the last seat first. Waits while the
+  // pool starts or rolls; ignored once it shuts down. Capped by the slots
+  // the pool has room for. See resize.cc.
+  void Resize(int workers, std::string reason);
 
   bool Finished() const { return state_ == PoolState::kStopped; }
   int ExitCode() const { return exit_code_; }
@@ -154,6 +167,11 @@ class Supervisor : public pool::PoolView {
   void StopIfEmpty();
   void ScheduleRestart(int index);
   std::optional<int> TakeSlot();
+  // hang.cc: a ready worker's heartbeat stopped.
+  void CheckHeartbeat(WorkerInfo& w);
+  // resize.cc: the next step of a resize, from Tick.
+  void ApplyResize();
+  bool SeatHasWorker(int index) const;
 
   SupervisorConfig config_;
   ProcessControl& control_;
@@ -176,6 +194,12 @@ class Supervisor : public pool::PoolView {
   // A roll asked for during start-up runs once the pool serves.
   std::optional<std::string> pending_roll_;
   std::optional<RollRecord> last_roll_;
+  // A worker count waiting for the pool to serve (see Resize).
+  struct PendingResize {
+    int workers = 0;
+    std::string reason;
+  };
+  std::optional<PendingResize> pending_resize_;
   int64_t drain_at_ns_ = 0;
   int exit_code_ = 0;
   pool::PoolCounts counts_;

@@ -100,6 +100,8 @@ Collector::Collector(std::string app, std::string version,
 void Collector::RetireSlot(int slot) {
   const region::WorkerSlot& s = region_.slot(slot);
   RequestTotals::AddSlot(s, retired_.series());
+  retired_past_deadline_ +=
+      s.past_deadline_total.load(std::memory_order_relaxed);
   if (proxies_ != nullptr && proxy_slots_.Contains(slot)) {
     for (size_t i = 0; i < region::kBuckets; ++i) {
       retired_queue_wait_[i] +=
@@ -152,10 +154,18 @@ std::vector<MetricFamily> Collector::Collect() const {
   }
   active.metric.push_back(
       Value(MetricType::Gauge, static_cast<double>(in_flight)));
+  uint64_t past_deadline = retired_past_deadline_;
+  for (const pool::WorkerView& w : servers) {
+    past_deadline += region_.slot(w.slot).past_deadline_total.load(
+        std::memory_order_relaxed);
+  }
   if (request_metrics_) {
     out.push_back(std::move(open));
     out.push_back(std::move(active));
     out.push_back(std::move(per_worker));
+    out.push_back(One("corral_requests_past_deadline_total",
+                      "Requests answered 504, or cut, at --request-deadline.",
+                      MetricType::Counter, static_cast<double>(past_deadline)));
   }
 
   // OpenTelemetry's HTTP semantic conventions as exported to Prometheus. No

@@ -71,6 +71,7 @@ class Collector : public prometheus::Collectable {
   std::array<uint64_t, region::kBuckets> retired_queue_wait_{};
   uint64_t retired_queue_wait_sum_ns_ = 0;
   uint64_t retired_queue_rejected_ = 0;
+  uint64_t retired_past_deadline_ = 0;
 };
 
 }  // namespace corral::metrics

@@ -196,8 +196,23 @@ const std::vector<Flag>& Flags() {
                     &Options::workers, 1024),
       DurationFlag("drain-delay", "CORRAL_DRAIN_DELAY",
                    "after SIGTERM, keep serving this long while the endpoints "
-                   "catch up (readiness already fails)",
+                   "catch up",
                    &Options::drain_delay),
+      {"readiness-at-term", "CORRAL_READINESS_AT_TERM",
+       "at SIGTERM, readiness: serve (stays up through --drain-delay, so "
+       "kube-proxy may still fall back to this terminating pod) or fail (503 "
+       "at once, for load balancers that only watch the probe)",
+       [](const std::string& v, Options& o) -> absl::Status {
+         if (v != "serve" && v != "fail") {
+           return absl::InvalidArgumentError(absl::StrCat(
+               "--readiness-at-term must be serve or fail, got \"", v, "\""));
+         }
+         o.readiness_fails_at_term = v == "fail";
+         return absl::OkStatus();
+       },
+       [](const Options& o) {
+         return std::string(o.readiness_fails_at_term ? "fail" : "serve");
+       }},
       DurationFlag("drain-timeout", "CORRAL_DRAIN_TIMEOUT",
                    "after the delay, how long in-flight requests may take "
                    "before their worker is killed",
@@ -217,6 +232,12 @@ const std::vector<Flag>& Flags() {
                    "a client must send a whole request within this long "
                    "of its first byte (slow clients get 408)",
                    &Options::request_timeout),
+      DurationFlag("request-deadline", "CORRAL_REQUEST_DEADLINE",
+                   "a request still unanswered this long after its first "
+                   "byte gets 504 (or, its answer begun, a closed "
+                   "connection), and a C++ app's worker asks to be recycled; "
+                   "0s: none. In corral, --proxy only",
+                   &Options::request_deadline),
       CountFlag<int64_t>("max-body", "CORRAL_MAX_BODY",
                          "largest request body in bytes; larger ones get 413",
                          &Options::max_body_bytes, 0),

@@ -297,6 +297,12 @@ absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
           "--help)"));
     }
   }
+  if (parsed.given.count("request-deadline") && !proxy) {
+    return absl::InvalidArgumentError(
+        "--request-deadline needs --listen and --proxy: in socket mode the "
+        "copies take the connections and corral never sees a request (see "
+        "--help)");
+  }
   if (parsed.options.ready == Readiness::kPort && !proxy) {
     return absl::InvalidArgumentError(
         "--ready=port needs --proxy: only then does each copy get its own "

@@ -38,11 +38,16 @@ struct Options {
   Endpoint admin{"0.0.0.0", 9901};
   std::optional<int> workers;  // nullopt = auto (from the pod's CPUs)
   absl::Duration drain_delay = absl::Seconds(5);
+  // At SIGTERM: readiness fails at once (true), or stays up through the
+  // drain delay (false, the default: see docs/kubernetes.md).
+  bool readiness_fails_at_term = false;
   absl::Duration drain_timeout = absl::Seconds(20);
   absl::Duration worker_start_timeout = absl::Seconds(30);
   absl::Duration worker_timeout = absl::Seconds(30);
   absl::Duration keepalive_timeout = absl::Seconds(75);
   absl::Duration request_timeout = absl::Seconds(30);
+  // A request unanswered this long gets 504; zero: no deadline.
+  absl::Duration request_deadline = absl::ZeroDuration();
   int64_t max_body_bytes = 1 << 20;
   int crash_loop_limit = 5;
   std::string config_dir;

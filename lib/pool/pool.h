@@ -5,6 +5,7 @@
 #ifndef CORRAL_POOL_POOL_H_
 #define CORRAL_POOL_POOL_H_
 
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -45,9 +46,10 @@ enum class RetireReason {
   kStartFailed,
   kRoll,
   kShutdown,
+  kResize,  // fewer workers wanted (the pod's CPUs changed)
 };
-inline constexpr std::array<std::string_view, 6> kRetireReasonNames = {
-    "none", "crash", "timeout", "start_failed", "roll", "shutdown"};
+inline constexpr std::array<std::string_view, 7> kRetireReasonNames = {
+    "none", "crash", "timeout", "start_failed", "roll", "shutdown", "resize"};
 // The reasons corral_worker_restarts_total counts.
 inline constexpr std::array<RetireReason, 4> kRestartReasons = {
     RetireReason::kCrash, RetireReason::kTimeout, RetireReason::kStartFailed,
@@ -119,6 +121,9 @@ class ProcessControl {
                                             int64_t generation) = 0;
   // SIGTERM asks a worker to drain, SIGKILL ends it.
   virtual void Signal(pid_t pid, int signal) = 0;
+  // The stop signal at once, with no wait for requests in flight: a worker
+  // found hung gets it before its SIGKILL, so the app may dump its stack.
+  virtual void SendStopSignal(pid_t pid) { Signal(pid, SIGTERM); }
   // Whether a worker asked to drain ended the way it should (waitpid's
   // status): exit code 0, or, for a program that keeps the default
   // disposition, the stop signal itself.

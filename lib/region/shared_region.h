@@ -87,6 +87,12 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> queue_rejected_total;
   std::atomic<uint64_t> queue_wait_sum_ns;
   std::array<std::atomic<uint64_t>, kBuckets> queue_wait_buckets;
+
+  // Requests answered 504 (or cut) at --request-deadline, and whether one
+  // asks for this worker to be recycled once its other requests finish
+  // (a C++ app's worker; a proxy worker counts them only).
+  std::atomic<uint64_t> past_deadline_total;
+  std::atomic<uint32_t> recycle_requested;
 };
 
 struct RegionHeader {

@@ -25,6 +25,11 @@ int BucketIndex(int64_t duration_ns) {
   return static_cast<int>(kDurationBounds.size());
 }
 
+void SlotRecorder::RequestPastDeadline(bool recycle) {
+  Bump(slot_->past_deadline_total);
+  if (recycle) slot_->recycle_requested.store(1, std::memory_order_release);
+}
+
 void SlotRecorder::PublishRoutes(const std::vector<std::string>& routes,
                                  std::string_view unmatched) {
   int n = 0;

@@ -33,6 +33,9 @@ class SlotRecorder {
   void RequestStarted(std::string_view path);
   void RequestFinished(std::string_view method, std::string_view route,
                        int status, int64_t duration_ns);
+  // A request passed --request-deadline; `recycle`: ask the master to
+  // recycle this worker.
+  void RequestPastDeadline(bool recycle);
 
  private:
   Series* FindOrAddSeries(uint64_t key);

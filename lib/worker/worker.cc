@@ -45,10 +45,16 @@ std::chrono::milliseconds Millis(absl::Duration d) {
 // --access-log.
 class SlotObserver : public http::SessionObserver {
  public:
-  SlotObserver(region::SlotRecorder* recorder, bool access_log)
-      : recorder_(recorder), access_log_(access_log) {}
+  SlotObserver(region::SlotRecorder* recorder, bool access_log,
+               bool recycle_past_deadline)
+      : recorder_(recorder),
+        access_log_(access_log),
+        recycle_past_deadline_(recycle_past_deadline) {}
   void OnRequestStart(const http::Request& request) override {
     recorder_->RequestStarted(request.path);
+  }
+  void OnRequestPastDeadline(const http::Request&) override {
+    recorder_->RequestPastDeadline(recycle_past_deadline_);
   }
   void OnRequestEnd(const http::Request& request, std::string_view route,
                     int status, int64_t duration_ns) override {
@@ -65,6 +71,9 @@ class SlotObserver : public http::SessionObserver {
  private:
   region::SlotRecorder* recorder_;
   bool access_log_;
+  // An app's worker, stuck on a request, is recycled; a proxy worker only
+  // forwarded it (the app process behind it is the one stuck).
+  bool recycle_past_deadline_;
 };
 
 // The snapshot the master validated for this worker's generation, read from
@@ -176,15 +185,19 @@ void Worker::OnHeartbeat() {
 void Worker::OnDrain() {
   draining_ = true;
   recorder_->SetState(region::SlotState::kDraining);
+  // What the kernel already queued is served: once every worker and the
+  // master have closed the socket, a queued connection would be reset.
+  const size_t queued = listener_->TakeQueued();
+  listener_->Stop();
   // Connections are told to close a share at a time, so that their clients
   // do not all reconnect to the siblings in the same moment.
   const std::chrono::milliseconds spread = http::DrainSpread(
       connections_.size(), absl::ToChronoMilliseconds(options_.drain_timeout));
   log::Info("draining: stopped accepting, finishing in-flight requests",
             {{"connections", connections_.size()},
+             {"taken_from_queue", queued},
              {"in_flight", slot_->in_flight.load(std::memory_order_relaxed)},
              {"close_spread_seconds", spread.count() / 1000.0}});
-  listener_->Stop();
   connections_.DrainAll(spread);
   StopIfIdle();
 }
@@ -288,8 +301,10 @@ std::optional<int> Worker::Bootstrap() {
   limits_.max_body_bytes = static_cast<uint64_t>(options_.max_body_bytes);
   limits_.keepalive_timeout = Millis(options_.keepalive_timeout);
   limits_.request_timeout = Millis(options_.request_timeout);
+  limits_.request_deadline = Millis(options_.request_deadline);
   limits_.server_header = app_.name;
-  observer_.emplace(&*recorder_, options_.access_log);
+  observer_.emplace(&*recorder_, options_.access_log,
+                    std::getenv(pool::kProxyAppSlotsEnv) == nullptr);
   listener_.emplace(io_, std::move(*acceptor), router_, limits_, &*observer_,
                     &connections_);
   return std::nullopt;
