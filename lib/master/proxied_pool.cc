@@ -38,4 +38,32 @@ nlohmann::json ProxiedPool::StatusJson() const {
   return j;
 }
 
+nlohmann::json AdmissionStatusJson(const AdmissionView& view,
+                                   const region::SharedRegion& region,
+                                   const std::vector<pool::WorkerView>& apps) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const pool::WorkerView& w : apps) {
+    const int limit =
+        view.adaptive
+            ? region.slot(w.slot).concurrency_limit.load(
+                  std::memory_order_relaxed)
+            : view.app_concurrency;
+    list.push_back(
+        {{"worker", w.index},
+         {"slot", w.slot},
+         {"concurrency_limit", limit},
+         {"in_flight",
+          region::UpstreamInFlight(region, view.proxies, w.slot)}});
+  }
+  int64_t queued = 0;
+  for (int p = view.proxies.first; p < view.proxies.first + view.proxies.count;
+       ++p) {
+    queued += region.slot(p).queued.load(std::memory_order_relaxed);
+  }
+  return {{"adaptive", view.adaptive},
+          {"app_concurrency", view.app_concurrency},
+          {"apps", list},
+          {"queued", queued}};
+}
+
 }  // namespace corral::master

@@ -1,0 +1,79 @@
+// Adaptive concurrency for one app process: from the latencies of its
+// completed requests, the most requests it may have in flight before they
+// queue inside it. A gradient controller after Envoy's adaptive concurrency
+// filter (docs/proxy.md says why this one): the latency of a window of
+// requests against the latency measured at low concurrency (minRTT) scales
+// the limit down when requests queue in the app and up, by a headroom of
+// sqrt(limit), when they do not. minRTT is measured by pinning the limit to
+// its minimum for a few dozen requests, at start, periodically, and when the
+// limit has sat at its minimum for a while (the app got slower for good).
+//
+// Pure: time comes in as arguments (CLOCK_MONOTONIC nanoseconds), so unit
+// tests drive it with a fake clock, and a C++ worker can use it as well as a
+// proxy worker.
+#ifndef CORRAL_OVERLOAD_LIMITER_H_
+#define CORRAL_OVERLOAD_LIMITER_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace corral::overload {
+
+struct LimiterSettings {
+  int min_limit = 3;
+  int max_limit = 1000;
+  // How often the limit moves, at most (a window needs min_samples too).
+  int64_t window_ns = 100'000'000;
+  int min_samples = 5;
+  // The latency of a window, and of the minRTT probe: this percentile of
+  // its samples. The same one for both, so a mix of cheap and dear
+  // requests compares like with like.
+  double percentile = 0.9;
+  // Latency above minRTT that counts as no queueing: minRTT x (1 + buffer).
+  double buffer = 0.25;
+  // Requests the minRTT probe takes, at the minimum limit.
+  int probe_samples = 50;
+  // A new probe this long after the last one...
+  int64_t probe_every_ns = 30'000'000'000;
+  // ...or once the limit has sat at its minimum this many windows.
+  int windows_at_min = 5;
+};
+
+class GradientLimiter {
+ public:
+  GradientLimiter(LimiterSettings settings, int64_t now_ns);
+
+  // A request sent at `started_ns` was answered at `answered_ns`.
+  void OnSample(int64_t started_ns, int64_t answered_ns);
+  // Moves the limit when a window is complete; returns the limit.
+  // `in_flight`: the app process's requests in flight now, from every
+  // sender; a probe measures only requests sent once they are down to its
+  // limit (those sent before met the queue it waits out).
+  int Update(int64_t now_ns, int64_t in_flight);
+
+  int limit() const { return probing_ ? settings_.min_limit : limit_; }
+  bool probing() const { return probing_; }
+  // 0 until the first probe is done.
+  int64_t min_rtt_ns() const { return min_rtt_ns_; }
+
+ private:
+  void StartProbe();
+  int64_t Percentile(std::vector<int64_t>& samples) const;
+
+  LimiterSettings settings_;
+  int limit_;
+  bool probing_ = false;
+  // When a probe's in-flight requests came down to its limit; until then
+  // (nullopt) it takes no samples.
+  std::optional<int64_t> probe_settled_ns_;
+  int64_t next_probe_ns_ = 0;
+  int64_t min_rtt_ns_ = 0;
+  int64_t window_started_ns_;
+  int windows_at_min_ = 0;
+  std::vector<int64_t> samples_;
+};
+
+}  // namespace corral::overload
+
+#endif  // CORRAL_OVERLOAD_LIMITER_H_
