@@ -60,9 +60,14 @@ int GradientLimiter::Update(int64_t now_ns, int64_t in_flight) {
       static_cast<int>(samples_.size()) < settings_.min_samples) {
     return limit();
   }
-  const double sample = static_cast<double>(Percentile(samples_));
+  const int64_t window_rtt = Percentile(samples_);
   samples_.clear();
   window_started_ns_ = now_ns;
+  // No load gives a latency lower than the minRTT: the app got faster,
+  // and the minRTT follows at once rather than at the next probe (else
+  // the limit would let a queue of the old minRTT's length form).
+  min_rtt_ns_ = std::min(min_rtt_ns_, window_rtt);
+  const double sample = static_cast<double>(window_rtt);
   const double ideal =
       static_cast<double>(min_rtt_ns_) * (1.0 + settings_.buffer);
   const double gradient = std::clamp(ideal / sample, 0.5, 2.0);

@@ -6,7 +6,8 @@
 // the limit down when requests queue in the app and up, by a headroom of
 // sqrt(limit), when they do not. minRTT is measured by pinning the limit to
 // its minimum for a few dozen requests, at start, periodically, and when the
-// limit has sat at its minimum for a while (the app got slower for good).
+// limit has sat at its minimum for a while (the app got slower for good);
+// a window faster than minRTT lowers it at once (the app got faster).
 //
 // Pure: time comes in as arguments (CLOCK_MONOTONIC nanoseconds), so unit
 // tests drive it with a fake clock, and a C++ worker can use it as well as a
