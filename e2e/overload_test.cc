@@ -94,6 +94,14 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
   LoadClient light(Load(p->port(), 16, "GET"));
   light.Start();
   ASSERT_TRUE(light.WaitForCompleted(500, 60s)) << light.Counts().ToString();
+  // Within seconds the limit has found the app's 4 slots (7-8 at rest).
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        const double limit = Sum(Scrape(*p), "corral_app_concurrency_limit");
+        return limit > 0 && limit <= 12;
+      },
+      30s))
+      << HttpGet(p->admin_port(), "/metrics").body;
   // The second step: 48 more, and the app slows to 100 ms a request.
   app.ResetMax();
   LoadClient heavy(Load(p->port(), 48, "GET"));
@@ -105,8 +113,9 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
       120s))
       << light.Counts().ToString() << heavy.Counts().ToString();
   const int slowed_max = app.Max();
-  // Faster again: still bounded, and the limit is back above the app's
-  // parallelism.
+  // Faster again: the limit is back above the app's parallelism. (Until
+  // the next probe it may let more in than the app holds without a queue:
+  // no bound here.)
   app.ResetMax();
   app.Set("delay_ms", "20");
   const uint64_t slow_ok = light.Counts().ok + heavy.Counts().ok;
@@ -130,7 +139,6 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
   // moves).
   EXPECT_GT(slowed_max, 0);
   EXPECT_LE(slowed_max, 24) << "requests held at once by the slowed app";
-  EXPECT_LE(recovered_max, 24) << "requests held at once once fast again";
   const LoadCounts counts = heavy.Counts();
   EXPECT_EQ(counts.reset_errors + counts.timeouts + counts.other_errors, 0u)
       << counts.ToString();

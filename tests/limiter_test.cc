@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace corral::overload {
@@ -20,6 +21,7 @@ class LimiterTest : public ::testing::Test {
     s.window_ns = 100 * kMs;
     s.min_samples = 5;
     s.probe_samples = 20;
+    s.first_probe_ns = 0;  // most tests start from a probe
     s.probe_every_ns = 30'000 * kMs;
     s.windows_at_min = 5;
     return s;
@@ -35,16 +37,16 @@ class LimiterTest : public ::testing::Test {
   // Finishes the probe with requests of `latency_ms`.
   void Probe(GradientLimiter& limiter, int64_t latency_ms) {
     ASSERT_TRUE(limiter.probing());
-    limiter.Update(now_, 0);  // nothing else in flight
+    limiter.Update(now_, limiter.limit());  // nothing else in flight
     Answer(limiter, 20, latency_ms);
-    limiter.Update(now_, 0);
+    limiter.Update(now_, limiter.limit());
     ASSERT_FALSE(limiter.probing());
   }
   // One window of requests at `latency_ms`; returns the new limit.
   int Window(GradientLimiter& limiter, int64_t latency_ms) {
     Answer(limiter, 10, latency_ms);
     now_ += 100 * kMs;
-    return limiter.Update(now_, 0);
+    return limiter.Update(now_, limiter.limit());
   }
 
   int64_t now_ = 5'000'000 * kMs;
@@ -54,13 +56,56 @@ TEST_F(LimiterTest, StartsByMeasuringMinRttAtTheMinimumLimit) {
   GradientLimiter limiter(Settings(), now_);
   EXPECT_TRUE(limiter.probing());
   EXPECT_EQ(limiter.limit(), 3);
-  limiter.Update(now_, 0);
+  limiter.Update(now_, limiter.limit());
   Answer(limiter, 19, 10);
-  EXPECT_EQ(limiter.Update(now_, 0), 3) << "the probe needs 20 answers";
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), 3) << "the probe needs 20 answers";
+  EXPECT_TRUE(limiter.probing());
   Answer(limiter, 1, 10);
-  limiter.Update(now_, 0);
+  limiter.Update(now_, limiter.limit());
   EXPECT_FALSE(limiter.probing());
   EXPECT_EQ(limiter.min_rtt_ns(), 10 * kMs);
+}
+
+TEST_F(LimiterTest, ByDefaultItStartsInSlowStartAndProbesOnceWarm) {
+  LimiterSettings s = Settings();
+  s.first_probe_ns = 2000 * kMs;
+  GradientLimiter limiter(s, now_);
+  EXPECT_FALSE(limiter.probing());
+  EXPECT_EQ(limiter.limit(), 3);
+  // Round trips: doubling until 20 answers (probe_samples) are in...
+  for (int want : {6, 12}) {
+    Answer(limiter, std::max(limiter.limit(), 5), 10);
+    EXPECT_EQ(limiter.Update(now_, limiter.limit()), want);
+  }
+  Answer(limiter, 12, 10);
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), 12);
+  // ...whose median stands in for minRTT until the first probe.
+  EXPECT_EQ(limiter.min_rtt_ns(), 10 * kMs);
+  now_ += 2000 * kMs;
+  Window(limiter, 10);
+  EXPECT_TRUE(limiter.probing()) << "warm now: a real minRTT";
+}
+
+TEST_F(LimiterTest, ItGrowsOnlyAsFarAsTheRequestsTestedIt) {
+  GradientLimiter limiter(Settings(), now_);
+  Probe(limiter, 10);
+  // 16 requests at a time, answered at minRTT, window after window.
+  for (int i = 0; i < 30; ++i) {
+    Answer(limiter, 10, 10);
+    now_ += 100 * kMs;
+    limiter.Update(now_, std::min(limiter.limit(), 16));
+  }
+  EXPECT_LE(limiter.limit(), 32) << "16 at a time say nothing of 200";
+  EXPECT_GE(limiter.limit(), 16);
+}
+
+TEST_F(LimiterTest, ASlowAppsProbeEndsAfterAWindowOfFewerAnswers) {
+  GradientLimiter limiter(Settings(), now_);
+  limiter.Update(now_, limiter.limit());
+  Answer(limiter, 6, 100);  // 100 ms: the window has passed
+  limiter.Update(now_, 3);
+  EXPECT_FALSE(limiter.probing());
+  EXPECT_EQ(limiter.min_rtt_ns(), 100 * kMs);
 }
 
 TEST_F(LimiterTest, TheProbeWaitsForTheQueueBeforeItToDrain) {
@@ -74,9 +119,27 @@ TEST_F(LimiterTest, TheProbeWaitsForTheQueueBeforeItToDrain) {
   EXPECT_EQ(limiter.Update(now_, 3), 3);
   EXPECT_TRUE(limiter.probing()) << "nothing sent after the queue drained";
   Answer(limiter, 20, 10);
-  limiter.Update(now_, 0);
+  limiter.Update(now_, limiter.limit());
   EXPECT_FALSE(limiter.probing());
   EXPECT_EQ(limiter.min_rtt_ns(), 10 * kMs);
+}
+
+TEST_F(LimiterTest, FromTheMinimumItDoublesEachRoundTripUntilAQueueShows) {
+  GradientLimiter limiter(Settings(), now_);
+  Probe(limiter, 10);
+  // A round trip: as many answers as places, well inside a window.
+  for (int want : {6, 12, 24, 48}) {
+    Answer(limiter, std::max(limiter.limit(), 5), 10);
+    EXPECT_EQ(limiter.Update(now_, limiter.limit()), want);
+  }
+  // The first queueing ends it: from here the gradient, a window at a time.
+  Answer(limiter, 48, 20);
+  const int queued = limiter.Update(now_, limiter.limit());
+  EXPECT_LT(queued, 48);
+  Answer(limiter, queued, 10);
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), queued) << "no window has passed";
+  now_ += 100 * kMs;
+  EXPECT_LT(limiter.Update(now_, limiter.limit()), 2 * queued);
 }
 
 TEST_F(LimiterTest, GrowsToItsBoundWhileLatencyStaysAtMinRtt) {
@@ -153,16 +216,32 @@ TEST_F(LimiterTest, RecoversWhenTheAppSpeedsUpAgain) {
   EXPECT_LE(windows, 15);
 }
 
-TEST_F(LimiterTest, AFasterAppLowersMinRttSoNoQueueFormsInIt) {
+TEST_F(LimiterTest, AFasterAppIsMeasuredAgainSoNoQueueFormsInIt) {
   GradientLimiter limiter(Settings(), now_);
   Probe(limiter, 100);  // measured while slow
   // Fast again, 4 requests' worth of parallelism: 20 ms up to 4 in flight.
   auto latency = [](int in_flight) -> int64_t {
     return in_flight <= 4 ? 20 : 20 * in_flight / 4;
   };
+  int windows = 0;
+  while (!limiter.probing() && windows < 20) {
+    Window(limiter, latency(limiter.limit()));
+    ++windows;
+  }
+  ASSERT_TRUE(limiter.probing());
+  Probe(limiter, 20);
   for (int i = 0; i < 50; ++i) Window(limiter, latency(limiter.limit()));
-  EXPECT_LE(limiter.min_rtt_ns(), 30 * kMs);
+  EXPECT_EQ(limiter.min_rtt_ns(), 20 * kMs);
   EXPECT_LE(limiter.limit(), 12) << "a queue of the old minRTT's length";
+}
+
+TEST_F(LimiterTest, OneFastWindowIsNoReasonToMeasureAgain) {
+  GradientLimiter limiter(Settings(), now_);
+  Probe(limiter, 20);
+  for (int i = 0; i < 30; ++i) {
+    Window(limiter, i % 3 == 0 ? 5 : 20);
+    EXPECT_FALSE(limiter.probing()) << "window " << i;
+  }
 }
 
 TEST_F(LimiterTest, MeasuresMinRttAgainPeriodicallyAndKeepsItsLimit) {
@@ -185,7 +264,7 @@ TEST_F(LimiterTest, AWindowWithTooFewAnswersLeavesTheLimit) {
   const int before = limiter.limit();
   Answer(limiter, 4, 100);
   now_ += 1000 * kMs;
-  EXPECT_EQ(limiter.Update(now_, 0), before);
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), before);
 }
 
 TEST_F(LimiterTest, ABoundBelowTheMinimumWins) {

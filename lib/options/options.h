@@ -74,7 +74,7 @@ struct Options {
   absl::Duration queue_timeout = absl::Seconds(10);
   // The queue's delay target and interval (overload/delay_target.h).
   absl::Duration queue_target = absl::Milliseconds(50);
-  absl::Duration queue_interval = absl::Milliseconds(250);
+  absl::Duration queue_interval = absl::Seconds(1);
   // --priority: MATCH=CLASS rules (overload/priority.h).
   std::string priority = "POST=high,PUT=high,PATCH=high,DELETE=high";
   absl::Duration upstream_timeout = absl::Seconds(60);

@@ -6,8 +6,11 @@
 // the limit down when requests queue in the app and up, by a headroom of
 // sqrt(limit), when they do not. minRTT is measured by pinning the limit to
 // its minimum for a few dozen requests, at start, periodically, and when the
-// limit has sat at its minimum for a while (the app got slower for good);
-// a window faster than minRTT lowers it at once (the app got faster).
+// limit has sat at its minimum for a while (the app got slower for good),
+// or when windows run well under minRTT (the app got faster).
+// At start the limit doubles each round trip, as TCP's slow start, until a
+// window shows the first queueing: a pod's first second should not be
+// spent shedding. It grows only as far as requests have tested it.
 //
 // Pure: time comes in as arguments (CLOCK_MONOTONIC nanoseconds), so unit
 // tests drive it with a fake clock, and a C++ worker can use it as well as a
@@ -28,13 +31,22 @@ struct LimiterSettings {
   int64_t window_ns = 100'000'000;
   int min_samples = 5;
   // The latency of a window, and of the minRTT probe: this percentile of
-  // its samples. The same one for both, so a mix of cheap and dear
-  // requests compares like with like.
-  double percentile = 0.9;
+  // its samples. The same one for both, and the median, so a mix of cheap
+  // and dear requests (a page, a checkout waiting on its payment) compares
+  // like with like even in a small sample: the p90 of a few answers is a
+  // checkout or not by chance.
+  double percentile = 0.5;
   // Latency above minRTT that counts as no queueing: minRTT x (1 + buffer).
   double buffer = 0.25;
-  // Requests the minRTT probe takes, at the minimum limit.
+  // Requests the minRTT probe takes, at the minimum limit (or fewer, at
+  // least min_samples, when a window passes first).
   int probe_samples = 50;
+  // The first probe, this long after start (0: at once). Until then the
+  // limit doubles from the minimum each round trip until probe_samples
+  // answers are in, and their median stands in for minRTT: a pod's first
+  // requests meet an app still warming up, too slow for a probe to
+  // measure, and a burst at start must not wait for one.
+  int64_t first_probe_ns = 2'000'000'000;
   // A new probe this long after the last one...
   int64_t probe_every_ns = 30'000'000'000;
   // ...or once the limit has sat at its minimum this many windows.
@@ -72,7 +84,11 @@ class GradientLimiter {
   int64_t min_rtt_ns_ = 0;
   int64_t window_started_ns_;
   int windows_at_min_ = 0;
+  int fast_windows_ = 0;
+  int64_t window_in_flight_ = 0;  // the most seen in this window
+  bool slow_start_ = true;
   std::vector<int64_t> samples_;
+  std::vector<int64_t> first_samples_;  // before the first minRTT
 };
 
 }  // namespace corral::overload

@@ -41,7 +41,7 @@ struct ProxySettings {
   int max_queue = 1024;  // this proxy worker's share
   std::chrono::milliseconds queue_timeout{10000};
   std::chrono::milliseconds queue_target{50};
-  std::chrono::milliseconds queue_interval{250};
+  std::chrono::milliseconds queue_interval{1000};
   overload::PriorityRules priority;
   std::chrono::milliseconds upstream_timeout{60000};
   // Where app processes listen: unix sockets in this directory
