@@ -94,14 +94,17 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
   LoadClient light(Load(p->port(), 16, "GET"));
   light.Start();
   ASSERT_TRUE(light.WaitForCompleted(500, 60s)) << light.Counts().ToString();
-  // Within seconds the limit has found the app's 4 slots (7-8 at rest).
+  // Within seconds a probe has measured the app and the limit has found
+  // its 4 slots (7-8 at rest).
   ASSERT_TRUE(PollUntil(
       [&] {
-        const double limit = Sum(Scrape(*p), "corral_app_concurrency_limit");
-        return limit > 0 && limit <= 12;
+        const nlohmann::json app_status = nlohmann::json::parse(
+            HttpGet(p->admin_port(), "/status").body)["admission"]["apps"][0];
+        return !app_status["min_rtt_seconds"].is_null() &&
+               app_status["concurrency_limit"].get<int>() <= 12;
       },
       30s))
-      << HttpGet(p->admin_port(), "/metrics").body;
+      << HttpGet(p->admin_port(), "/status").body;
   // The second step: 48 more, and the app slows to 100 ms a request.
   app.ResetMax();
   LoadClient heavy(Load(p->port(), 48, "GET"));

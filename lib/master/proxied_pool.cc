@@ -48,10 +48,15 @@ nlohmann::json AdmissionStatusJson(const AdmissionView& view,
             ? region.slot(w.slot).concurrency_limit.load(
                   std::memory_order_relaxed)
             : view.app_concurrency;
+    const int64_t min_rtt =
+        region.slot(w.slot).min_rtt_ns.load(std::memory_order_relaxed);
     list.push_back(
         {{"worker", w.index},
          {"slot", w.slot},
          {"concurrency_limit", limit},
+         {"min_rtt_seconds",
+          min_rtt == 0 ? nlohmann::json(nullptr)
+                       : nlohmann::json(static_cast<double>(min_rtt) / 1e9)},
          {"in_flight",
           region::UpstreamInFlight(region, view.proxies, w.slot)}});
   }

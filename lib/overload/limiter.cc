@@ -68,6 +68,7 @@ int GradientLimiter::Update(int64_t now_ns, int64_t in_flight) {
     if (!done) return limit();
     min_rtt_ns_ = Percentile(samples_);
     probing_ = false;
+    probed_ = true;
     // Slow start lasts until the first queueing is seen, once: after that,
     // doubling from the minimum would overshoot an app that got slower.
     slow_start_ = slow_start_ && limit_ == settings_.min_limit;

@@ -67,8 +67,10 @@ class GradientLimiter {
 
   int limit() const { return probing_ ? settings_.min_limit : limit_; }
   bool probing() const { return probing_; }
-  // 0 until the first probe is done.
+  // 0 until the first answers are in.
   int64_t min_rtt_ns() const { return min_rtt_ns_; }
+  // Whether a probe has measured minRTT (before, it is an estimate).
+  bool probed() const { return probed_; }
 
  private:
   void StartProbe();
@@ -85,6 +87,7 @@ class GradientLimiter {
   int64_t window_started_ns_;
   int windows_at_min_ = 0;
   int fast_windows_ = 0;
+  bool probed_ = false;
   int64_t window_in_flight_ = 0;  // the most seen in this window
   bool slow_start_ = true;
   std::vector<int64_t> samples_;

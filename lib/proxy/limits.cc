@@ -62,6 +62,9 @@ void Limits::Tick(int64_t now_ns) {
     if (limit != before) {
       app.concurrency_limit.store(limit, std::memory_order_relaxed);
     }
+    if (it->second.probed()) {
+      app.min_rtt_ns.store(it->second.min_rtt_ns(), std::memory_order_relaxed);
+    }
   }
 }
 

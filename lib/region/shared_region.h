@@ -81,6 +81,8 @@ struct alignas(64) WorkerSlot {
   // limit on requests in flight (overload::GradientLimiter), written by
   // the proxy worker that owns the limits (proxy/limits.h); 0 until then.
   std::atomic<int32_t> concurrency_limit;
+  // Its latency with no queue as a probe last measured it (0: not yet).
+  std::atomic<int64_t> min_rtt_ns;
   // A proxy worker's slot: its requests in flight to each app process, by
   // the app process's slot (so a proxy that dies takes its counts with it),
   // and its requests waiting for a free app process.
