@@ -99,6 +99,16 @@ TEST_F(LimiterTest, ItGrowsOnlyAsFarAsTheRequestsTestedIt) {
   EXPECT_GE(limiter.limit(), 16);
 }
 
+TEST_F(LimiterTest, ASeededLimiterStartsWhereItsSiblingIs) {
+  LimiterSettings s = Settings();
+  s.first_probe_ns = 2000 * kMs;
+  GradientLimiter limiter(s, now_);
+  limiter.Seed(40, 10 * kMs);
+  EXPECT_EQ(limiter.limit(), 40);
+  EXPECT_EQ(limiter.min_rtt_ns(), 10 * kMs);
+  EXPECT_GT(Window(limiter, 10), 40) << "the gradient, from there";
+}
+
 TEST_F(LimiterTest, ASlowAppsProbeEndsAfterAWindowOfFewerAnswers) {
   GradientLimiter limiter(Settings(), now_);
   limiter.Update(now_, limiter.limit());

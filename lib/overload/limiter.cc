@@ -25,6 +25,14 @@ GradientLimiter::GradientLimiter(LimiterSettings settings, int64_t now_ns)
   }
 }
 
+void GradientLimiter::Seed(int limit, int64_t min_rtt_ns) {
+  if (probing_ || min_rtt_ns <= 0) return;
+  limit_ = std::clamp(limit, settings_.min_limit, settings_.max_limit);
+  min_rtt_ns_ = min_rtt_ns;
+  slow_start_ = false;
+  first_samples_.clear();
+}
+
 void GradientLimiter::StartProbe() {
   probing_ = true;
   fast_windows_ = 0;

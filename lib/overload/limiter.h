@@ -57,6 +57,11 @@ class GradientLimiter {
  public:
   GradientLimiter(LimiterSettings settings, int64_t now_ns);
 
+  // Starts from what a sibling learnt (another process of the same app,
+  // say after a roll): its limit and minRTT, no slow start. The first probe
+  // still comes when due.
+  void Seed(int limit, int64_t min_rtt_ns);
+
   // A request sent at `started_ns` was answered at `answered_ns`.
   void OnSample(int64_t started_ns, int64_t answered_ns);
   // Moves the limit when a window is complete; returns the limit.

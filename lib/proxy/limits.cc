@@ -54,6 +54,14 @@ void Limits::Tick(int64_t now_ns) {
     if (!Routable(app)) continue;
     if (it == limiters_.end()) {
       it = limiters_.try_emplace(a, settings_, now_ns).first;
+      // A new process of the same app (a roll, a crash) starts where its
+      // siblings are, not from the minimum under their load.
+      for (const auto& [slot, sibling] : limiters_) {
+        if (slot != a && sibling.min_rtt_ns() > 0) {
+          it->second.Seed(sibling.limit(), sibling.min_rtt_ns());
+          break;
+        }
+      }
     }
     const int before = app.concurrency_limit.load(std::memory_order_relaxed);
     const int limit = it->second.Update(
