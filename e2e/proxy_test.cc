@@ -174,8 +174,9 @@ TEST(ProxyTest, NoNewRequestReachesAProcessStuckInACpuBoundHandler) {
 }
 
 TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
+  // A long delay target: here the queue's length sheds, not its delay.
   auto p = Proxy({"--workers=1", "--proxy-workers=1", "--app-concurrency=1",
-                  "--max-queue=1"});
+                  "--max-queue=1", "--queue-target=30s"});
   ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
   Gate gate;
   auto first = std::async(std::launch::async,

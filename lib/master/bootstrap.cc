@@ -10,6 +10,7 @@
 #include "log/log.h"
 #include "master/command_shape.h"
 #include "master/listen_socket.h"
+#include "master/proxied_pool.h"
 #include "master/self_workers.h"
 
 namespace corral::master {
@@ -55,7 +56,8 @@ int RegionSlots(bool proxied, int workers, ProxyLayout& layout) {
 
 // Metrics and the admin server, over whichever pools the shape has.
 void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
-               const ProxyLayout& layout, MasterParts& parts) {
+               const ProxyLayout& layout, const Options& options,
+               MasterParts& parts) {
   Pools& pools = parts.pools;
   parts.collector = std::make_unique<metrics::Collector>(
       parts.app.name, parts.app.version, pools.view(), *parts.region);
@@ -69,17 +71,26 @@ void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
       [&collector](int slot) { collector.RetireSlot(slot); });
   if (pools.proxies) {
     collector.SetProxies(pools.proxies.get(), layout.proxy_slots);
+    collector.SetConcurrency(options.adaptive_concurrency,
+                             options.app_concurrency);
     pools.proxies->OnSlotRetired(
         [&collector](int slot) { collector.RetireSlot(slot); });
   }
   parts.admin = std::make_unique<admin::AdminServer>(
       parts.io, std::move(admin_acceptor), pools.view());
-  parts.admin->SetStatusExtra([&parts]() {
+  const bool proxied = pools.proxies != nullptr;
+  const AdmissionView admission{options.adaptive_concurrency,
+                                options.app_concurrency, layout.proxy_slots};
+  parts.admin->SetStatusExtra([&parts, proxied, admission]() {
     nlohmann::json j = {{"config", parts.configs.StatusJson()}};
     if (parts.pools.command) j["command"] = parts.pools.command->StatusJson();
     if (parts.cpus) {
       j["cpus"] = {{"workers", parts.cpus->current().workers},
                    {"how", parts.cpus->current().how}};
+    }
+    if (proxied) {
+      j["admission"] = AdmissionStatusJson(admission, *parts.region,
+                                           parts.pools.workers->Workers());
     }
     return j;
   });
@@ -178,7 +189,7 @@ absl::Status Bootstrap(const Options& options,
     parts.cpus = std::make_unique<CpuFollower>(cpus, cpu::Detect, parts.clock);
   }
 
-  MakeAdmin(std::move(*admin_acceptor), layout, parts);
+  MakeAdmin(std::move(*admin_acceptor), layout, options, parts);
   log::Info("listening", {{"app", parts.app.name},
                           {"version", parts.app.version},
                           {"listen", FormatEndpoint(options.listen)},

@@ -38,4 +38,37 @@ nlohmann::json ProxiedPool::StatusJson() const {
   return j;
 }
 
+nlohmann::json AdmissionStatusJson(const AdmissionView& view,
+                                   const region::SharedRegion& region,
+                                   const std::vector<pool::WorkerView>& apps) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const pool::WorkerView& w : apps) {
+    const int limit =
+        view.adaptive
+            ? region.slot(w.slot).concurrency_limit.load(
+                  std::memory_order_relaxed)
+            : view.app_concurrency;
+    const int64_t min_rtt =
+        region.slot(w.slot).min_rtt_ns.load(std::memory_order_relaxed);
+    list.push_back(
+        {{"worker", w.index},
+         {"slot", w.slot},
+         {"concurrency_limit", limit},
+         {"min_rtt_seconds",
+          min_rtt == 0 ? nlohmann::json(nullptr)
+                       : nlohmann::json(static_cast<double>(min_rtt) / 1e9)},
+         {"in_flight",
+          region::UpstreamInFlight(region, view.proxies, w.slot)}});
+  }
+  int64_t queued = 0;
+  for (int p = view.proxies.first; p < view.proxies.first + view.proxies.count;
+       ++p) {
+    queued += region.slot(p).queued.load(std::memory_order_relaxed);
+  }
+  return {{"adaptive", view.adaptive},
+          {"app_concurrency", view.app_concurrency},
+          {"apps", list},
+          {"queued", queued}};
+}
+
 }  // namespace corral::master

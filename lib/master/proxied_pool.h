@@ -6,6 +6,7 @@
 
 #include "master/supervisor.h"
 #include "pool/pool.h"
+#include "region/shared_region.h"
 
 namespace corral::master {
 
@@ -30,6 +31,17 @@ class ProxiedPool : public pool::PoolView {
   const Supervisor& apps_;
   const Supervisor& proxies_;
 };
+
+// Admission in proxy mode, for /status: each app process's limit on
+// requests in flight and its requests in flight, and the queue.
+struct AdmissionView {
+  bool adaptive = true;
+  int app_concurrency = 0;
+  region::SlotRange proxies;
+};
+nlohmann::json AdmissionStatusJson(const AdmissionView& view,
+                                   const region::SharedRegion& region,
+                                   const std::vector<pool::WorkerView>& apps);
 
 }  // namespace corral::master
 

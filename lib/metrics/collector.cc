@@ -111,6 +111,13 @@ void Collector::RetireSlot(int slot) {
         s.queue_wait_sum_ns.load(std::memory_order_relaxed);
     retired_queue_rejected_ +=
         s.queue_rejected_total.load(std::memory_order_relaxed);
+    for (size_t c = 0; c < retired_shed_.size(); ++c) {
+      retired_admitted_[c] +=
+          s.admitted_total[c].load(std::memory_order_relaxed);
+      for (size_t r = 0; r < retired_shed_[c].size(); ++r) {
+        retired_shed_[c][r] += s.shed_total[c][r].load(std::memory_order_relaxed);
+      }
+    }
   }
 }
 
@@ -321,12 +328,37 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
   }
   out.push_back(std::move(app_active));
 
+  auto app_limit =
+      Family("corral_app_concurrency_limit",
+             "Each app process's limit on requests in flight: adaptive "
+             "(--adaptive-concurrency), else --app-concurrency (0 = none).",
+             MetricType::Gauge);
+  for (const pool::WorkerView& w : apps) {
+    const int limit =
+        adaptive_ ? region_.slot(w.slot).concurrency_limit.load(
+                        std::memory_order_relaxed)
+                  : app_concurrency_;
+    app_limit.metric.push_back(Value(MetricType::Gauge,
+                                     static_cast<double>(limit),
+                                     {{"slot", std::to_string(w.slot)},
+                                      {"worker", std::to_string(w.index)}}));
+  }
+  out.push_back(std::move(app_limit));
+
   int64_t queued = 0;
   uint64_t rejected = retired_queue_rejected_;
   uint64_t wait_sum_ns = retired_queue_wait_sum_ns_;
   std::array<uint64_t, region::kBuckets> wait = retired_queue_wait_;
+  auto shed = retired_shed_;
+  auto admitted = retired_admitted_;
   for (const pool::WorkerView& p : proxies) {
     const region::WorkerSlot& s = region_.slot(p.slot);
+    for (size_t c = 0; c < shed.size(); ++c) {
+      admitted[c] += s.admitted_total[c].load(std::memory_order_relaxed);
+      for (size_t r = 0; r < shed[c].size(); ++r) {
+        shed[c][r] += s.shed_total[c][r].load(std::memory_order_relaxed);
+      }
+    }
     queued += s.queued.load(std::memory_order_relaxed);
     rejected += s.queue_rejected_total.load(std::memory_order_relaxed);
     wait_sum_ns += s.queue_wait_sum_ns.load(std::memory_order_relaxed);
@@ -349,6 +381,30 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
                                     static_cast<double>(wait_sum_ns) / 1e9,
                                     {}));
   out.push_back(std::move(waited));
+
+  auto shed_family = Family(
+      "corral_proxy_shed_total",
+      "Requests answered 503 instead of served, by --priority class and "
+      "reason (queue_full, displaced, queue_delay, queue_timeout, tunnels).",
+      MetricType::Counter);
+  auto admitted_family =
+      Family("corral_proxy_admitted_total",
+             "Requests sent to an app process, by --priority class.",
+             MetricType::Counter);
+  for (size_t c = 0; c < shed.size(); ++c) {
+    const std::string cls(overload::kPriorityNames[c]);
+    admitted_family.metric.push_back(Value(
+        MetricType::Counter, static_cast<double>(admitted[c]),
+        {{"class", cls}}));
+    for (size_t r = 0; r < shed[c].size(); ++r) {
+      shed_family.metric.push_back(
+          Value(MetricType::Counter, static_cast<double>(shed[c][r]),
+                {{"class", cls},
+                 {"reason", std::string(overload::kShedReasonNames[r])}}));
+    }
+  }
+  out.push_back(std::move(shed_family));
+  out.push_back(std::move(admitted_family));
 }
 
 std::string Collector::Scrape() const {

@@ -47,6 +47,12 @@ class Collector : public prometheus::Collectable {
     proxy_slots_ = slots;
     request_metrics_ = true;
   }
+  // How the app processes' limits are set: adaptive (read from their
+  // slots), or --app-concurrency.
+  void SetConcurrency(bool adaptive, int app_concurrency) {
+    adaptive_ = adaptive;
+    app_concurrency_ = app_concurrency;
+  }
 
   std::vector<prometheus::MetricFamily> Collect() const override;
   std::string Scrape() const;  // the text exposition
@@ -67,11 +73,17 @@ class Collector : public prometheus::Collectable {
   bool request_metrics_ = true;
   const pool::PoolView* proxies_ = nullptr;
   region::SlotRange proxy_slots_;
+  bool adaptive_ = false;
+  int app_concurrency_ = 0;
   // The queue waits and rejections of proxy workers that have exited.
   std::array<uint64_t, region::kBuckets> retired_queue_wait_{};
   uint64_t retired_queue_wait_sum_ns_ = 0;
   uint64_t retired_queue_rejected_ = 0;
   uint64_t retired_past_deadline_ = 0;
+  std::array<std::array<uint64_t, overload::kShedReasons>,
+             overload::kPriorities>
+      retired_shed_{};
+  std::array<uint64_t, overload::kPriorities> retired_admitted_{};
 };
 
 }  // namespace corral::metrics

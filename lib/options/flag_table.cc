@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "overload/priority.h"
 
 namespace corral {
 namespace {
@@ -369,19 +370,54 @@ const std::vector<Flag>& Flags() {
                         "pod may use) or a number",
                         &Options::proxy_workers, 64)),
       ProxyFlag(CountFlag("app-concurrency", "CORRAL_APP_CONCURRENCY",
-                          "most requests in flight per app "
-                          "process (1 for apps that cannot interleave); 0 "
-                          "= no cap",
+                          "most requests in flight per app process: the "
+                          "upper bound of the adaptive limit (0 = 1000), or "
+                          "with --adaptive-concurrency=false the cap itself "
+                          "(0 = no cap; 1 for apps that cannot interleave)",
                           &Options::app_concurrency, 0)),
+      BoolFlag("adaptive-concurrency", "CORRAL_ADAPTIVE_CONCURRENCY",
+               "each app process's limit on requests in flight follows its "
+               "latencies (a gradient on a re-measured minimum latency), up "
+               "to --app-concurrency; false: --app-concurrency alone",
+               &Options::adaptive_concurrency, FlagScope::kProxy),
       ProxyFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
                           "requests that may wait for a free "
                           "app process, over all proxy workers; more get "
-                          "503 with Retry-After",
+                          "503 with Retry-After (or push out a waiting one "
+                          "of a lower --priority class)",
                           &Options::max_queue, 0)),
       ProxyFlag(DurationFlag("queue-timeout", "CORRAL_QUEUE_TIMEOUT",
                              "a request that waited this long "
-                             "for a free app process gets 503",
+                             "for a free app process gets 503 (the bound "
+                             "while no app process takes requests)",
                              &Options::queue_timeout)),
+      ProxyFlag(DurationFlag(
+          "queue-target", "CORRAL_QUEUE_TARGET",
+          "the queue's delay target: once its oldest request has waited "
+          "longer for a whole --queue-interval, requests are served newest "
+          "first and those that wait past the target get 503, until the "
+          "queue empties",
+          &Options::queue_target)),
+      ProxyFlag(DurationFlag("queue-interval", "CORRAL_QUEUE_INTERVAL",
+                             "how long the queue may stand past "
+                             "--queue-target before it sheds (a burst's "
+                             "allowance)",
+                             &Options::queue_interval)),
+      ProxyFlag(
+          {"priority", "CORRAL_PRIORITY",
+           "request classes, MATCH=CLASS,...: MATCH a method (POST), a "
+           "route template (/products/{id}) or both (POST /checkout), "
+           "CLASS high, normal or low; the first match decides, others are "
+           "normal. Higher classes wait ahead and are shed last",
+           [](const std::string& v, Options& o) -> absl::Status {
+             auto rules = overload::PriorityRules::Parse(v);
+             if (!rules.ok()) return rules.status();
+             o.priority = v;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.priority.empty() ? std::string("\"\"") : o.priority;
+           }}),
       ProxyFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
                              "an app process silent this long "
                              "on a request (before or within its answer) "

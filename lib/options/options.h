@@ -88,9 +88,17 @@ struct Options {
   // its own $PORT.
   bool proxy = false;
   std::optional<int> proxy_workers;  // nullopt = auto
-  int app_concurrency = 0;           // per app process; 0 = no cap
+  // Per app process: the upper bound of the adaptive limit, or with
+  // adaptive_concurrency off the cap itself (0 = none).
+  int app_concurrency = 0;
+  bool adaptive_concurrency = false;
   int max_queue = 1024;
   absl::Duration queue_timeout = absl::Seconds(10);
+  // The queue's delay target and interval (overload/delay_target.h).
+  absl::Duration queue_target = absl::Milliseconds(50);
+  absl::Duration queue_interval = absl::Seconds(1);
+  // --priority: MATCH=CLASS rules (overload/priority.h).
+  std::string priority = "POST=high,PUT=high,PATCH=high,DELETE=high";
   absl::Duration upstream_timeout = absl::Seconds(60);
   // A tunnelled connection (WebSocket) is closed this long after its drain
   // begins, with close code 1001.

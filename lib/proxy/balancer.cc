@@ -12,13 +12,23 @@ bool Routable(const region::WorkerSlot& app) {
 }
 
 Balancer::Balancer(const region::SharedRegion& region, SlotRange apps,
-                   SlotRange proxies, int own_slot, int cap, int own_limit)
+                   SlotRange proxies, int own_slot, int cap, int own_limit,
+                   bool adaptive, int unmeasured)
     : region_(region),
       apps_(apps),
       proxies_(proxies),
       own_(region.slot(own_slot)),
       cap_(cap),
-      own_limit_(own_limit) {}
+      own_limit_(own_limit),
+      adaptive_(adaptive),
+      unmeasured_(unmeasured) {}
+
+int Balancer::Cap(int app_slot) const {
+  if (!adaptive_) return cap_;
+  const int limit =
+      region_.slot(app_slot).concurrency_limit.load(std::memory_order_relaxed);
+  return limit > 0 ? limit : unmeasured_;
+}
 
 bool Balancer::AnyRoutable() const {
   for (int a = apps_.first; a < apps_.first + apps_.count; ++a) {
@@ -49,7 +59,8 @@ std::optional<int> Balancer::Acquire(int exclude) {
         continue;
       }
       int64_t load = RequestLoad(a);
-      if (cap_ > 0 && load >= cap_) continue;
+      const int cap = Cap(a);
+      if (cap > 0 && load >= cap) continue;
       if (load < best_load) {
         best = a;
         best_load = load;
@@ -60,8 +71,9 @@ std::optional<int> Balancer::Acquire(int exclude) {
     // first and reads the counts after, so one of the two sides sees the
     // other and no request reaches a process after it was told to stop.
     own_.upstream_in_flight[best].fetch_add(1, std::memory_order_seq_cst);
+    const int cap = Cap(best);
     if (Routable(region_.slot(best)) &&
-        (cap_ == 0 || RequestLoad(best) <= cap_)) {
+        (cap == 0 || RequestLoad(best) <= cap)) {
       return best;
     }
     own_.upstream_in_flight[best].fetch_sub(1, std::memory_order_seq_cst);

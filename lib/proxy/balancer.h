@@ -22,9 +22,12 @@ class Balancer {
  public:
   // `cap`: most requests in flight per app process (0 = no cap);
   // `own_limit`: most of them from this proxy worker (each holds an
-  // upstream connection, and descriptors are finite).
+  // upstream connection, and descriptors are finite). `adaptive`: the cap
+  // of each app process is its concurrency_limit in its slot (limits.h),
+  // `unmeasured` while that is 0.
   Balancer(const region::SharedRegion& region, SlotRange apps,
-           SlotRange proxies, int own_slot, int cap, int own_limit);
+           SlotRange proxies, int own_slot, int cap, int own_limit,
+           bool adaptive = false, int unmeasured = 1);
 
   // Takes a place on the routable app process with the fewest requests in
   // flight (ties go round in turn), skipping `exclude`; nothing when every
@@ -43,6 +46,8 @@ class Balancer {
   // Requests in flight to an app process from every proxy worker, tunnels
   // left out.
   int64_t RequestLoad(int app_slot) const;
+  // Most requests in flight to an app process now; 0 = no cap.
+  int Cap(int app_slot) const;
 
   const region::SharedRegion& region_;
   SlotRange apps_;
@@ -50,6 +55,8 @@ class Balancer {
   region::WorkerSlot& own_;
   int cap_;
   int own_limit_;
+  bool adaptive_;
+  int unmeasured_;
   unsigned turn_ = 0;
 };
 

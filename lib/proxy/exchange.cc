@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "clock/clock.h"
 #include "http/feed_parser.h"
 #include "http/response_head.h"
 #include "log/log.h"
@@ -60,7 +61,8 @@ bool MayRetry(Failure failure, std::string_view method, bool retried_already) {
 }
 
 Exchange::Exchange(Proxy& proxy, const http::Request& request,
-                   std::shared_ptr<http::ResponseWriter> writer)
+                   std::shared_ptr<http::ResponseWriter> writer,
+                   overload::Priority priority)
     : proxy_(proxy),
       writer_(std::move(writer)),
       method_(request.method),
@@ -69,10 +71,11 @@ Exchange::Exchange(Proxy& proxy, const http::Request& request,
       head_(UpstreamRequestHead(request)),
       body_(request.body),
       timer_(proxy.io()),
-      queued_at_(std::chrono::steady_clock::now()) {}
+      priority_(priority) {}
 
 void Exchange::Start(int app) {
   app_ = app;
+  sent_ns_ = clock::MonotonicNanos();
   upstream_ = proxy_.pool().Take(app);
   reused_ = upstream_ != nullptr;
   if (reused_) {
@@ -214,6 +217,9 @@ void Exchange::OnHead() {
     ReadHead();  // the final answer follows
     return;
   }
+  // The app's latency, for its concurrency limit: to the head, so a slow
+  // client's reading does not count as the app's.
+  proxy_.Answered(app_, sent_ns_);
   if (writer_->Gone()) {  // the client left; the connection is mid-answer
     upstream_.reset();
     Release();

@@ -20,6 +20,7 @@
 
 #include "http/request.h"
 #include "http/response.h"
+#include "overload/priority.h"
 #include "proxy/upstream_pool.h"
 
 namespace corral::proxy {
@@ -44,16 +45,17 @@ bool MayRetry(Failure failure, std::string_view method, bool retried_already);
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(Proxy& proxy, const http::Request& request,
-           std::shared_ptr<http::ResponseWriter> writer);
+           std::shared_ptr<http::ResponseWriter> writer,
+           overload::Priority priority);
   ~Exchange() { Release(); }
 
   void Start(int app);
   bool upgrade() const { return upgrade_; }
   http::ResponseWriter& writer() { return *writer_; }
-  std::chrono::steady_clock::time_point queued_at() const { return queued_at_; }
   // The app process it holds a place on, or -1.
   int app() const { return app_; }
   int exclude() const { return exclude_; }
+  overload::Priority priority() const { return priority_; }
   // Answers with an error of our own (nothing of the app's answer went out).
   void AnswerError(int status, std::string_view message,
                    std::string_view retry_after = {});
@@ -97,7 +99,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string head_;
   std::string body_;
   boost::asio::steady_timer timer_;
-  std::chrono::steady_clock::time_point queued_at_;
+  overload::Priority priority_;
+  int64_t sent_ns_ = 0;  // CLOCK_MONOTONIC, when Start sent it
   int app_ = -1;
   int exclude_ = -1;
   bool retried_ = false;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "clock/clock.h"
 #include "log/log.h"
 #include "proxy/exchange.h"
 #include "proxy/tunnel.h"
@@ -23,6 +24,30 @@ constexpr int kUpstreamsPerApp = 256;
 constexpr size_t kMaxTunnels = 4096;
 constexpr std::chrono::milliseconds kPumpPeriod{1};
 constexpr std::chrono::milliseconds kSweepPeriod{100};
+// How often the owner of the limits looks at them (a limiter moves them at
+// most once a window; a probe ends as soon as its samples are in).
+constexpr std::chrono::milliseconds kLimitsPeriod{10};
+
+int64_t Nanos(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+std::string_view Why(overload::ShedReason reason) {
+  switch (reason) {
+    case overload::ShedReason::kQueueFull:
+      return "every app process is busy and the queue is full";
+    case overload::ShedReason::kDisplaced:
+      return "a request of a higher class took this one's place in the "
+             "queue";
+    case overload::ShedReason::kQueueDelay:
+      return "the queue stands: this request waited past its delay target";
+    case overload::ShedReason::kQueueTimeout:
+      return "no app process was free within --queue-timeout";
+    case overload::ShedReason::kTunnels:
+      return "this proxy worker holds as many tunnels as it may";
+  }
+  return "shed";
+}
 
 }  // namespace
 
@@ -33,11 +58,34 @@ Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
       settings_(settings),
       own_(region.slot(settings.own_slot)),
       balancer_(region, settings.apps, settings.proxies, settings.own_slot,
-                settings.app_concurrency, kUpstreamsPerApp),
+                settings.app_concurrency, kUpstreamsPerApp, settings.adaptive,
+                settings.limiter.min_limit),
+      limits_(region, settings.apps, settings.proxies, settings.own_slot,
+              settings.limiter),
+      limits_timer_(io),
+      queue_(static_cast<size_t>(settings.max_queue),
+             overload::DelayTarget(Nanos(settings.queue_target),
+                                   Nanos(settings.queue_interval))),
       pump_timer_(io),
       pool_(region),
       sweep_timer_(io) {
   ArmSweep();
+  if (settings_.adaptive) ArmLimits();
+}
+
+void Proxy::ArmLimits() {
+  limits_timer_.expires_after(kLimitsPeriod);
+  limits_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    limits_.Tick(clock::MonotonicNanos());
+    ArmLimits();
+  });
+}
+
+void Proxy::Answered(int app, int64_t started_ns) {
+  if (settings_.adaptive) {
+    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos());
+  }
 }
 
 Proxy::~Proxy() = default;
@@ -64,9 +112,11 @@ void Proxy::SweepIdle() {
 
 void Proxy::Handle(const http::Request& request,
                    std::shared_ptr<http::ResponseWriter> writer) {
-  auto ex = std::make_shared<Exchange>(*this, request, std::move(writer));
+  auto ex = std::make_shared<Exchange>(
+      *this, request, std::move(writer),
+      settings_.priority.Classify(request.method, request.RawPath()));
   if (ex->upgrade() && OpenTunnels() >= kMaxTunnels) {
-    Reject(ex, "this proxy worker holds as many tunnels as it may");
+    Reject(ex, overload::ShedReason::kTunnels);
     return;
   }
   Route(ex);
@@ -79,11 +129,11 @@ size_t Proxy::OpenTunnels() {
 }
 
 void Proxy::Route(const std::shared_ptr<Exchange>& ex) {
-  // Queued ones go first: a newcomer does not overtake them.
+  // Queued ones go first: a newcomer waits its turn in its class.
   std::optional<int> app;
   if (queue_.empty()) app = Acquire(*ex);
   if (app) {
-    ex->Start(*app);
+    Send(ex, *app);
     return;
   }
   Enqueue(ex);
@@ -96,21 +146,43 @@ std::optional<int> Proxy::Acquire(const Exchange& ex) {
   return app;
 }
 
-void Proxy::Enqueue(const std::shared_ptr<Exchange>& ex) {
-  // --max-queue bounds the wait past the --app-concurrency caps, or for an
-  // app process when none takes requests. A request that only waits for one
-  // of this worker's upstream connections is not shed: those waits are
+void Proxy::Send(const std::shared_ptr<Exchange>& ex, int app) {
+  if (ex->exclude() < 0) {  // a retry was counted the first time
+    own_.admitted_total[static_cast<size_t>(ex->priority())].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+  ex->Start(app);
+}
+
+bool Proxy::Sheddable() const {
+  // The queue bounds the wait past the app processes' limits, or for an
+  // app process when none takes requests. A request that only waits for
+  // one of this worker's upstream connections is not shed: those waits are
   // bounded by the client connections, and the app processes are busy.
-  const bool sheddable =
-      settings_.app_concurrency > 0 || !balancer_.AnyRoutable();
-  if (sheddable && queue_.size() >= static_cast<size_t>(settings_.max_queue)) {
-    Reject(ex, "every app process is busy and the queue is full");
+  return settings_.adaptive || settings_.app_concurrency > 0 ||
+         !balancer_.AnyRoutable();
+}
+
+void Proxy::Enqueue(const std::shared_ptr<Exchange>& ex) {
+  std::vector<overload::AdmissionQueue<std::shared_ptr<Exchange>>::Shed> shed;
+  std::optional<overload::ShedReason> refused;
+  if (Sheddable()) {
+    refused = queue_.Push(ex, ex->priority(), clock::MonotonicNanos(), shed);
+  } else {
+    queue_.PushUnbounded(ex, ex->priority(), clock::MonotonicNanos());
+  }
+  for (auto& s : shed) Reject(s.entry.item, s.reason);
+  if (refused) {
+    Reject(ex, *refused);
     return;
   }
-  queue_.push_back(ex);
+  PublishQueueLength();
+  ArmPump();
+}
+
+void Proxy::PublishQueueLength() {
   own_.queued.store(static_cast<int64_t>(queue_.size()),
                     std::memory_order_relaxed);
-  ArmPump();
 }
 
 void Proxy::ArmPump() {
@@ -126,34 +198,41 @@ void Proxy::ArmPump() {
 }
 
 void Proxy::Pump() {
-  const Clock::time_point now = Clock::now();
-  while (!queue_.empty()) {
-    std::shared_ptr<Exchange> ex = queue_.front();
-    if (ex->writer().Gone()) {
-      queue_.pop_front();
-      continue;
-    }
-    if (now - ex->queued_at() >= settings_.queue_timeout) {
-      queue_.pop_front();
-      RecordQueueWait(now - ex->queued_at());
-      Reject(ex, "no app process was free within --queue-timeout");
-      continue;
-    }
-    std::optional<int> app = Acquire(*ex);
-    if (!app) break;
-    queue_.pop_front();
-    RecordQueueWait(now - ex->queued_at());
-    ex->Start(*app);
+  const int64_t now = clock::MonotonicNanos();
+  std::vector<overload::AdmissionQueue<std::shared_ptr<Exchange>>::Shed> shed;
+  queue_.Expire(now, Sheddable() && balancer_.AnyRoutable(),
+                Nanos(settings_.queue_timeout), shed);
+  for (auto& s : shed) {
+    if (s.entry.item->writer().Gone()) continue;
+    RecordQueueWait(std::chrono::nanoseconds(now - s.entry.queued_ns));
+    Reject(s.entry.item, s.reason);
   }
-  own_.queued.store(static_cast<int64_t>(queue_.size()),
-                    std::memory_order_relaxed);
+  while (auto* next = queue_.Next()) {
+    if (next->item->writer().Gone()) {
+      queue_.Pop();
+      continue;
+    }
+    std::optional<int> app = Acquire(*next->item);
+    if (!app) break;
+    auto entry = queue_.Pop();
+    RecordQueueWait(std::chrono::nanoseconds(now - entry.queued_ns));
+    Send(entry.item, *app);
+  }
+  PublishQueueLength();
   ArmPump();
 }
 
-void Proxy::Reject(const std::shared_ptr<Exchange>& ex, std::string_view why) {
+void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
+                   overload::ShedReason why) {
   own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
-  log::Warn("request shed with 503", {{"reason", std::string(why)}});
-  ex->AnswerError(503, why, "1");
+  own_.shed_total[static_cast<size_t>(ex->priority())]
+                 [static_cast<size_t>(why)]
+                     .fetch_add(1, std::memory_order_relaxed);
+  log::Warn("request shed with 503",
+            {{"reason", std::string(overload::Name(why))},
+             {"class", std::string(overload::Name(ex->priority()))},
+             {"why", std::string(Why(why))}});
+  ex->AnswerError(503, Why(why), "1");
 }
 
 void Proxy::RecordQueueWait(Clock::duration waited) {

@@ -1,10 +1,11 @@
 // Proxy mode's admission and routing, in each of corral's proxy workers:
 // every request the session has read in full goes to the least busy app
-// process (Balancer) as an Exchange (exchange.h). Past the --app-concurrency
-// caps, requests wait in a bounded queue; beyond it, or past
-// --queue-timeout, they get 503 with Retry-After. The worker's kept-alive
-// connections to app processes are its UpstreamPool; its WebSockets are
-// Tunnels.
+// process (Balancer) as an Exchange (exchange.h). Past each app process's
+// concurrency limit (adaptive, limits.h, up to --app-concurrency),
+// requests wait in an AdmissionQueue by class (--priority), bounded by
+// length, by the delay target and by --queue-timeout; those shed get 503
+// with Retry-After. The worker's kept-alive connections to app processes
+// are its UpstreamPool; its WebSockets are Tunnels.
 #ifndef CORRAL_PROXY_PROXY_H_
 #define CORRAL_PROXY_PROXY_H_
 
@@ -19,7 +20,11 @@
 
 #include "http/request.h"
 #include "http/response.h"
+#include "overload/admission_queue.h"
+#include "overload/limiter.h"
+#include "overload/priority.h"
 #include "proxy/balancer.h"
+#include "proxy/limits.h"
 #include "proxy/upstream_pool.h"
 #include "region/shared_region.h"
 
@@ -29,9 +34,15 @@ struct ProxySettings {
   SlotRange apps;
   SlotRange proxies;
   int own_slot = 0;
-  int app_concurrency = 0;  // 0: no cap
-  int max_queue = 1024;     // this proxy worker's share
+  int app_concurrency = 0;  // 0: no cap (with adaptive: the limiter's)
+  // Each app process's cap follows its latencies (limits.h).
+  bool adaptive = true;
+  overload::LimiterSettings limiter;
+  int max_queue = 1024;  // this proxy worker's share
   std::chrono::milliseconds queue_timeout{10000};
+  std::chrono::milliseconds queue_target{50};
+  std::chrono::milliseconds queue_interval{1000};
+  overload::PriorityRules priority;
   std::chrono::milliseconds upstream_timeout{60000};
   // Where app processes listen: unix sockets in this directory
   // (pool::AppSocketPath), or ports on 127.0.0.1 when empty.
@@ -63,6 +74,9 @@ class Proxy {
   void Released(int app, bool tunnel);
   // An exchange's connection became a tunnel to `app`.
   void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app);
+  // The head of an answer from `app` came, for a request sent at
+  // `started_ns` (CLOCK_MONOTONIC).
+  void Answered(int app, int64_t started_ns);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -73,7 +87,13 @@ class Proxy {
   // those that waited too long.
   void Pump();
   void ArmPump();
-  void Reject(const std::shared_ptr<Exchange>& ex, std::string_view why);
+  // Whether the queue is bounded: only a wait for one of this worker's
+  // upstream connections is not (see Enqueue).
+  bool Sheddable() const;
+  void Send(const std::shared_ptr<Exchange>& ex, int app);
+  void Reject(const std::shared_ptr<Exchange>& ex, overload::ShedReason why);
+  void PublishQueueLength();
+  void ArmLimits();
   void RecordQueueWait(Clock::duration waited);
   // Tunnels still open, the ended ones forgotten.
   size_t OpenTunnels();
@@ -86,7 +106,9 @@ class Proxy {
   ProxySettings settings_;
   region::WorkerSlot& own_;
   Balancer balancer_;
-  std::deque<std::shared_ptr<Exchange>> queue_;
+  Limits limits_;
+  boost::asio::steady_timer limits_timer_;
+  overload::AdmissionQueue<std::shared_ptr<Exchange>> queue_;
   boost::asio::steady_timer pump_timer_;
   bool pump_armed_ = false;
   UpstreamPool pool_;

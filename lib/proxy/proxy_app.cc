@@ -1,5 +1,6 @@
 #include "proxy/proxy_app.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -11,6 +12,13 @@
 #include "proxy/proxy.h"
 
 namespace corral::proxy {
+namespace {
+
+// The adaptive limit's bound when --app-concurrency sets none (Envoy's
+// default too).
+constexpr int kDefaultMaxConcurrency = 1000;
+
+}  // namespace
 
 App ProxyApp() {
   App app;
@@ -42,9 +50,20 @@ App ProxyApp() {
     s.proxies = proxies;
     s.own_slot = worker->slot;
     s.app_concurrency = o.app_concurrency;
+    s.adaptive = o.adaptive_concurrency;
+    s.limiter.max_limit =
+        o.app_concurrency > 0 ? o.app_concurrency : kDefaultMaxConcurrency;
+    s.limiter.min_limit = std::min(s.limiter.min_limit, s.limiter.max_limit);
     s.max_queue = queue_share;
     s.queue_timeout =
         std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_timeout));
+    s.queue_target =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_target));
+    s.queue_interval =
+        std::chrono::milliseconds(absl::ToInt64Milliseconds(o.queue_interval));
+    auto priority = overload::PriorityRules::Parse(o.priority);
+    if (!priority.ok()) return priority.status();
+    s.priority = *std::move(priority);
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
     s.app_sockets = env[pool::kProxyAppSocketsEnv];

@@ -16,6 +16,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "overload/admission_queue.h"
+#include "overload/priority.h"
 
 namespace corral::region {
 
@@ -75,6 +77,12 @@ struct alignas(64) WorkerSlot {
   // listens, set before the slot turns ready: its port on 127.0.0.1, or
   // with --app-socket-dir the id of its unix socket (pool::AppSocketPath).
   std::atomic<uint32_t> upstream_port;
+  // An app process's slot, in proxy mode with adaptive concurrency: its
+  // limit on requests in flight (overload::GradientLimiter), written by
+  // the proxy worker that owns the limits (proxy/limits.h); 0 until then.
+  std::atomic<int32_t> concurrency_limit;
+  // Its latency with no queue as a probe last measured it (0: not yet).
+  std::atomic<int64_t> min_rtt_ns;
   // A proxy worker's slot: its requests in flight to each app process, by
   // the app process's slot (so a proxy that dies takes its counts with it),
   // and its requests waiting for a free app process.
@@ -85,6 +93,12 @@ struct alignas(64) WorkerSlot {
   std::array<std::atomic<int32_t>, kMaxUpstreams> upstream_tunnels;
   std::atomic<int64_t> queued;
   std::atomic<uint64_t> queue_rejected_total;
+  // Requests answered 503 instead of served, by class and reason, and
+  // requests sent to an app process, by class.
+  std::array<std::array<std::atomic<uint64_t>, overload::kShedReasons>,
+             overload::kPriorities>
+      shed_total;
+  std::array<std::atomic<uint64_t>, overload::kPriorities> admitted_total;
   std::atomic<uint64_t> queue_wait_sum_ns;
   std::array<std::atomic<uint64_t>, kBuckets> queue_wait_buckets;
 
