@@ -186,6 +186,8 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
   for (auto& e : env) cenv.push_back(e.data());
   cenv.push_back(nullptr);
 
+  const std::string cgroup_procs =
+      options.cgroup.empty() ? "" : options.cgroup + "/cgroup.procs";
   pid_t pid = fork();
   if (pid == 0) {
     dup2(stdout_fd, STDOUT_FILENO);
@@ -204,6 +206,12 @@ std::unique_ptr<CorralProcess> CorralProcess::Start(ProcessOptions options) {
     sigemptyset(&mask);
     for (int sig : options.blocked_signals) sigaddset(&mask, sig);
     sigprocmask(SIG_SETMASK, &mask, nullptr);
+    if (!cgroup_procs.empty()) {
+      // "0": the writer itself (no allocation after fork).
+      int fd = open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, "0", 1) != 1) _exit(126);
+      close(fd);
+    }
     execve(cargv[0], cargv.data(), cenv.data());
     _exit(127);
   }

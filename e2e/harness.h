@@ -68,6 +68,10 @@ struct ProcessOptions {
   // mask (not whatever the test runner left), but for these.
   std::vector<int> ignored_signals;
   std::vector<int> blocked_signals;
+  // A cgroup directory (e.g. a v1 memory cgroup the test made, see
+  // memory_cgroup.h) the launched process joins before it execs, as a
+  // container's processes start in the container's cgroup.
+  std::string cgroup;
 };
 
 class CorralProcess {

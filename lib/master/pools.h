@@ -14,6 +14,7 @@
 
 #include "command/command_workers.h"
 #include "command/config_check.h"
+#include "master/lifecycle_guards.h"
 #include "master/proxied_pool.h"
 #include "master/supervisor.h"
 #include "pool/pool.h"
@@ -33,6 +34,9 @@ struct Pools {
   std::unique_ptr<pool::ProcessControl> proxy_processes;
   std::unique_ptr<Supervisor> proxies;
   std::unique_ptr<ProxiedPool> proxied;
+  // Memory, age and request limits that recycle workers; OOM kills told
+  // from crashes.
+  std::unique_ptr<LifecycleGuards> guards;
 
   // The pool as probes, /status and metrics see it.
   const pool::PoolView& view() const;
@@ -45,7 +49,7 @@ struct Pools {
   // After a signal: each supervisor acts on it at once.
   void TickSupervisors();
   // Every tick: heartbeats and readiness of the command's copies, then the
-  // supervisors. Returns the config generations still in use.
+  // supervisors, then the lifecycle guards. Returns the config generations still in use.
   std::set<int64_t> Tick();
   // Drops what generations no longer in use left behind.
   void Prune(const std::set<int64_t>& in_use);
