@@ -3,7 +3,8 @@
 // and pm2's max_memory_restart exist for: every request keeps $LEAK_KB
 // (default 256) KiB for good, filled so the pages are really resident.
 // Takes the listening socket on fd 3 (socket activation) or listens on
-// $PORT (proxy mode); drains on SIGTERM as examples/node-store does.
+// 127.0.0.1:$PORT or the unix socket $PORT (proxy mode); drains on SIGTERM
+// as examples/node-store does.
 //
 // GET /?ms=N   answers after N ms: {"pid": ..., "leaked_kb": ...}
 const fs = require('fs');
@@ -27,7 +28,11 @@ const server = http.createServer((req, res) => {
 });
 
 const inherited = process.env.LISTEN_FDS && process.env.LISTEN_PID === String(process.pid);
-server.listen(inherited ? { fd: 3 } : Number(process.env.PORT), 65535, () => {
+const port = process.env.PORT || '';
+const where = inherited ? { fd: 3 }
+  : /^[0-9]+$/.test(port) ? { port: Number(port), host: '127.0.0.1' }
+  : { path: port };
+server.listen({ ...where, backlog: 65535 }, () => {
   if (process.env.CORRAL_READY_FD) {
     const fd = Number(process.env.CORRAL_READY_FD);
     fs.writeSync(fd, 'READY=1\n');
