@@ -88,7 +88,9 @@ void LifecycleGuards::Tick() {
   const int64_t now = clock_.Now();
   const bool limits_due = limits_.config().any() && now >= next_limits_ns_;
   const bool guard_on = settings_.memory.threshold.has_value();
-  if (!limits_due && !guard_on) return;
+  // Without a limit, once a second is enough to see one set (a resize).
+  const bool memory_due = guard_on && now >= next_memory_ns_;
+  if (!limits_due && !memory_due) return;
   std::optional<memory::MemoryFigures> figures;
   if (cgroup_) {
     absl::StatusOr<memory::MemoryFigures> f = memory::Read(*cgroup_);
@@ -98,7 +100,11 @@ void LifecycleGuards::Tick() {
     next_limits_ns_ = now + absl::ToInt64Nanoseconds(kCheckEvery);
     CheckLimits(figures);
   }
-  if (guard_on && figures && figures->limit_bytes) CheckMemory(*figures);
+  if (memory_due && figures && figures->limit_bytes) {
+    CheckMemory(*figures);
+  } else if (memory_due) {
+    next_memory_ns_ = now + absl::ToInt64Nanoseconds(absl::Seconds(1));
+  }
 }
 
 std::optional<int64_t> LifecycleGuards::FreshWorkerBytes() {

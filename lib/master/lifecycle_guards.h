@@ -1,6 +1,7 @@
 // The lifecycle guards' I/O, on the master's tick (50 ms): each tick it
-// reads the container's memory cgroup (three small files: a fast leak
-// passes the limit within a second), measures each new worker once when it
+// reads the container's memory cgroup (a few small files: a fast leak
+// passes the limit within a second; once a second when there is no limit),
+// measures each new worker once when it
 // is ready (what a fresh worker holds), and every quarter second each
 // worker's requests (its slot), age and, with a limit on it, memory
 // (/proc). It asks the pools
@@ -75,6 +76,7 @@ class LifecycleGuards {
   RecycleLimits limits_;
   std::mt19937_64 random_;
   int64_t next_limits_ns_ = 0;
+  int64_t next_memory_ns_ = 0;
   // OOM kills already explained (or there before we started).
   uint64_t oom_seen_ = 0;
   // Each worker's memory when last measured, for an OOM kill's log line.

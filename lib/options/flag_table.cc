@@ -207,8 +207,8 @@ const std::vector<Flag>& Flags() {
            }},
       Flag{"max-worker-memory", "CORRAL_MAX_WORKER_MEMORY",
            "a worker whose private resident memory (its process tree's) "
-           "passes this (512Mi, 1G) is recycled, its replacement first; "
-           "0 = no limit",
+           "passes this (512Mi, 1G) is recycled, its replacement first "
+           "when the memory limit has room for both; 0 = no limit",
            [](const std::string& v, Options& o) -> absl::Status {
              auto n = ParseByteSize(v);
              if (!n.ok()) return n.status();
@@ -219,7 +219,8 @@ const std::vector<Flag>& Flags() {
       CountFlag<int64_t>("max-requests", "CORRAL_MAX_REQUESTS",
                          "a worker (in proxy mode, an app process) that has "
                          "served this many requests is recycled, its "
-                         "replacement first; 0 = no limit (not with a "
+                         "replacement first when memory allows; 0 = no "
+                         "limit (not with a "
                          "command that takes the socket itself: corral "
                          "cannot count its requests)",
                          &Options::max_requests, 0),
@@ -230,7 +231,7 @@ const std::vector<Flag>& Flags() {
                          &Options::max_requests_jitter, 0),
       DurationFlag("max-worker-age", "CORRAL_MAX_WORKER_AGE",
                    "a worker that has run this long is recycled, its "
-                   "replacement first; 0 = no limit",
+                   "replacement first when memory allows; 0 = no limit",
                    &Options::max_worker_age),
       DurationFlag("max-worker-age-jitter", "CORRAL_MAX_WORKER_AGE_JITTER",
                    "each worker's --max-worker-age is raised by a random "
