@@ -67,9 +67,9 @@ void ExpectMemoryRecyclesAndNoOomKill(const CorralProcess& p,
   EXPECT_EQ(cg.OomKills(), 0) << p.Logs();
   EXPECT_TRUE(p.LogsWithMsg("worker killed by the kernel's OOM killer").empty())
       << p.Logs();
-  auto guarded =
-      p.LogsWithMsg("memory near the container's limit: recycling the worker "
-                    "that holds the most");
+  auto guarded = p.LogsWithMsg(
+      "memory near the container's limit: recycling the worker "
+      "that holds the most");
   ASSERT_FALSE(guarded.empty()) << p.Logs();
   for (const auto& line : guarded) {
     EXPECT_LT(line["working_set_bytes"].get<int64_t>(),
@@ -106,9 +106,9 @@ TEST(LifecycleTest, LeakyAppInProxyModeIsRecycledBeforeTheOomKiller) {
   if (!cg) GTEST_SKIP() << "no writable cgroup v1 memory controller";
   // Unix sockets: a port picked for an app process can be taken by another
   // program before the process binds it, which would be a crash.
-  auto p = Leaky({"--proxy", "--workers=2", "--proxy-workers=1",
-                  "--app-socket-dir=/tmp"},
-                 cg->dir());
+  auto p = Leaky(
+      {"--proxy", "--workers=2", "--proxy-workers=1", "--app-socket-dir=/tmp"},
+      cg->dir());
   ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
   LoadUntilRecycled(*p, Steady(*p, 3, 20), 3);
   ExpectMemoryRecyclesAndNoOomKill(*p, *cg);

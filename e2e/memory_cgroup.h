@@ -79,7 +79,9 @@ class MemoryCgroup {
     }
     return -1;
   }
-  int64_t MaxUsage() const { return std::stoll(Read("memory.max_usage_in_bytes")); }
+  int64_t MaxUsage() const {
+    return std::stoll(Read("memory.max_usage_in_bytes"));
+  }
 
  private:
   explicit MemoryCgroup(std::string dir) : dir_(std::move(dir)) {}

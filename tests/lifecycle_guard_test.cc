@@ -23,8 +23,8 @@ const MemoryGuardConfig kAt90{.threshold = 0.9};
 std::vector<WorkerMemory> Workers(std::vector<int64_t> mib) {
   std::vector<WorkerMemory> out;
   for (size_t i = 0; i < mib.size(); ++i) {
-    out.push_back({0, static_cast<pid_t>(100 + i), static_cast<int>(i),
-                   mib[i] * kMiB});
+    out.push_back(
+        {0, static_cast<pid_t>(100 + i), static_cast<int>(i), mib[i] * kMiB});
   }
   return out;
 }
@@ -165,8 +165,8 @@ TEST(RecycleLimitsTest, WorkerMemoryOverItsLimit) {
 TEST(RecycleLimitsTest, NoLimitsNothingDue) {
   RecycleLimits limits({}, [](uint64_t) { return uint64_t{0}; });
   EXPECT_FALSE(limits.config().any());
-  EXPECT_FALSE(limits.Check(
-      {.pid = 1, .requests = 1u << 30, .age = absl::Hours(1000)}));
+  EXPECT_FALSE(
+      limits.Check({.pid = 1, .requests = 1u << 30, .age = absl::Hours(1000)}));
 }
 
 }  // namespace

@@ -404,7 +404,6 @@ TEST_F(SupervisorTest, ForkFailureIsRetried) {
   EXPECT_EQ(procs_.started.size(), 1u);
 }
 
-
 namespace corral::master {
 namespace {
 

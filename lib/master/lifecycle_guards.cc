@@ -156,8 +156,8 @@ void LifecycleGuards::CheckLimits(
       if (w.phase != WorkerPhase::kReady) continue;
       WorkerUsage u;
       u.pid = pid;
-      u.requests = region_.slot(w.slot).requests_total.load(
-          std::memory_order_relaxed);
+      u.requests =
+          region_.slot(w.slot).requests_total.load(std::memory_order_relaxed);
       u.age = absl::Nanoseconds(now - w.spawned_ns);
       if (limits_.config().max_worker_memory > 0) {
         u.memory_bytes = memory::TreeMemory(pid);
@@ -197,17 +197,18 @@ void LifecycleGuards::CheckMemory(const memory::MemoryFigures& figures) {
   std::optional<MemoryRecycle> r =
       guard_.Check(figures, workers, busy, clock_.Now(), fresh);
   if (!r) return;
-  log::Warn("memory near the container's limit: recycling the worker "
-            "that holds the most",
-            {{"worker", r->worker.index},
-             {"worker_pid", r->worker.pid},
-             {"worker_bytes", r->worker.bytes},
-             {"limit_bytes", figures.limit_bytes.value_or(0)},
-             {"working_set_bytes", figures.working_set()},
-             {"usage_bytes", figures.usage_bytes},
-             {"threshold_bytes", *threshold},
-             {"order", Name(r->order)},
-             {"why", r->why}});
+  log::Warn(
+      "memory near the container's limit: recycling the worker "
+      "that holds the most",
+      {{"worker", r->worker.index},
+       {"worker_pid", r->worker.pid},
+       {"worker_bytes", r->worker.bytes},
+       {"limit_bytes", figures.limit_bytes.value_or(0)},
+       {"working_set_bytes", figures.working_set()},
+       {"usage_bytes", figures.usage_bytes},
+       {"threshold_bytes", *threshold},
+       {"order", Name(r->order)},
+       {"why", r->why}});
   Supervisor& pool = *pools_[static_cast<size_t>(r->worker.pool)].pool;
   if (!pool.RequestRecycle(r->worker.pid, RetireReason::kMemory, r->order,
                            r->why)) {

@@ -17,8 +17,10 @@ RecycleOrder ChooseOrder(const memory::MemoryFigures& f, int64_t fresh_bytes,
   }
   const int64_t room = *f.limit_bytes - f.working_set();
   if (room > fresh_bytes + fresh_bytes / 4) {
-    *why = absl::StrCat(FormatBytes(room), " left below the limit holds a new "
-                        "worker (", FormatBytes(fresh_bytes), ")");
+    *why = absl::StrCat(FormatBytes(room),
+                        " left below the limit holds a new "
+                        "worker (",
+                        FormatBytes(fresh_bytes), ")");
     return RecycleOrder::kReplacementFirst;
   }
   *why = absl::StrCat("only ", FormatBytes(room),
@@ -67,16 +69,16 @@ std::optional<MemoryRecycle> MemoryGuard::Check(
     return std::nullopt;
   }
   if (now_ns < next_at_ns_ || workers.empty()) return std::nullopt;
-  auto largest = std::max_element(
-      workers.begin(), workers.end(),
-      [](const WorkerMemory& a, const WorkerMemory& b) {
-        return a.bytes < b.bytes;
-      });
-  auto smallest = std::min_element(
-      workers.begin(), workers.end(),
-      [](const WorkerMemory& a, const WorkerMemory& b) {
-        return a.bytes < b.bytes;
-      });
+  auto largest =
+      std::max_element(workers.begin(), workers.end(),
+                       [](const WorkerMemory& a, const WorkerMemory& b) {
+                         return a.bytes < b.bytes;
+                       });
+  auto smallest =
+      std::min_element(workers.begin(), workers.end(),
+                       [](const WorkerMemory& a, const WorkerMemory& b) {
+                         return a.bytes < b.bytes;
+                       });
   MemoryRecycle r;
   r.worker = *largest;
   std::string order_why;

@@ -49,7 +49,8 @@ struct Pools {
   // After a signal: each supervisor acts on it at once.
   void TickSupervisors();
   // Every tick: heartbeats and readiness of the command's copies, then the
-  // supervisors, then the lifecycle guards. Returns the config generations still in use.
+  // supervisors, then the lifecycle guards. Returns the config generations
+  // still in use.
   std::set<int64_t> Tick();
   // Drops what generations no longer in use left behind.
   void Prune(const std::set<int64_t>& in_use);

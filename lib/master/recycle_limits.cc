@@ -45,17 +45,18 @@ std::optional<LimitReached> RecycleLimits::Check(const WorkerUsage& w) {
   if (l.age > absl::ZeroDuration() && w.age >= l.age) {
     return LimitReached{
         pool::RetireReason::kMaxAge,
-        absl::StrCat("has run ", absl::FormatDuration(absl::Trunc(w.age, absl::Seconds(1))),
-                     "; its limit (--max-worker-age plus its jitter) is ",
-                     absl::FormatDuration(absl::Trunc(l.age, absl::Seconds(1))))};
+        absl::StrCat(
+            "has run ",
+            absl::FormatDuration(absl::Trunc(w.age, absl::Seconds(1))),
+            "; its limit (--max-worker-age plus its jitter) is ",
+            absl::FormatDuration(absl::Trunc(l.age, absl::Seconds(1))))};
   }
   return std::nullopt;
 }
 
 void RecycleLimits::Keep(const std::set<pid_t>& live) {
-  std::erase_if(limits_, [&live](const auto& kv) {
-    return live.count(kv.first) == 0;
-  });
+  std::erase_if(limits_,
+                [&live](const auto& kv) { return live.count(kv.first) == 0; });
 }
 
 }  // namespace corral::master

@@ -54,13 +54,12 @@ void Supervisor::AdvanceRecycle() {
 void Supervisor::BeginRecycle(RecycleRequest request) {
   WorkerInfo& w = workers_.at(request.pid);
   recycle_ = Recycle{request, w.index, clock_.Now()};
-  log::Info("recycling worker",
-            {{"pool", config_.name},
-             {"worker", w.index},
-             {"worker_pid", w.pid},
-             {"reason", pool::Name(request.reason)},
-             {"order", Name(request.order)},
-             {"why", request.why}});
+  log::Info("recycling worker", {{"pool", config_.name},
+                                 {"worker", w.index},
+                                 {"worker_pid", w.pid},
+                                 {"reason", pool::Name(request.reason)},
+                                 {"order", Name(request.order)},
+                                 {"why", request.why}});
   if (request.order == RecycleOrder::kDrainFirst) {
     DrainWorker(w, request.reason);
     return;
@@ -79,10 +78,9 @@ void Supervisor::BeginRecycle(RecycleRequest request) {
 
 void Supervisor::DropRecycleRequests(std::string_view why) {
   if (recycle_wanted_.empty()) return;
-  log::Info("recycle requests dropped",
-            {{"pool", config_.name},
-             {"requests", recycle_wanted_.size()},
-             {"why", why}});
+  log::Info("recycle requests dropped", {{"pool", config_.name},
+                                         {"requests", recycle_wanted_.size()},
+                                         {"why", why}});
   recycle_wanted_.clear();
 }
 

@@ -40,9 +40,8 @@ absl::StatusOr<std::optional<int64_t>> ParseLimit(absl::string_view text) {
   if (t == "max") return std::optional<int64_t>();
   int64_t n = 0;
   if (!absl::SimpleAtoi(t, &n) || n < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("memory limit: expected bytes or \"max\", got \"", t,
-                     "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "memory limit: expected bytes or \"max\", got \"", t, "\""));
   }
   if (n >= kNoLimitFrom) return std::optional<int64_t>();
   return std::optional<int64_t>(n);
@@ -101,7 +100,8 @@ std::optional<MemoryCgroup> LocateFrom(const std::string& cgroup_root,
   }
   if (v1_path) {
     std::string dir = Join(cgroup_root, v1_mount, *v1_path);
-    if (ReadFile(dir + "/memory.limit_in_bytes")) return MemoryCgroup{dir, false};
+    if (ReadFile(dir + "/memory.limit_in_bytes"))
+      return MemoryCgroup{dir, false};
   }
   return std::nullopt;
 }

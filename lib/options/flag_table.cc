@@ -205,17 +205,18 @@ const std::vector<Flag>& Flags() {
              return o.memory_guard ? absl::StrCat(*o.memory_guard)
                                    : std::string("off");
            }},
-      Flag{"max-worker-memory", "CORRAL_MAX_WORKER_MEMORY",
-           "a worker whose private resident memory (its process tree's) "
-           "passes this (512Mi, 1G) is recycled, its replacement first "
-           "when the memory limit has room for both; 0 = no limit",
-           [](const std::string& v, Options& o) -> absl::Status {
-             auto n = ParseByteSize(v);
-             if (!n.ok()) return n.status();
-             o.max_worker_memory = *n;
-             return absl::OkStatus();
-           },
-           [](const Options& o) { return std::to_string(o.max_worker_memory); }},
+      Flag{
+          "max-worker-memory", "CORRAL_MAX_WORKER_MEMORY",
+          "a worker whose private resident memory (its process tree's) "
+          "passes this (512Mi, 1G) is recycled, its replacement first "
+          "when the memory limit has room for both; 0 = no limit",
+          [](const std::string& v, Options& o) -> absl::Status {
+            auto n = ParseByteSize(v);
+            if (!n.ok()) return n.status();
+            o.max_worker_memory = *n;
+            return absl::OkStatus();
+          },
+          [](const Options& o) { return std::to_string(o.max_worker_memory); }},
       CountFlag<int64_t>("max-requests", "CORRAL_MAX_REQUESTS",
                          "a worker (in proxy mode, an app process) that has "
                          "served this many requests is recycled, its "

@@ -313,9 +313,9 @@ absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
           "--", f.name, " needs --listen and --proxy (see --help)"));
     }
   }
-  for (const char* guard : {"max-requests", "max-requests-jitter",
-                            "max-worker-age", "max-worker-age-jitter",
-                            "max-worker-memory", "memory-guard"}) {
+  for (const char* guard :
+       {"max-requests", "max-requests-jitter", "max-worker-age",
+        "max-worker-age-jitter", "max-worker-memory", "memory-guard"}) {
     if (parsed.given.count(guard) && !listen) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--", guard,

@@ -55,9 +55,9 @@ enum class RetireReason {
   kOom,
 };
 inline constexpr std::array<std::string_view, 11> kRetireReasonNames = {
-    "none",   "crash",         "timeout",      "start_failed",
-    "roll",   "shutdown",      "memory",       "worker_memory",
-    "max_requests", "max_age", "oom"};
+    "none",         "crash",    "timeout", "start_failed",
+    "roll",         "shutdown", "memory",  "worker_memory",
+    "max_requests", "max_age",  "oom"};
 // The reasons corral_worker_restarts_total counts.
 inline constexpr std::array<RetireReason, 9> kRestartReasons = {
     RetireReason::kCrash,       RetireReason::kTimeout,
