@@ -288,5 +288,57 @@ TEST(OptionsTest, SignalsByNameOrNumber) {
   EXPECT_FALSE(ParseSignal("0").ok());
 }
 
+TEST(OptionsTest, LifecycleGuardFlagsParseAndSayWhatIsWrong) {
+  auto p = ParseOptions({"--memory-guard=0.75", "--max-worker-memory=512Mi",
+                         "--max-requests=1000", "--max-requests-jitter=50",
+                         "--max-worker-age=1h", "--max-worker-age-jitter=5m"},
+                        {});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->options.memory_guard, std::optional<double>(0.75));
+  EXPECT_EQ(p->options.max_worker_memory, int64_t{512} << 20);
+  EXPECT_EQ(p->options.max_requests, 1000);
+  EXPECT_EQ(p->options.max_requests_jitter, 50);
+  EXPECT_EQ(p->options.max_worker_age, absl::Hours(1));
+  EXPECT_EQ(p->options.max_worker_age_jitter, absl::Minutes(5));
+  EXPECT_EQ(Options().memory_guard, std::optional<double>(0.8));
+  p = ParseOptions({"--memory-guard=off", "--max-worker-memory=1G"}, {});
+  ASSERT_TRUE(p.ok());
+  EXPECT_FALSE(p->options.memory_guard.has_value());
+  EXPECT_EQ(p->options.max_worker_memory, 1000000000);
+  EXPECT_EQ(ParseOptions({"--memory-guard=90%"}, {}).status().message(),
+            "flag --memory-guard: \"90%\" is not off or a fraction of the "
+            "memory limit between 0 and 1 (example: 0.9)");
+  EXPECT_FALSE(ParseOptions({"--memory-guard=1"}, {}).ok());
+  EXPECT_FALSE(ParseOptions({"--memory-guard=0"}, {}).ok());
+  EXPECT_EQ(ParseOptions({"--max-worker-memory=lots"}, {}).status().message(),
+            "flag --max-worker-memory: \"lots\" is not a size in bytes "
+            "(examples: 512Mi, 1G, 0)");
+  EXPECT_FALSE(ParseOptions({"--max-worker-memory=-1Mi"}, {}).ok());
+  EXPECT_FALSE(ParseOptions({"--max-requests=-5"}, {}).ok());
+}
+
+TEST(OptionsTest, MaxRequestsNeedsRequestsCorralCanCount) {
+  auto check = [](std::vector<std::string> args) {
+    auto p = ParseOptions(args, {}, Options(), FlagSet::kCommand);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return CheckCommandFlags(*p);
+  };
+  absl::Status socket = check({"--listen=:8080", "--max-requests=100"});
+  EXPECT_FALSE(socket.ok());
+  EXPECT_NE(socket.message().find("--max-requests needs --proxy"),
+            std::string::npos)
+      << socket;
+  EXPECT_FALSE(check({"--listen=:8080", "--max-requests-jitter=5"}).ok());
+  EXPECT_TRUE(check({"--listen=:8080", "--proxy", "--max-requests=100"}).ok());
+  // Age and memory limits need no request count.
+  EXPECT_TRUE(check({"--listen=:8080", "--max-worker-age=1h",
+                     "--max-worker-memory=1G", "--memory-guard=0.9"})
+                  .ok());
+  // The init shape has no workers to recycle.
+  EXPECT_EQ(check({"--max-worker-age=1h"}).message(),
+            "--max-worker-age needs --listen: the init shape has no workers "
+            "to recycle (see --help)");
+}
+
 }  // namespace
 }  // namespace corral

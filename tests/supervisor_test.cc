@@ -404,9 +404,6 @@ TEST_F(SupervisorTest, ForkFailureIsRetried) {
   EXPECT_EQ(procs_.started.size(), 1u);
 }
 
-}  // namespace
-}  // namespace corral::master
-
 namespace corral::master {
 namespace {
 
@@ -578,6 +575,183 @@ TEST_F(SupervisorTest, HungWorkerGetsTheStopSignalThenSigkill) {
   Advance(1 * kMs);
   EXPECT_EQ(procs_.started.back().index, 0);
   EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kTimeout), 1u);
+}
+
+}  // namespace
+}  // namespace corral::master
+
+// Recycling (supervisor_recycle.cc).
+class SupervisorRecycleTest : public SupervisorTest {
+ protected:
+  pid_t Pid(int started) const { return procs_.started[started].pid; }
+  bool Recycle(pid_t pid, RecycleOrder order = RecycleOrder::kReplacementFirst,
+               RetireReason reason = RetireReason::kMaxRequests) {
+    return sup_->RequestRecycle(pid, reason, order, "test");
+  }
+  // The worker in `pid` exits as a drained worker does.
+  void Exit(pid_t pid) {
+    ASSERT_TRUE(sup_->OnChildExit(pid, Exited(0)));
+    Advance(50 * kMs);
+  }
+};
+
+TEST_F(SupervisorRecycleTest, ReplacementFirstDrainsTheOldOnlyOnceTheNewIsUp) {
+  StartAll(2);
+  pid_t old = Pid(0);
+  ASSERT_TRUE(Recycle(old));
+  ASSERT_EQ(procs_.started.size(), 3u);
+  EXPECT_EQ(procs_.started[2].index, 0);
+  Advance(50 * kMs);
+  EXPECT_FALSE(Signalled(old, SIGTERM));
+  EXPECT_EQ(CountPhase(WorkerPhase::kReady), 2);
+  MarkReady(Pid(2));
+  Advance(50 * kMs);
+  EXPECT_TRUE(Signalled(old, SIGTERM));
+  EXPECT_EQ(sup_->workers().at(old).reason, RetireReason::kMaxRequests);
+  EXPECT_EQ(CountPhase(WorkerPhase::kReady), 2);
+  EXPECT_TRUE(sup_->RecycleBusy());
+  Exit(old);
+  EXPECT_FALSE(sup_->RecycleBusy());
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kMaxRequests), 1u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kRoll), 0u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 0u);
+}
+
+TEST_F(SupervisorRecycleTest, DrainFirstStartsTheReplacementWhenTheOldExits) {
+  StartAll(2);
+  pid_t old = Pid(0);
+  ASSERT_TRUE(Recycle(old, RecycleOrder::kDrainFirst, RetireReason::kMemory));
+  EXPECT_TRUE(Signalled(old, SIGTERM));
+  EXPECT_EQ(procs_.started.size(), 2u);  // no room for both at once
+  Advance(50 * kMs);
+  EXPECT_EQ(procs_.started.size(), 2u);
+  Exit(old);
+  ASSERT_EQ(procs_.started.size(), 3u);
+  EXPECT_EQ(procs_.started[2].index, 0);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kMemory), 1u);
+  // The pool stayed ready through it: the other seat served.
+  EXPECT_TRUE(sup_->Ready().ok);
+}
+
+TEST_F(SupervisorRecycleTest, OneAtATimeAndOnlyWithEverySeatUp) {
+  StartAll(3);
+  ASSERT_TRUE(Recycle(Pid(0)));
+  ASSERT_TRUE(Recycle(Pid(1)));
+  ASSERT_TRUE(Recycle(Pid(1)));  // asked twice: once
+  ASSERT_EQ(procs_.started.size(), 4u);
+  MarkReady(Pid(3));
+  Advance(50 * kMs);
+  // The first recycle lasts until its old worker has exited.
+  EXPECT_EQ(procs_.started.size(), 4u);
+  Exit(Pid(0));
+  ASSERT_EQ(procs_.started.size(), 5u);
+  EXPECT_EQ(procs_.started[4].index, 1);
+  MarkReady(Pid(4));
+  Advance(50 * kMs);
+  Exit(Pid(1));
+  EXPECT_EQ(procs_.started.size(), 5u);
+  EXPECT_FALSE(sup_->RecycleBusy());
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kMaxRequests), 2u);
+}
+
+TEST_F(SupervisorRecycleTest, DrainFirstWaitsForTheEmptySeatBeforeTheNext) {
+  StartAll(2);
+  ASSERT_TRUE(Recycle(Pid(0), RecycleOrder::kDrainFirst));
+  ASSERT_TRUE(Recycle(Pid(1), RecycleOrder::kDrainFirst));
+  Exit(Pid(0));
+  ASSERT_EQ(procs_.started.size(), 3u);  // seat 0's replacement
+  // Seat 0 is not serving yet: worker 1 must not drain now, or nothing
+  // would serve.
+  EXPECT_FALSE(Signalled(Pid(1), SIGTERM));
+  MarkReady(Pid(2));
+  Advance(50 * kMs);
+  EXPECT_TRUE(Signalled(Pid(1), SIGTERM));
+}
+
+TEST_F(SupervisorRecycleTest, ARollTakesPrecedenceAndDropsTheRequests) {
+  StartAll(2);
+  ASSERT_TRUE(Recycle(Pid(0)));  // under way: Pid(2) starts for seat 0
+  ASSERT_TRUE(Recycle(Pid(1)));  // waiting
+  sup_->RequestRoll("SIGHUP");
+  EXPECT_TRUE(sup_->RecycleBusy());
+  // The recycle under way finishes as it began.
+  MarkReady(Pid(2));
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->workers().at(Pid(0)).reason, RetireReason::kMaxRequests);
+  Exit(Pid(0));
+  EXPECT_FALSE(sup_->RecycleBusy());  // the waiting request was dropped
+  // The roll replaces seat 0's worker again (it predates the roll), then
+  // seat 1's: the only new worker for seat 1 is the roll's.
+  MarkReady(Pid(3));
+  Advance(50 * kMs);
+  ASSERT_EQ(procs_.started.size(), 5u);
+  EXPECT_EQ(procs_.started[4].index, 1);
+  // Asked for during the roll: it lapses once the roll drains the worker.
+  EXPECT_TRUE(Recycle(Pid(1)));
+  MarkReady(Pid(4));
+  Advance(50 * kMs);
+  EXPECT_EQ(sup_->workers().at(Pid(1)).reason, RetireReason::kRoll);
+  EXPECT_FALSE(sup_->RecycleBusy());
+  EXPECT_EQ(procs_.started.size(), 5u);
+}
+
+TEST_F(SupervisorRecycleTest, NothingIsRecycledWhileShuttingDown) {
+  StartAll(2);
+  ASSERT_TRUE(Recycle(Pid(0)));
+  ASSERT_TRUE(Recycle(Pid(1)));
+  sup_->RequestShutdown(Shutdown::kGraceful, "TERM");
+  EXPECT_FALSE(Recycle(Pid(1)));
+  Advance(50 * kMs);
+  EXPECT_EQ(procs_.started.size(), 3u);  // only the first one's replacement
+}
+
+TEST_F(SupervisorRecycleTest, AReplacementThatFailsLeavesTheOldServing) {
+  StartAll(2);
+  pid_t old = Pid(0);
+  ASSERT_TRUE(Recycle(old));
+  ASSERT_TRUE(sup_->OnChildExit(Pid(2), Exited(1)));
+  Advance(50 * kMs);
+  EXPECT_FALSE(Signalled(old, SIGTERM));
+  EXPECT_EQ(sup_->workers().at(old).phase, WorkerPhase::kReady);
+  EXPECT_FALSE(sup_->RecycleBusy());
+  // And it may be asked for again.
+  EXPECT_TRUE(Recycle(old));
+  EXPECT_EQ(procs_.started.size(), 4u);
+}
+
+TEST_F(SupervisorRecycleTest, OnlyReadyWorkersCanBeRecycled) {
+  Make(1);
+  sup_->Start();
+  EXPECT_FALSE(Recycle(Pid(0)));  // still starting
+  EXPECT_FALSE(Recycle(4242));    // not ours
+}
+
+TEST_F(SupervisorRecycleTest, AnOomKillIsCountedAsOomNotAsACrash) {
+  StartAll(2);
+  int asked = 0;
+  sup_->OnUnexpectedKill([&asked](pid_t) -> std::optional<nlohmann::json> {
+    ++asked;
+    return nlohmann::json{{"oom_kills", 1}};
+  });
+  ASSERT_TRUE(sup_->OnChildExit(Pid(0), Killed(SIGKILL)));
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kOom), 1u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 0u);
+  Advance(50 * kMs);
+  EXPECT_EQ(procs_.started.size(), 3u);  // replaced like a crash
+  // Other deaths are not asked about: an exit code, or a SIGKILL of ours.
+  ASSERT_TRUE(sup_->OnChildExit(Pid(1), Exited(3)));
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 1u);
+}
+
+TEST_F(SupervisorRecycleTest, ASigkillThatIsNoOomKillIsACrash) {
+  StartAll(1);
+  sup_->OnUnexpectedKill(
+      [](pid_t) -> std::optional<nlohmann::json> { return std::nullopt; });
+  ASSERT_TRUE(sup_->OnChildExit(Pid(0), Killed(SIGKILL)));
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kCrash), 1u);
+  EXPECT_EQ(sup_->counts().restarts_for(RetireReason::kOom), 0u);
 }
 
 }  // namespace

@@ -102,6 +102,25 @@ void MakeAdmin(boost::asio::ip::tcp::acceptor admin_acceptor,
       });
 }
 
+// The lifecycle guards over whichever pools the shape has; the limits per
+// worker go to the app's workers (proxy mode: the app processes).
+void MakeGuards(const Options& options, MasterParts& parts) {
+  GuardSettings g;
+  g.memory.threshold = options.memory_guard;
+  g.limits.max_requests = static_cast<uint64_t>(options.max_requests);
+  g.limits.max_requests_jitter =
+      static_cast<uint64_t>(options.max_requests_jitter);
+  g.limits.max_age = options.max_worker_age;
+  g.limits.max_age_jitter = options.max_worker_age_jitter;
+  g.limits.max_worker_memory = options.max_worker_memory;
+  Pools& pools = parts.pools;
+  pools.guards = std::make_unique<LifecycleGuards>(g, memory::Locate(),
+                                                   *parts.region, parts.clock);
+  pools.guards->Watch(*pools.workers, true);
+  if (pools.proxies) pools.guards->Watch(*pools.proxies, false);
+  pools.guards->LogSetUp();
+}
+
 }  // namespace
 
 absl::Status Bootstrap(const Options& options,
@@ -189,6 +208,7 @@ absl::Status Bootstrap(const Options& options,
     parts.cpus = std::make_unique<CpuFollower>(cpus, cpu::Detect, parts.clock);
   }
 
+  MakeGuards(options, parts);
   MakeAdmin(std::move(*admin_acceptor), layout, options, parts);
   log::Info("listening", {{"app", parts.app.name},
                           {"version", parts.app.version},

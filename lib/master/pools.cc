@@ -46,6 +46,7 @@ std::set<int64_t> Pools::Tick() {
     }
     in_use.merge(proxies->GenerationsInUse());
   }
+  if (guards) guards->Tick();
   return in_use;
 }
 

@@ -15,6 +15,7 @@
 #include "command/command_workers.h"
 #include "command/config_check.h"
 #include "cpu/cpu_count.h"
+#include "master/lifecycle_guards.h"
 #include "master/proxied_pool.h"
 #include "master/supervisor.h"
 #include "pool/pool.h"
@@ -38,6 +39,9 @@ struct Pools {
   // (--workers, --proxy-workers).
   bool workers_follow_cpus = false;
   bool proxies_follow_cpus = false;
+  // Memory, age and request limits that recycle workers; OOM kills told
+  // from crashes.
+  std::unique_ptr<LifecycleGuards> guards;
 
   // The pool as probes, /status and metrics see it.
   const pool::PoolView& view() const;
@@ -53,7 +57,8 @@ struct Pools {
   // After a signal: each supervisor acts on it at once.
   void TickSupervisors();
   // Every tick: heartbeats and readiness of the command's copies, then the
-  // supervisors. Returns the config generations still in use.
+  // supervisors, then the lifecycle guards. Returns the config generations
+  // still in use.
   std::set<int64_t> Tick();
   // The pod's CPUs changed (CpuFollower): the pools that follow them resize.
   void FollowCpus(const cpu::CpuCount& cpus);

@@ -129,9 +129,10 @@ void Supervisor::ReadyWorker(WorkerInfo& w) {
                              {"startup_seconds", Seconds(now - w.spawned_ns)},
                              {"generation", w.generation}});
   if (old != 0) {
-    // A roll step: the replacement serves, so the old worker may go.
+    // A roll or recycle step: the replacement serves, so the old worker
+    // may go.
     auto it = workers_.find(old);
-    if (it != workers_.end()) DrainWorker(it->second, RetireReason::kRoll);
+    if (it != workers_.end()) DrainWorker(it->second, ReplacedReason(old));
   }
   if (state_ == PoolState::kStarting &&
       std::all_of(seats_.begin(), seats_.end(),
@@ -180,6 +181,7 @@ void Supervisor::Tick() {
   ManageSeats();
   AdvanceRoll();
   ApplyResize();
+  AdvanceRecycle();
   StopIfEmpty();
 }
 
@@ -250,11 +252,19 @@ bool Supervisor::OnChildExit(pid_t pid, int status) {
                            {"exit", pid1::DescribeExit(status)},
                            {"phase", pool::Name(w.phase)},
                            {"generation", w.generation}};
+  // The kernel's OOM killer, never a plain crash: its figures and reason.
+  std::optional<nlohmann::json> oom = OomKill(w, status);
+  if (oom) {
+    fields["reason"] = pool::Name(RetireReason::kOom);
+    fields["memory"] = *oom;
+    log::Error("worker killed by the kernel's OOM killer", fields);
+    ++counts_.restarts[static_cast<size_t>(RetireReason::kOom)];
+  }
   if (ShuttingDown()) {
     if (!control_.StoppedCleanly(status) || w.killed) exit_code_ = 1;
     log::Info("worker exited", fields);
   } else if (w.phase == WorkerPhase::kDraining && !w.killed) {
-    log::Info("worker retired", fields);
+    if (!oom) log::Info("worker retired", fields);
   } else if (w.phase == WorkerPhase::kDraining) {
     log::Warn("worker retired by force", fields);
   } else if (w.replacement && was_starting) {
@@ -264,7 +274,9 @@ bool Supervisor::OnChildExit(pid_t pid, int status) {
                                                    : w.reason);
     log::Error("replacement worker failed to start; old worker keeps serving",
                fields);
-    ++counts_.restarts[static_cast<size_t>(RetireReason::kStartFailed)];
+    if (!oom) {
+      ++counts_.restarts[static_cast<size_t>(RetireReason::kStartFailed)];
+    }
     if (roll_) {
       FinishRoll(
           RollResult::kFailed,
@@ -276,15 +288,20 @@ bool Supervisor::OnChildExit(pid_t pid, int status) {
     if (reason == RetireReason::kNone) {
       reason = was_starting ? RetireReason::kStartFailed : RetireReason::kCrash;
     }
-    fields["reason"] = pool::Name(reason);
-    log::Error("worker died unexpectedly", fields);
-    ++counts_.restarts[static_cast<size_t>(reason)];
+    if (!oom) {
+      fields["reason"] = pool::Name(reason);
+      log::Error("worker died unexpectedly", fields);
+      ++counts_.restarts[static_cast<size_t>(reason)];
+    }
     ++seat.failures;
     ScheduleRestart(w.index);
   }
-  if (w.phase == WorkerPhase::kDraining && w.reason == RetireReason::kRoll) {
-    ++counts_.restarts[static_cast<size_t>(RetireReason::kRoll)];
+  // A worker drained to be replaced counts once, by why it was replaced.
+  if (w.phase == WorkerPhase::kDraining && !oom &&
+      w.reason != RetireReason::kShutdown && w.reason != RetireReason::kNone) {
+    ++counts_.restarts[static_cast<size_t>(w.reason)];
   }
+  RecycleExited(w, w.replacement && was_starting);
   StopIfEmpty();
   return true;
 }
@@ -315,6 +332,7 @@ void Supervisor::RequestRoll(std::string reason,
     }
     FinishRoll(RollResult::kSuperseded, "");
   }
+  DropRecycleRequests("a roll replaces every worker");
   BeginRoll(std::move(reason));
 }
 
@@ -394,6 +412,7 @@ void Supervisor::RequestShutdown(Shutdown how, std::string reason) {
   // for.
   bool wait = how == Shutdown::kGraceful && state_ != PoolState::kStarting;
   if (roll_) FinishRoll(RollResult::kAborted, "shutdown");
+  DropRecycleRequests("shutting down");
   state_ = PoolState::kDrainDelay;
   drain_at_ns_ = now + (wait ? ToNanos(config_.drain_delay) : 0);
   log::Info(config_.ready_through_drain_delay
@@ -502,6 +521,7 @@ nlohmann::json Supervisor::StatusJson() const {
     });
   }
   j["workers"] = list;
+  j["recycle"] = RecycleJson();
   if (last_roll_) {
     j["last_roll"] = {
         {"result", pool::Name(last_roll_->result)},

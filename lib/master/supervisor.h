@@ -81,6 +81,18 @@ struct RollRecord {
   int64_t finished_unix_ns = 0;
 };
 
+// How a recycle replaces its worker (see Supervisor::RequestRecycle).
+enum class RecycleOrder {
+  // A replacement starts for the worker's seat; the worker drains once the
+  // replacement is ready, so capacity never drops.
+  kReplacementFirst,
+  // The worker drains first; its replacement starts when it has exited.
+  // For when there is no memory for both at once: one seat is empty for a
+  // moment (connections wait in the accept queue, or proxy mode's queue).
+  kDrainFirst,
+};
+std::string_view Name(RecycleOrder order);
+
 // How a shutdown request asks to stop.
 enum class Shutdown {
   // SIGTERM, SIGINT: the drain delay first; a second request skips the rest
@@ -115,6 +127,30 @@ class Supervisor : public pool::PoolView {
   // the pool has room for. See resize.cc.
   void Resize(int workers, std::string reason);
 
+  // Recycling (supervisor_recycle.cc): a worker replaced for what it has
+  // become (memory, age, requests served, a stuck request), drained as a
+  // roll drains its old workers: SIGTERM through ProcessControl (the stop
+  // signal; in proxy mode no new requests, then the stop signal once those
+  // in flight are answered). Any part of the master may ask; Tick honours
+  // one request at a time per pool, oldest first, only while the pool
+  // serves with every seat up, so capacity never drops by more than one
+  // worker. A roll or a shutdown takes precedence and drops the requests
+  // (a roll replaces every worker anyway). Asking again for a pid already
+  // asked for changes nothing. Returns false when `pid` is not a ready
+  // worker of this pool, or the pool shuts down.
+  bool RequestRecycle(pid_t pid, RetireReason reason, RecycleOrder order,
+                      std::string why);
+  // A recycle is under way (until the recycled worker has exited) or asked
+  // for.
+  bool RecycleBusy() const { return recycle_ || !recycle_wanted_.empty(); }
+  // Asked when a worker dies of a SIGKILL corral did not send: the memory
+  // figures for the log when the kernel's OOM killer sent it (the exit is
+  // then counted as reason oom), nullopt otherwise.
+  void OnUnexpectedKill(
+      std::function<std::optional<nlohmann::json>(pid_t pid)> f) {
+    oom_check_ = std::move(f);
+  }
+
   bool Finished() const { return state_ == PoolState::kStopped; }
   int ExitCode() const { return exit_code_; }
   // The config generations a worker runs or may be started with.
@@ -142,6 +178,17 @@ class Supervisor : public pool::PoolView {
     int failures = 0;    // consecutive, reset once a worker stays up
     int64_t restart_at_ns = 0;
     bool restart_pending = false;
+  };
+  struct RecycleRequest {
+    pid_t pid = 0;
+    RetireReason reason = RetireReason::kNone;
+    RecycleOrder order = RecycleOrder::kReplacementFirst;
+    std::string why;
+  };
+  struct Recycle {
+    RecycleRequest request;
+    int index = 0;
+    int64_t started_ns = 0;
   };
   struct Roll {
     int64_t generation = 0;
@@ -172,12 +219,24 @@ class Supervisor : public pool::PoolView {
   // resize.cc: the next step of a resize, from Tick.
   void ApplyResize();
   bool SeatHasWorker(int index) const;
+  // Recycling (supervisor_recycle.cc).
+  void AdvanceRecycle();
+  void BeginRecycle(RecycleRequest request);
+  void DropRecycleRequests(std::string_view why);
+  // Why the old worker of a seat drains once its replacement is ready.
+  RetireReason ReplacedReason(pid_t old) const;
+  // OnChildExit's part: a recycled worker or its replacement exited.
+  void RecycleExited(const WorkerInfo& w, bool replacement_failed);
+  // The figures when the kernel's OOM killer ended `w`.
+  std::optional<nlohmann::json> OomKill(const WorkerInfo& w, int status) const;
+  nlohmann::json RecycleJson() const;
 
   SupervisorConfig config_;
   ProcessControl& control_;
   region::SharedRegion& region_;
   const clock::Clock& clock_;
   std::function<void(int)> slot_retired_;
+  std::function<std::optional<nlohmann::json>(pid_t)> oom_check_;
 
   // The one truth about the pool; roll_ and drain_at_ns_ are the data of
   // the rolling and drain-delay states.
@@ -200,6 +259,9 @@ class Supervisor : public pool::PoolView {
     std::string reason;
   };
   std::optional<PendingResize> pending_resize_;
+  // The recycle under way, and those asked for, oldest first.
+  std::optional<Recycle> recycle_;
+  std::vector<RecycleRequest> recycle_wanted_;
   int64_t drain_at_ns_ = 0;
   int exit_code_ = 0;
   pool::PoolCounts counts_;

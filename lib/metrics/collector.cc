@@ -234,7 +234,9 @@ std::vector<MetricFamily> Collector::Collect() const {
   const pool::PoolCounts& counts = pool_.counts();
   out.push_back(CounterByLabel(
       "corral_worker_restarts_total",
-      "Workers replaced, by reason: crash, timeout (hung), start_failed, roll.",
+      "Workers replaced, by reason: crash, timeout (hung), start_failed, "
+      "roll, oom (the kernel's OOM killer), and recycles: memory (the "
+      "memory guard), worker_memory, max_requests, max_age.",
       "reason", pool::kRestartReasons, counts.restarts));
   out.push_back(CounterByLabel(
       "corral_rollouts_total", "Rolling restarts of the workers, by result.",

@@ -272,6 +272,54 @@ const std::vector<Flag>& Flags() {
                "one JSON log line per request: method, path, route, status, "
                "duration (off: a busy store writes a lot)",
                &Options::access_log),
+      Flag{"memory-guard", "CORRAL_MEMORY_GUARD",
+           "when the container's working set passes this fraction of its "
+           "memory limit (cgroup v1 or v2), the worker holding the most "
+           "memory is recycled before the kernel's OOM killer acts; off to "
+           "turn it off (no limit: nothing to guard)",
+           [](const std::string& v, Options& o) -> absl::Status {
+             auto f = ParseMemoryGuard(v);
+             if (!f.ok()) return f.status();
+             o.memory_guard = *f;
+             return absl::OkStatus();
+           },
+           [](const Options& o) {
+             return o.memory_guard ? absl::StrCat(*o.memory_guard)
+                                   : std::string("off");
+           }},
+      Flag{
+          "max-worker-memory", "CORRAL_MAX_WORKER_MEMORY",
+          "a worker whose private resident memory (its process tree's) "
+          "passes this (512Mi, 1G) is recycled, its replacement first "
+          "when the memory limit has room for both; 0 = no limit",
+          [](const std::string& v, Options& o) -> absl::Status {
+            auto n = ParseByteSize(v);
+            if (!n.ok()) return n.status();
+            o.max_worker_memory = *n;
+            return absl::OkStatus();
+          },
+          [](const Options& o) { return std::to_string(o.max_worker_memory); }},
+      CountFlag<int64_t>("max-requests", "CORRAL_MAX_REQUESTS",
+                         "a worker (in proxy mode, an app process) that has "
+                         "served this many requests is recycled, its "
+                         "replacement first when memory allows; 0 = no "
+                         "limit (not with a "
+                         "command that takes the socket itself: corral "
+                         "cannot count its requests)",
+                         &Options::max_requests, 0),
+      CountFlag<int64_t>("max-requests-jitter", "CORRAL_MAX_REQUESTS_JITTER",
+                         "each worker's --max-requests is raised by a random "
+                         "number from 0 to this, so workers do not all come "
+                         "due at once",
+                         &Options::max_requests_jitter, 0),
+      DurationFlag("max-worker-age", "CORRAL_MAX_WORKER_AGE",
+                   "a worker that has run this long is recycled, its "
+                   "replacement first when memory allows; 0 = no limit",
+                   &Options::max_worker_age),
+      DurationFlag("max-worker-age-jitter", "CORRAL_MAX_WORKER_AGE_JITTER",
+                   "each worker's --max-worker-age is raised by a random "
+                   "share of this",
+                   &Options::max_worker_age_jitter),
       CommandFlag(
           {"stop-signal", "CORRAL_STOP_SIGNAL",
            "the signal a worker's process group gets to drain and exit "

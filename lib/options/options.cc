@@ -1,5 +1,7 @@
 #include "options/options.h"
 
+#include <limits>
+
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -185,6 +187,41 @@ absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text) {
   return d;
 }
 
+absl::StatusOr<std::optional<double>> ParseMemoryGuard(
+    const std::string& text) {
+  if (text == "off") return std::optional<double>();
+  double f = 0;
+  if (!absl::SimpleAtod(text, &f) || !(f > 0 && f < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text,
+        "\" is not off or a fraction of the memory limit between 0 and 1 "
+        "(example: 0.9)"));
+  }
+  return std::optional<double>(f);
+}
+
+absl::StatusOr<int64_t> ParseByteSize(const std::string& text) {
+  static constexpr std::pair<const char*, int64_t> kSuffixes[] = {
+      {"Ki", int64_t{1} << 10}, {"Mi", int64_t{1} << 20},
+      {"Gi", int64_t{1} << 30}, {"K", 1000},
+      {"M", 1000 * 1000},       {"G", 1000 * 1000 * 1000}};
+  absl::string_view number = text;
+  int64_t unit = 1;
+  for (const auto& [suffix, size] : kSuffixes) {
+    if (absl::ConsumeSuffix(&number, suffix)) {
+      unit = size;
+      break;
+    }
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(number, &n) || n < 0 ||
+      n > std::numeric_limits<int64_t>::max() / unit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", text, "\" is not a size in bytes (examples: 512Mi, 1G, 0)"));
+  }
+  return n * unit;
+}
+
 absl::StatusOr<ParsedOptions> ParseOptions(
     const std::vector<std::string>& args,
     const std::map<std::string, std::string>& env, const Options& defaults,
@@ -302,6 +339,25 @@ absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
         "--request-deadline needs --listen and --proxy: in socket mode the "
         "copies take the connections and corral never sees a request (see "
         "--help)");
+  }
+  for (const char* guard :
+       {"max-requests", "max-requests-jitter", "max-worker-age",
+        "max-worker-age-jitter", "max-worker-memory", "memory-guard"}) {
+    if (parsed.given.count(guard) && !listen) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", guard,
+          " needs --listen: the init shape has no workers to recycle (see "
+          "--help)"));
+    }
+  }
+  for (const char* counted : {"max-requests", "max-requests-jitter"}) {
+    if (parsed.given.count(counted) && !proxy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", counted,
+          " needs --proxy: a command that takes the listening socket itself "
+          "serves requests corral never sees, so it cannot count them "
+          "(--max-worker-age and --max-worker-memory work without --proxy)"));
+    }
   }
   if (parsed.options.ready == Readiness::kPort && !proxy) {
     return absl::InvalidArgumentError(

@@ -55,6 +55,16 @@ struct Options {
   // One log line per request (method, path, route, status, duration).
   bool access_log = false;
 
+  // Lifecycle guards: workers recycled before memory or age takes the pod
+  // down. The memory guard acts when the container's working set passes
+  // this fraction of its memory limit; nullopt: off.
+  std::optional<double> memory_guard = 0.8;
+  int64_t max_worker_memory = 0;  // bytes per worker; 0 = no limit
+  int64_t max_requests = 0;       // per worker; 0 = no limit
+  int64_t max_requests_jitter = 0;
+  absl::Duration max_worker_age = absl::ZeroDuration();  // zero = no limit
+  absl::Duration max_worker_age_jitter = absl::ZeroDuration();
+
   // Only for `corral [flags] -- CMD`, whose workers are any command.
   // How a worker is told to stop (to its process group).
   int stop_signal = SIGTERM;
@@ -153,7 +163,8 @@ absl::StatusOr<ParsedOptions> ParseOptions(
 
 // `corral -- CMD`'s flags that need others: --proxy needs --listen; proxy
 // mode's own flags and --ready=port need --listen and --proxy; the init
-// shape's own flags refuse --listen.
+// shape's own flags refuse --listen; the lifecycle guards need --listen,
+// and --max-requests needs --proxy.
 absl::Status CheckCommandFlags(const ParsedOptions& parsed);
 
 // The --help text: every flag with its variable, default and meaning.
@@ -171,6 +182,12 @@ std::string VersionText(const std::string& program, const std::string& version);
 
 absl::StatusOr<Endpoint> ParseEndpoint(const std::string& text);
 std::string FormatEndpoint(const Endpoint& endpoint);
+
+// "off" or a fraction above 0 and below 1 ("0.9").
+absl::StatusOr<std::optional<double>> ParseMemoryGuard(const std::string& text);
+// Bytes, with an optional K, M, G (powers of 1000) or Ki, Mi, Gi (of 1024)
+// suffix, as in a Kubernetes quantity: "512Mi", "1G", "1048576".
+absl::StatusOr<int64_t> ParseByteSize(const std::string& text);
 
 // Accepts absl durations ("5s", "250ms", "1m30s") and bare seconds ("5").
 absl::StatusOr<absl::Duration> ParseDurationFlag(const std::string& text);

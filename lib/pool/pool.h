@@ -47,13 +47,25 @@ enum class RetireReason {
   kRoll,
   kShutdown,
   kResize,  // fewer workers wanted (the pod's CPUs changed)
+  // Recycled (lifecycle guards): the container's memory near its limit,
+  // --max-worker-memory, --max-requests, --max-worker-age.
+  kMemory,
+  kWorkerMemory,
+  kMaxRequests,
+  kMaxAge,
+  // Killed by the kernel's OOM killer.
+  kOom,
 };
-inline constexpr std::array<std::string_view, 7> kRetireReasonNames = {
-    "none", "crash", "timeout", "start_failed", "roll", "shutdown", "resize"};
+inline constexpr std::array<std::string_view, 12> kRetireReasonNames = {
+    "none",   "crash",  "timeout",       "start_failed", "roll",    "shutdown",
+    "resize", "memory", "worker_memory", "max_requests", "max_age", "oom"};
 // The reasons corral_worker_restarts_total counts.
-inline constexpr std::array<RetireReason, 4> kRestartReasons = {
-    RetireReason::kCrash, RetireReason::kTimeout, RetireReason::kStartFailed,
-    RetireReason::kRoll};
+inline constexpr std::array<RetireReason, 9> kRestartReasons = {
+    RetireReason::kCrash,       RetireReason::kTimeout,
+    RetireReason::kStartFailed, RetireReason::kRoll,
+    RetireReason::kMemory,      RetireReason::kWorkerMemory,
+    RetireReason::kMaxRequests, RetireReason::kMaxAge,
+    RetireReason::kOom};
 
 // How a roll ended.
 enum class RollResult { kSuccess, kFailed, kSuperseded, kAborted };

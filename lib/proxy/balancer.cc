@@ -74,6 +74,9 @@ std::optional<int> Balancer::Acquire(int exclude) {
     const int cap = Cap(best);
     if (Routable(region_.slot(best)) &&
         (cap == 0 || RequestLoad(best) <= cap)) {
+      // The app process's own count of requests sent to it, which the
+      // master reads for --max-requests (the process writes no slot).
+      region_.slot(best).requests_total.fetch_add(1, std::memory_order_relaxed);
       return best;
     }
     own_.upstream_in_flight[best].fetch_sub(1, std::memory_order_seq_cst);

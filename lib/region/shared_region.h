@@ -65,6 +65,8 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint32_t> state;        // SlotState
   std::atomic<int64_t> heartbeat_ns;  // CLOCK_MONOTONIC, bumped by its loop
   std::atomic<int64_t> in_flight;
+  // Requests served; for an app process in proxy mode, requests the proxy
+  // workers sent it (--max-requests reads it).
   std::atomic<uint64_t> requests_total;
   std::atomic<uint64_t> connections_open;  // refreshed with the heartbeat
   // The request the worker is busy with, for the log when it hangs.

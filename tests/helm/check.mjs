@@ -215,7 +215,9 @@ const expect = {
     check(env.CORRAL_WORKERS === "auto", "workers auto");
     const want = { CORRAL_WORKER_START_TIMEOUT: "45s", CORRAL_WORKER_TIMEOUT: "20", CORRAL_KEEPALIVE_TIMEOUT: "1m30s",
       CORRAL_REQUEST_TIMEOUT: "250ms", CORRAL_MAX_BODY: "1048576", CORRAL_CRASH_LOOP_LIMIT: "7", CORRAL_LOG_LEVEL: "debug",
-      CORRAL_LISTEN: "[::]:8080", CORRAL_ADMIN: "[::]:9901" };
+      CORRAL_LISTEN: "[::]:8080", CORRAL_ADMIN: "[::]:9901", CORRAL_MEMORY_GUARD: "0.9",
+      CORRAL_MAX_WORKER_MEMORY: "512Mi", CORRAL_MAX_REQUESTS: "10000", CORRAL_MAX_REQUESTS_JITTER: "500",
+      CORRAL_MAX_WORKER_AGE: "6h", CORRAL_MAX_WORKER_AGE_JITTER: "30m" };
     for (const [k, v] of Object.entries(want)) check(env[k] === v, `${k}=${env[k]}, want ${v}`);
     check(env.FOO === "bar" && container.env.find((e) => e.name === "DB")?.valueFrom?.secretKeyRef?.key === "url", "extraEnvVars");
     check(envNames.indexOf("FOO") > envNames.indexOf("CORRAL_LISTEN"), "extra env after corral's");

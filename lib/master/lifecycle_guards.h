@@ -1,0 +1,90 @@
+// The lifecycle guards' I/O, on the master's tick (50 ms): each tick it
+// reads the container's memory cgroup (a few small files: a fast leak
+// passes the limit within a second; once a second when there is no limit),
+// measures each new worker once when it
+// is ready (what a fresh worker holds), and every quarter second each
+// worker's requests (its slot), age and, with a limit on it, memory
+// (/proc). It asks the pools
+// to recycle the worker the memory guard (memory_guard.h) or a per-worker
+// limit (recycle_limits.h) points at. It also tells an OOM kill from a
+// plain SIGKILL by the cgroup's oom_kill counter (Supervisor's
+// OnUnexpectedKill).
+#ifndef CORRAL_MASTER_LIFECYCLE_GUARDS_H_
+#define CORRAL_MASTER_LIFECYCLE_GUARDS_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "clock/clock.h"
+#include "master/memory_guard.h"
+#include "master/recycle_limits.h"
+#include "master/supervisor.h"
+#include "memory/cgroup_memory.h"
+#include "region/shared_region.h"
+
+namespace corral::master {
+
+struct GuardSettings {
+  MemoryGuardConfig memory;
+  RecycleLimitsConfig limits;
+};
+
+class LifecycleGuards {
+ public:
+  // `cgroup`: the container's memory cgroup (memory::Locate()), if found.
+  LifecycleGuards(GuardSettings settings,
+                  std::optional<memory::MemoryCgroup> cgroup,
+                  const region::SharedRegion& region,
+                  const clock::Clock& clock);
+
+  // A pool to guard. The per-worker limits apply where `limits` is true
+  // (the app's workers, or proxy mode's app processes); the memory guard
+  // and the OOM count watch every pool.
+  void Watch(Supervisor& pool, bool limits);
+  // Logs what is guarded and how.
+  void LogSetUp() const;
+  void Tick();
+  // For Supervisor::OnUnexpectedKill: the figures when the cgroup's OOM
+  // kill counter moved since the last death it explained.
+  std::optional<nlohmann::json> OomKill(pid_t pid);
+
+ private:
+  struct Watched {
+    Supervisor* pool;
+    bool limits;
+  };
+  bool AnyBusy() const;
+  std::vector<WorkerMemory> MeasureWorkers();
+  // Measures ready workers not measured yet; returns the most any of the
+  // live ones held when new.
+  std::optional<int64_t> FreshWorkerBytes();
+  void CheckLimits(const std::optional<memory::MemoryFigures>& figures);
+  void CheckMemory(const memory::MemoryFigures& figures);
+
+  GuardSettings settings_;
+  std::optional<memory::MemoryCgroup> cgroup_;
+  const region::SharedRegion& region_;
+  const clock::Clock& clock_;
+  std::vector<Watched> pools_;
+  MemoryGuard guard_;
+  RecycleLimits limits_;
+  std::mt19937_64 random_;
+  int64_t next_limits_ns_ = 0;
+  int64_t next_memory_ns_ = 0;
+  // OOM kills already explained (or there before we started).
+  uint64_t oom_seen_ = 0;
+  // Each worker's memory when last measured, for an OOM kill's log line.
+  std::map<pid_t, int64_t> last_bytes_;
+  // Each live worker's memory when first measured, ready.
+  std::map<pid_t, int64_t> fresh_bytes_;
+};
+
+}  // namespace corral::master
+
+#endif  // CORRAL_MASTER_LIFECYCLE_GUARDS_H_
