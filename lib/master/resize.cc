@@ -83,6 +83,9 @@ void Supervisor::ApplyResize() {
   seats_.resize(static_cast<size_t>(wanted));
   for (int i = 0; i < wanted; ++i) {
     const Seat& seat = seats_[i];
+    // A recycle under way owns its seat: a drain-first one starts the
+    // replacement once the old worker has exited, for the memory's sake.
+    if (recycle_ && recycle_->index == i) continue;
     // A new seat, or one a shrink emptied before this grow.
     if (seat.serving == 0 && seat.starting == 0 && !seat.restart_pending) {
       SpawnWorker(i, false);
