@@ -1,6 +1,6 @@
 // --request-deadline: a request its handler never answers gets 504 at the
-// deadline, other requests keep being served, and a C++ app's worker asks
-// to be recycled; in proxy mode, an app process that holds a request too
+// deadline, other requests keep being served, and a C++ app's worker is
+// recycled; in proxy mode, an app process that holds a request too
 // long does not hold its client past the deadline.
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ nlohmann::json Status(const CorralProcess& p) {
                                false);
 }
 
-TEST(DeadlineTest, AHandlerThatNeverAnswersGets504AndItsWorkerAsksToGo) {
+TEST(DeadlineTest, AHandlerThatNeverAnswersGets504AndItsWorkerIsRecycled) {
   auto p =
       CorralProcess::Start({.args = {"--workers=1", "--request-deadline=1s"},
                             .env = {{"SHOP_FAULTS", "1"}}});
@@ -41,9 +41,19 @@ TEST(DeadlineTest, AHandlerThatNeverAnswersGets504AndItsWorkerAsksToGo) {
   EXPECT_EQ(Sum(ParseExposition(HttpGet(p->admin_port(), "/metrics").body),
                 "corral_requests_past_deadline_total"),
             1);
+  // The master recycles it, replacement first, and the pool serves on.
+  ASSERT_TRUE(p->WaitForLog("recycle finished", 1, 30s)) << p->Logs();
+  EXPECT_EQ(p->LogsWithMsg("recycling worker")[0]["reason"], "deadline");
+  EXPECT_EQ(p->LogsWithMsg("recycling worker")[0]["order"],
+            "replacement_first");
+  EXPECT_EQ(HttpGet(p->port(), "/products/1").status, 200);
   nlohmann::json status = Status(*p);
   ASSERT_EQ(status["workers"].size(), 1u) << status;
-  EXPECT_EQ(status["workers"][0]["recycle_requested"], true) << status;
+  EXPECT_EQ(status["workers"][0]["recycle_requested"], false) << status;
+  EXPECT_EQ(ParseExposition(HttpGet(p->admin_port(), "/metrics")
+                                .body)["corral_worker_restarts_total{reason="
+                                       "\"deadline\"}"],
+            1);
 }
 
 TEST(DeadlineTest, ProxyAnswers504WhenTheAppHoldsARequestTooLong) {

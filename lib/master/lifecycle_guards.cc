@@ -86,6 +86,10 @@ bool LifecycleGuards::AnyBusy() const {
 
 void LifecycleGuards::Tick() {
   const int64_t now = clock_.Now();
+  if (now >= next_requested_ns_) {
+    next_requested_ns_ = now + absl::ToInt64Nanoseconds(kCheckEvery);
+    CheckRequested();
+  }
   const bool limits_due = limits_.config().any() && now >= next_limits_ns_;
   const bool guard_on = settings_.memory.threshold.has_value();
   // Without a limit, once a second is enough to see one set (a resize).
@@ -141,6 +145,23 @@ std::vector<WorkerMemory> LifecycleGuards::MeasureWorkers() {
     }
   }
   return out;
+}
+
+void LifecycleGuards::CheckRequested() {
+  for (const Watched& watched : pools_) {
+    Supervisor& pool = *watched.pool;
+    for (const auto& [pid, w] : pool.workers()) {
+      if (w.phase != WorkerPhase::kReady ||
+          region_.slot(w.slot).recycle_requested.load(
+              std::memory_order_acquire) == 0) {
+        continue;
+      }
+      // Queued by the pool: one recycle at a time, replacement first.
+      pool.RequestRecycle(pid, RetireReason::kDeadline,
+                          RecycleOrder::kReplacementFirst,
+                          "a request of its passed --request-deadline");
+    }
+  }
 }
 
 void LifecycleGuards::CheckLimits(

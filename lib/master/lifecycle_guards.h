@@ -65,6 +65,8 @@ class LifecycleGuards {
   // live ones held when new.
   std::optional<int64_t> FreshWorkerBytes();
   void CheckLimits(const std::optional<memory::MemoryFigures>& figures);
+  // Workers whose slot asks to go (a request passed --request-deadline).
+  void CheckRequested();
   void CheckMemory(const memory::MemoryFigures& figures);
 
   GuardSettings settings_;
@@ -76,6 +78,7 @@ class LifecycleGuards {
   RecycleLimits limits_;
   std::mt19937_64 random_;
   int64_t next_limits_ns_ = 0;
+  int64_t next_requested_ns_ = 0;
   int64_t next_memory_ns_ = 0;
   // OOM kills already explained (or there before we started).
   uint64_t oom_seen_ = 0;

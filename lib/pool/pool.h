@@ -55,17 +55,20 @@ enum class RetireReason {
   kMaxAge,
   // Killed by the kernel's OOM killer.
   kOom,
+  // Recycled: a request of its passed --request-deadline.
+  kDeadline,
 };
-inline constexpr std::array<std::string_view, 12> kRetireReasonNames = {
-    "none",   "crash",  "timeout",       "start_failed", "roll",    "shutdown",
-    "resize", "memory", "worker_memory", "max_requests", "max_age", "oom"};
+inline constexpr std::array<std::string_view, 13> kRetireReasonNames = {
+    "none",     "crash",  "timeout", "start_failed",  "roll",
+    "shutdown", "resize", "memory",  "worker_memory", "max_requests",
+    "max_age",  "oom",    "deadline"};
 // The reasons corral_worker_restarts_total counts.
-inline constexpr std::array<RetireReason, 9> kRestartReasons = {
+inline constexpr std::array<RetireReason, 10> kRestartReasons = {
     RetireReason::kCrash,       RetireReason::kTimeout,
     RetireReason::kStartFailed, RetireReason::kRoll,
     RetireReason::kMemory,      RetireReason::kWorkerMemory,
     RetireReason::kMaxRequests, RetireReason::kMaxAge,
-    RetireReason::kOom};
+    RetireReason::kOom,         RetireReason::kDeadline};
 
 // How a roll ended.
 enum class RollResult { kSuccess, kFailed, kSuperseded, kAborted };
