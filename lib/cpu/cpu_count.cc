@@ -3,8 +3,6 @@
 #include <sched.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,17 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "sysfs/read_file.h"
 
 namespace corral::cpu {
 namespace {
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using sysfs::ReadFile;
 
 // The cgroup path of this process for the v2 hierarchy ("0::/path") and for
 // the v1 cpu controller ("N:cpu,cpuacct:/path").

@@ -2,9 +2,7 @@
 
 #include <sys/syscall.h>
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -12,18 +10,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "sysfs/read_file.h"
 
 namespace corral::master {
 namespace {
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return std::nullopt;
-  return ss.str();
-}
+using sysfs::ReadFile;
 
 // The calls a stuck server is usually found in, by this machine's numbers.
 const std::vector<std::pair<long, const char*>>& CommonSyscalls() {

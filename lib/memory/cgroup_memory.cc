@@ -1,7 +1,5 @@
 #include "memory/cgroup_memory.h"
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -9,21 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "sysfs/read_file.h"
 
 namespace corral::memory {
 namespace {
 
+using sysfs::ReadFile;
+
 // v1 shows "no limit" as PAGE_COUNTER_MAX pages in bytes, just under 2^63;
 // nobody sets a real limit of an exabyte.
 constexpr int64_t kNoLimitFrom = int64_t{1} << 60;
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string Join(const std::string& root, absl::string_view mid,
                  absl::string_view path) {

@@ -2,25 +2,18 @@
 
 #include <dirent.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "sysfs/read_file.h"
 
 namespace corral::memory {
 namespace {
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using sysfs::ReadFile;
 
 // "Key:   1234 kB" lines: the value of `key` in bytes.
 std::optional<int64_t> KilobyteField(absl::string_view text,
