@@ -114,6 +114,7 @@ type outcome struct {
 	timeout bool   // no answer within the timeout
 	errKind string // connect, write or read
 	err     error
+	retried bool // sent twice: a reused connection closed under it
 }
 
 func (r *recorder) record(o outcome) {
@@ -121,6 +122,9 @@ func (r *recorder) record(o outcome) {
 	defer r.mu.Unlock()
 	w := r.window(o.sent)
 	w.Sent[o.class]++
+	if o.retried {
+		w.Retried[o.class]++
+	}
 	switch {
 	case o.timeout:
 		w.Timeouts[o.class]++
@@ -233,49 +237,69 @@ func (u *user) request() (class string, raw []byte) {
 
 // click sends one request and reads its answer. The latency is the user's:
 // from the click, connecting (after a closed or failed connection) included.
+// As a browser does, a request on a reused connection that fails before any
+// byte of its answer (the server's idle close crossed it on the wire) is sent
+// once more on a new connection, and counted as retried.
 func (u *user) click() outcome {
 	class, raw := u.request()
 	sent := time.Now()
 	o := outcome{class: class, sent: sent}
 	deadline := sent.Add(u.opts.timeout)
-	fail := func(kind string, err error) outcome {
+	for {
+		reused := u.conn != nil && !u.closedWhileThinking()
+		if !reused {
+			u.hangUp()
+		}
+		status, answered, kind, err := u.exchange(raw, deadline)
+		if err == nil {
+			o.status, o.latency = status, time.Since(sent)
+			return o
+		}
 		u.hangUp()
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			o.timeout = true
-		} else {
-			o.errKind, o.err = kind, err
+			return o
 		}
+		if reused && !answered && !o.retried {
+			o.retried = true
+			continue
+		}
+		o.errKind, o.err = kind, err
 		return o
 	}
-	if u.conn != nil && u.closedWhileThinking() {
-		u.hangUp()
-	}
+}
+
+// exchange writes one request on the user's connection (connecting first
+// when there is none) and reads its answer. answered says whether any byte
+// of the answer arrived; kind names the step that failed.
+func (u *user) exchange(raw []byte, deadline time.Time) (status int, answered bool, kind string, err error) {
 	if u.conn == nil {
 		d := net.Dialer{Deadline: deadline}
 		c, err := d.Dial("tcp", u.addr)
 		if err != nil {
-			return fail("connect", err)
+			return 0, false, "connect", err
 		}
 		u.conn, u.br = c, bufio.NewReaderSize(c, 4096)
 	}
 	u.conn.SetDeadline(deadline)
 	if _, err := u.conn.Write(raw); err != nil {
-		return fail("write", err)
+		return 0, false, "write", err
+	}
+	if _, err := u.br.Peek(1); err != nil {
+		return 0, false, "read", err
 	}
 	resp, err := http.ReadResponse(u.br, nil)
 	if err != nil {
-		return fail("read", err)
+		return 0, true, "read", err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return fail("read", err)
+		return 0, true, "read", err
 	}
-	o.status = resp.StatusCode
-	o.latency = time.Since(sent)
 	if resp.Close {
 		u.hangUp() // Connection: close; the next click connects again
 	}
-	return o
+	return resp.StatusCode, true, "", nil
 }

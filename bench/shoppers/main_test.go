@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -53,6 +55,62 @@ func TestAnIdleConnectionTheServerClosedIsAReconnectNotAnError(t *testing.T) {
 	ok := w.merged(Browse+"/2xx", Checkout+"/2xx").Total
 	if ok < 20 || len(w.Errors) != 0 {
 		t.Errorf("%d answered, errors %v (%v); want all answered", ok, w.Errors, w.ErrorSamples)
+	}
+	// A close seen while thinking is a new connection, not a retry: only a
+	// close crossing the request on the wire is retried.
+	if retried := w.Retried[Browse] + w.Retried[Checkout]; 4*retried > ok {
+		t.Errorf("%d of %d requests retried; want the closes seen before clicking", retried, ok)
+	}
+}
+
+// serveThenClose answers the first request of each connection and closes
+// the connection when the second arrives, unanswered. fresh is how many
+// connections were accepted.
+func serveThenClose(t *testing.T, answerFirst bool, fresh *int64) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			atomic.AddInt64(fresh, 1)
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil || !answerFirst {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+				http.ReadRequest(br) // the second: closed unanswered
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestARequestOnAReusedConnectionClosedUnderItIsSentAgain(t *testing.T) {
+	var fresh int64
+	w := shop(serveThenClose(t, true, &fresh), time.Millisecond, 200*time.Millisecond, 2*time.Second)
+	ok := w.merged(Browse+"/2xx", Checkout+"/2xx").Total
+	retried := w.Retried[Browse] + w.Retried[Checkout]
+	if ok < 20 || len(w.Errors) != 0 || retried == 0 {
+		t.Errorf("%d answered, %d retried, errors %v (%v); want every request answered, after a retry", ok, retried, w.Errors, w.ErrorSamples)
+	}
+}
+
+func TestANewConnectionClosedBeforeAnsweringIsAnErrorNotRetried(t *testing.T) {
+	var fresh int64
+	w := shop(serveThenClose(t, false, &fresh), time.Millisecond, 100*time.Millisecond, 2*time.Second)
+	sent := w.Sent[Browse] + w.Sent[Checkout]
+	if sent == 0 || w.Errors["read"] != sent || len(w.Retried) != 0 || uint64(atomic.LoadInt64(&fresh)) != sent {
+		t.Errorf("sent %d, errors %v, retried %v, connections %d; want each request one read error on one connection", sent, w.Errors, w.Retried, fresh)
 	}
 }
 

@@ -43,6 +43,10 @@ type Window struct {
 	// (connect, write, read: reset or closed before the answer).
 	Timeouts map[string]uint64 `json:"timeouts"`
 	Errors   map[string]uint64 `json:"errors"`
+	// Retried counts by class the requests sent a second time because a
+	// reused connection closed before any byte of the answer (a browser
+	// does the same); the outcome of the second try is what is counted.
+	Retried map[string]uint64 `json:"retried"`
 	// The first error message seen of each kind, to tell a refused connect
 	// from a reset one.
 	ErrorSamples map[string]string `json:"error_samples"`
@@ -50,7 +54,7 @@ type Window struct {
 
 func NewWindow(name string, seconds float64) *Window {
 	return &Window{Name: name, Seconds: seconds, Sent: map[string]uint64{},
-		Latency: map[string]*Histogram{}, Timeouts: map[string]uint64{}, Errors: map[string]uint64{}, ErrorSamples: map[string]string{}}
+		Latency: map[string]*Histogram{}, Timeouts: map[string]uint64{}, Errors: map[string]uint64{}, Retried: map[string]uint64{}, ErrorSamples: map[string]string{}}
 }
 
 func (w *Window) histogram(key string) *Histogram {
@@ -78,6 +82,9 @@ func (w *Window) Add(o *Window) {
 	}
 	for k, v := range o.Errors {
 		w.Errors[k] += v
+	}
+	for k, v := range o.Retried {
+		w.Retried[k] += v
 	}
 	for k, v := range o.ErrorSamples {
 		if w.ErrorSamples[k] == "" {
@@ -109,10 +116,11 @@ func (w *Window) Summary() string {
 	ok := w.merged(Browse+"/2xx", Checkout+"/2xx")
 	shed := w.merged(Browse+"/503", Checkout+"/503")
 	other := w.merged(Browse+"/other", Checkout+"/other")
-	var sent, timeouts, errors uint64
+	var sent, timeouts, errors, retried uint64
 	for _, c := range requestClasses {
 		sent += w.Sent[c]
 		timeouts += w.Timeouts[c]
+		retried += w.Retried[c]
 	}
 	for _, v := range w.Errors {
 		errors += v
@@ -150,6 +158,7 @@ func (w *Window) Summary() string {
 		fmt.Sprintf("timeouts=%d", timeouts),
 		fmt.Sprintf("errors=%d", errors),
 		fmt.Sprintf("errors_cwr=%d/%d/%d", w.Errors["connect"], w.Errors["write"], w.Errors["read"]),
+		fmt.Sprintf("retried=%d", retried),
 	}
 	return strings.Join(fields, " ")
 }
