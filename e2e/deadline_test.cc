@@ -56,7 +56,7 @@ TEST(DeadlineTest, AHandlerThatNeverAnswersGets504AndItsWorkerIsRecycled) {
             1);
 }
 
-TEST(DeadlineTest, ProxyAnswers504WhenTheAppHoldsARequestTooLong) {
+TEST(DeadlineTest, ProxyAnswers504AndRecyclesTheAppProcessThatHeldIt) {
   const std::string app = std::string(CORRAL_E2E_APPS) + "/port_app.py";
   auto p = CorralProcess::Start(
       {.args = {"--proxy", "--workers=2", "--request-deadline=1s",
@@ -75,6 +75,16 @@ TEST(DeadlineTest, ProxyAnswers504WhenTheAppHoldsARequestTooLong) {
   EXPECT_EQ(Sum(ParseExposition(HttpGet(p->admin_port(), "/metrics").body),
                 "corral_requests_past_deadline_total"),
             1);
+  // The app process, not the proxy worker, is recycled, replacement first;
+  // it is stopped once its requests are done (the stuck one at the drain
+  // timeout), and the app serves on.
+  ASSERT_TRUE(p->WaitForLog("recycle finished", 1, 30s)) << p->Logs();
+  auto recycling = p->LogsWithMsg("recycling worker");
+  ASSERT_EQ(recycling.size(), 1u) << p->Logs();
+  EXPECT_EQ(recycling[0]["pool"], "app") << p->Logs();
+  EXPECT_EQ(recycling[0]["reason"], "deadline");
+  EXPECT_EQ(recycling[0]["order"], "replacement_first");
+  EXPECT_EQ(HttpGet(p->port(), "/").status, 200);
 }
 
 TEST(DeadlineTest, RefusedInSocketMode) {

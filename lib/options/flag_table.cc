@@ -236,8 +236,9 @@ const std::vector<Flag>& Flags() {
       DurationFlag("request-deadline", "CORRAL_REQUEST_DEADLINE",
                    "a request still unanswered this long after its first "
                    "byte gets 504 (or, its answer begun, a closed "
-                   "connection), and a C++ app's worker is recycled; "
-                   "0s: none. In corral, --proxy only",
+                   "connection), and the C++ app's worker or the app "
+                   "process that held it is recycled; 0s: none. In "
+                   "corral, --proxy only",
                    &Options::request_deadline),
       CountFlag<int64_t>("max-body", "CORRAL_MAX_BODY",
                          "largest request body in bytes; larger ones get 413",

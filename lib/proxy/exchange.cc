@@ -71,6 +71,7 @@ Exchange::Exchange(Proxy& proxy, const http::Request& request,
       head_(UpstreamRequestHead(request)),
       body_(request.body),
       timer_(proxy.io()),
+      deadline_(proxy.io()),
       priority_(priority) {}
 
 void Exchange::Start(int app) {
@@ -95,6 +96,32 @@ void Exchange::Arm() {
     boost::system::error_code ignored;
     self->upstream_->socket.close(ignored);  // the pending operation fails
   });
+}
+
+void Exchange::WatchDeadline() {
+  const std::chrono::milliseconds deadline = proxy_.settings().request_deadline;
+  if (deadline.count() <= 0) return;
+  deadline_.expires_after(deadline);
+  deadline_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!ec && self) self->PastDeadline();
+  });
+}
+
+// The session answers the client 504 on its own sweep; what is left is the
+// app process, stuck or too slow: the master recycles it, replacement first,
+// and it finishes its other requests before its stop signal. A request
+// still queued has no app process to blame.
+void Exchange::PastDeadline() {
+  if (app_ < 0 || tunnel_) return;
+  region::WorkerSlot& slot = proxy_.region().slot(app_);
+  if (slot.recycle_requested.exchange(1, std::memory_order_acq_rel) != 0) {
+    return;
+  }
+  log::Warn(
+      "app process held a request past --request-deadline; asking the "
+      "master to recycle it",
+      {{"app_slot", app_}, {"method", method_}});
 }
 
 void Exchange::Connect() {

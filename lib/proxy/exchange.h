@@ -50,6 +50,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   ~Exchange() { Release(); }
 
   void Start(int app);
+  // From now on, an app process that holds this request past
+  // --request-deadline is asked to be recycled.
+  void WatchDeadline();
   bool upgrade() const { return upgrade_; }
   http::ResponseWriter& writer() { return *writer_; }
   // The app process it holds a place on, or -1.
@@ -89,6 +92,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void UpstreamDone();
   void Fail(Failure failure, std::string_view what);
   void Arm();
+  void PastDeadline();
   void Release();
 
   Proxy& proxy_;
@@ -99,6 +103,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string head_;
   std::string body_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer deadline_;
   overload::Priority priority_;
   int64_t sent_ns_ = 0;  // CLOCK_MONOTONIC, when Start sent it
   int app_ = -1;

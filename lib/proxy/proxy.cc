@@ -115,6 +115,7 @@ void Proxy::Handle(const http::Request& request,
   auto ex = std::make_shared<Exchange>(
       *this, request, std::move(writer),
       settings_.priority.Classify(request.method, request.RawPath()));
+  ex->WatchDeadline();
   if (ex->upgrade() && OpenTunnels() >= kMaxTunnels) {
     Reject(ex, overload::ShedReason::kTunnels);
     return;
@@ -225,9 +226,8 @@ void Proxy::Pump() {
 void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
                    overload::ShedReason why) {
   own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
-  own_.shed_total[static_cast<size_t>(ex->priority())]
-                 [static_cast<size_t>(why)]
-                     .fetch_add(1, std::memory_order_relaxed);
+  own_.shed_total[static_cast<size_t>(ex->priority())][static_cast<size_t>(why)]
+      .fetch_add(1, std::memory_order_relaxed);
   log::Warn("request shed with 503",
             {{"reason", std::string(overload::Name(why))},
              {"class", std::string(overload::Name(ex->priority()))},

@@ -44,6 +44,9 @@ struct ProxySettings {
   std::chrono::milliseconds queue_interval{1000};
   overload::PriorityRules priority;
   std::chrono::milliseconds upstream_timeout{60000};
+  // --request-deadline (0: none): the app process still holding a request
+  // this old is marked to be recycled (the session answers the 504).
+  std::chrono::milliseconds request_deadline{0};
   // Where app processes listen: unix sockets in this directory
   // (pool::AppSocketPath), or ports on 127.0.0.1 when empty.
   std::string app_sockets;

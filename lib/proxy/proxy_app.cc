@@ -66,6 +66,8 @@ App ProxyApp() {
     s.priority = *std::move(priority);
     s.upstream_timeout = std::chrono::milliseconds(
         absl::ToInt64Milliseconds(o.upstream_timeout));
+    s.request_deadline = std::chrono::milliseconds(
+        absl::ToInt64Milliseconds(o.request_deadline));
     s.app_sockets = env[pool::kProxyAppSocketsEnv];
     s.websocket_drain =
         std::chrono::milliseconds(absl::ToInt64Milliseconds(o.websocket_drain));
