@@ -106,7 +106,7 @@ const expect = {
     check(!pod.imagePullSecrets && !pod.priorityClassName && !container.envFrom, "no pull secrets, priority class or envFrom by default");
     check(rules.length === 0 && dashboards.length === 0 && scaled.length === 0, "no rules, dashboard or ScaledObject by default");
     check(!("CORRAL_LOG_LEVEL" in env) && !("CORRAL_MAX_BODY" in env), "corral's own defaults for unset flags");
-    check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want 2 (CPU limit 2)`);
+    check(env.CORRAL_WORKERS === "auto", `workers ${env.CORRAL_WORKERS}, want auto (corral follows the pod's CPUs)`);
     check(pod.terminationGracePeriodSeconds === 30, `grace ${pod.terminationGracePeriodSeconds}, want 5+20+5`);
     check(pod.volumes.find((v) => v.name === "tmp")?.emptyDir && !pod.volumes.find((v) => v.name === "tmp").emptyDir.sizeLimit &&
       container.volumeMounts.some((m) => m.name === "tmp" && m.mountPath === "/tmp"),
@@ -240,15 +240,12 @@ const expect = {
   "monitoring-no-crd"() {
     check(monitors.length === 0, "no ServiceMonitor without the CRD");
   },
-  "cpu-1500m"() {
-    check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want ceil(1.5) = 2`);
-  },
-  "cpu-500m"() {
-    check(env.CORRAL_WORKERS === "1", `workers ${env.CORRAL_WORKERS}, want 1`);
-  },
   "cpu-none"() {
-    check(env.CORRAL_WORKERS === "2", `workers ${env.CORRAL_WORKERS}, want the safe default 2`);
+    check(env.CORRAL_WORKERS === "auto", `workers ${env.CORRAL_WORKERS}, want auto (corral counts the request)`);
     check(!container.resources?.limits?.cpu, "no CPU limit rendered");
+  },
+  "workers-pinned"() {
+    check(env.CORRAL_WORKERS === "3", `workers ${env.CORRAL_WORKERS}, want 3`);
   },
   "long-drain"() {
     check(pod.terminationGracePeriodSeconds === 10 + 50 + 5, `grace ${pod.terminationGracePeriodSeconds}, want 65`);

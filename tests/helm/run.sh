@@ -45,9 +45,8 @@ run all-options render_and_check all-options -f tests/helm/values/all-options.ya
 run any-app render_and_check any-app -f tests/helm/values/any-app.yaml
 run proxy render_and_check proxy -f tests/helm/values/proxy.yaml
 run name-override render_and_check name-override --set nameOverride=web --set partOf=shop
-run cpu-1500m render_and_check cpu-1500m --set resources.limits.cpu=1500m
-run cpu-500m render_and_check cpu-500m --set resources.limits.cpu=500m
 run cpu-none render_and_check cpu-none --set resources.limits.cpu=null
+run workers-pinned render_and_check workers-pinned --set workers=3
 run long-drain render_and_check long-drain --set drainDelaySeconds=10 --set drainTimeoutSeconds=50
 run checksum-opt-in render_and_check checksum-opt-in --set restartPodsOnConfigChange=true
 run no-tmp render_and_check no-tmp --set tmpVolume.enabled=false

@@ -70,19 +70,13 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if hasKey $limits "cpu" -}}{{ toString $limits.cpu }}{{- end -}}
 {{- end -}}
 
-{{/* Workers per pod: the value ("auto": corral counts the CPUs itself), else
-     ceil(CPU limit), else the default. */}}
+{{/* Workers per pod: a number pins it; "auto" or empty lets corral count the
+     pod's CPUs (cgroup limit, else request, capped by affinity) and follow
+     an in-place resize. */}}
 {{- define "corral-shop.workers" -}}
-{{- $cpu := include "corral-shop.cpuLimit" . -}}
-{{- if .Values.workers -}}
-{{- if eq (toString .Values.workers) "auto" -}}auto{{- else -}}{{- .Values.workers | int -}}{{- end -}}
-{{- else if eq $cpu "" -}}
-{{- .Values.defaultWorkers | int -}}
-{{- else if hasSuffix "m" $cpu -}}
-{{- max 1 (div (add (trimSuffix "m" $cpu | int) 999) 1000) -}}
-{{- else -}}
-{{- max 1 (ceil (float64 $cpu) | int) -}}
-{{- end -}}
+{{- if and .Values.workers (ne (toString .Values.workers) "auto") -}}
+{{- .Values.workers | int -}}
+{{- else -}}auto{{- end -}}
 {{- end -}}
 
 {{- define "corral-shop.gracePeriod" -}}
