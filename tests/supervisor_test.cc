@@ -202,6 +202,40 @@ TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
   EXPECT_TRUE(sup_->Ready().ok);
 }
 
+TEST_F(SupervisorTest,
+       RollStepWaitsForTheDrainedWorkerToHandBackItsConnections) {
+  StartAll(2);
+  region_.slot(sup_->workers().at(100).slot).connections_open = 14000;
+  sup_->RequestRoll("SIGHUP");
+  MarkReady(procs_.started.back().pid);
+  Advance(50 * kMs);
+  ASSERT_TRUE(Signalled(100, SIGTERM));
+  // Its connections are still being told to close: seat 1 waits.
+  region::WorkerSlot& draining = region_.slot(sup_->workers().at(100).slot);
+  draining.in_flight = 3;
+  Advance(500 * kMs);
+  EXPECT_EQ(procs_.started.size(), 3u) << "one drain's reconnects at a time";
+  // Only its requests in flight are left: the next step goes.
+  draining.connections_open = 3;
+  Advance(50 * kMs);
+  ASSERT_EQ(procs_.started.size(), 4u);
+  EXPECT_EQ(procs_.started.back().index, 1);
+}
+
+TEST_F(SupervisorTest, RollStepWaitsNoLongerThanADrainSpread) {
+  StartAll(2);
+  region_.slot(sup_->workers().at(100).slot).connections_open = 14000;
+  sup_->RequestRoll("SIGHUP");
+  MarkReady(procs_.started.back().pid);
+  Advance(50 * kMs);
+  ASSERT_TRUE(Signalled(100, SIGTERM));
+  Advance(4900 * kMs);  // a quarter of the 20 s drain timeout, less a tick
+  EXPECT_EQ(procs_.started.size(), 3u);
+  Advance(100 * kMs);
+  EXPECT_EQ(procs_.started.size(), 4u) << "clients that never close do not "
+                                          "hold the roll past the spread";
+}
+
 TEST_F(SupervisorTest, ReplacementThatDiesAbortsTheRoll) {
   StartAll(2);
   sup_->RequestRoll("SIGHUP");

@@ -349,6 +349,7 @@ void Supervisor::AdvanceRoll() {
   for (const Seat& s : seats_) {
     if (s.starting != 0) return;  // one at a time: a worker is on its way up
   }
+  if (RollStepClosing()) return;
   for (int i = 0; i < static_cast<int>(seats_.size()); ++i) {
     const Seat& s = seats_[i];
     // A crashed seat restarts at the newest epoch by itself.
@@ -358,6 +359,32 @@ void Supervisor::AdvanceRoll() {
     return;
   }
   FinishRoll(RollResult::kSuccess, "");
+}
+
+// Whether a worker a roll drained is still handing back its keep-alive
+// connections (more open than in flight), within the longest a paced drain
+// spreads its closes over (http/drain_pace.h: a quarter of the drain
+// timeout). The next step waits: two drains at once double the reconnects
+// the siblings take, and at 28,000 connections that showed in every
+// client's latency. Workers that count no connections (an app's own, in
+// socket mode) never hold a roll up.
+bool Supervisor::RollStepClosing() const {
+  const int64_t now = clock_.Now();
+  const int64_t spread = absl::ToInt64Nanoseconds(config_.drain_timeout / 4);
+  for (const auto& [pid, w] : workers_) {
+    if (w.phase != WorkerPhase::kDraining || w.reason != RetireReason::kRoll ||
+        now - w.drain_started_ns >= spread) {
+      continue;
+    }
+    const region::WorkerSlot& slot = region_.slot(w.slot);
+    const int64_t open = static_cast<int64_t>(
+        slot.connections_open.load(std::memory_order_relaxed));
+    if (open >
+        std::max<int64_t>(0, slot.in_flight.load(std::memory_order_relaxed))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void Supervisor::FinishRoll(RollResult result, std::string error) {

@@ -209,6 +209,7 @@ class Supervisor : public pool::PoolView {
   void ManageSeats();
   void BeginRoll(std::string reason);
   void AdvanceRoll();
+  bool RollStepClosing() const;
   void FinishRoll(RollResult result, std::string error);
   void BeginDrain();
   void StopIfEmpty();

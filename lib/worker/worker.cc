@@ -175,6 +175,9 @@ int Worker::Run() {
 // stops it and the master replaces this worker.
 void Worker::OnHeartbeat() {
   recorder_->Heartbeat();
+  // A draining worker accepts no more, so the count is kept here too: the
+  // master's roll waits on it (Supervisor::RollStepClosing).
+  recorder_->SetConnections(connections_.size());
   recorder_->SetConnections(connections_.size());
   heartbeat_.expires_after(kHeartbeatPeriod);
   heartbeat_.async_wait([this](boost::system::error_code ec) {
