@@ -9,6 +9,7 @@
 
 const cluster = require('cluster');
 const path = require('path');
+const serialRoll = require(path.join(__dirname, 'serial-roll.js'));
 
 if (!cluster.isPrimary) {
   require(path.join(__dirname, '..', 'examples', 'node-store', 'server.js'));
@@ -17,8 +18,6 @@ if (!cluster.isPrimary) {
 
 const WORKERS = Number(process.env.WORKERS || 2);
 const KILL_AFTER_MS = 5000;
-let rolling = false;
-let pending = 0;  // SIGHUPs that arrived during a roll
 
 for (let i = 0; i < WORKERS; i++) cluster.fork();
 
@@ -41,27 +40,7 @@ function replace(old, done) {
   });
 }
 
-function roll() {
-  if (rolling) {
-    pending++;
-    return;
-  }
-  rolling = true;
-  const old = Object.values(cluster.workers);
-  const step = (i) => {
-    if (i === old.length) {
-      rolling = false;
-      console.log('roll finished');
-      if (pending > 0) {
-        pending--;
-        roll();
-      }
-      return;
-    }
-    replace(old[i], () => step(i + 1));
-  };
-  step(0);
-}
+const roll = serialRoll(replace);
 
 process.on('SIGHUP', roll);
 process.on('SIGTERM', () => {

@@ -12,6 +12,7 @@
 const cluster = require('cluster');
 const os = require('os');
 const path = require('path');
+const serialRoll = require(path.join(__dirname, 'serial-roll.js'));
 
 if (!cluster.isPrimary) {
   const server = require(path.join(__dirname, '..', 'examples', 'node-store', 'server.js'));
@@ -48,8 +49,6 @@ if (!cluster.isPrimary) {
 const WORKERS = Number(process.env.WORKERS || os.availableParallelism());
 const KILL_AFTER_MS = 30000;
 const replaced = new Set(); // workers told to shut down: their exit is expected
-let rolling = false;
-let pending = 0; // SIGHUPs that arrived during a roll
 
 for (let i = 0; i < WORKERS; i++) cluster.fork();
 
@@ -72,27 +71,7 @@ function restart(old, done) {
   cluster.fork();
 }
 
-function roll() {
-  if (rolling) {
-    pending++;
-    return;
-  }
-  rolling = true;
-  const old = Object.values(cluster.workers);
-  const step = (i) => {
-    if (i === old.length) {
-      rolling = false;
-      console.log('roll finished');
-      if (pending > 0) {
-        pending--;
-        roll();
-      }
-      return;
-    }
-    restart(old[i], () => step(i + 1));
-  };
-  step(0);
-}
+const roll = serialRoll(restart);
 
 process.on('SIGHUP', roll);
 process.on('SIGTERM', () => {
