@@ -407,6 +407,14 @@ TEST(HostileInputTest, TransferCodingsOtherThanChunkedReachTheClient) {
   EXPECT_EQ(a->fields["transfer-encoding"], "gzip, chunked");
   EXPECT_EQ(a->body, "hello");
   EXPECT_EQ(a->fields.count("content-length"), 0u);
+  // HTTP/1.0 has no transfer codings, and corral does not decode one: that
+  // client gets 502 rather than a coded body with nothing to say so.
+  Conn old(shape.p().port());
+  old.Send("GET /raw/gzip-chunked HTTP/1.0\r\nHost: shop.example\r\n\r\n");
+  a = old.Read();
+  ASSERT_TRUE(a.has_value()) << shape.p().Logs();
+  EXPECT_EQ(a->status, 502) << a->body;
+  EXPECT_EQ(a->fields.count("transfer-encoding"), 0u);
 }
 
 TEST(HostileInputTest, HostIsDerivedFromAnAbsoluteTargetAndNeverHopByHop) {

@@ -20,6 +20,7 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> params;  // from the route, e.g. {id}
   std::string remote_address;  // the client's IP address, e.g. "10.1.2.3"
+  int version = 11;            // HTTP/1.1: 11, HTTP/1.0: 10
 
   // Case-insensitive header lookup; empty when absent.
   std::string_view Header(std::string_view name) const;

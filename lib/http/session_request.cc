@@ -132,6 +132,7 @@ bool Session::TakeHead() {
     return false;
   }
   version_ = msg.version();
+  request_.version = version_;
   request_keep_alive_ = msg.keep_alive() && !close_after_;
   // Assigned in place: the strings keep their capacity between requests.
   request_.method.assign(msg.method_string().data(),

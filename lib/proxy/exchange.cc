@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "clock/clock.h"
 #include "http/feed_parser.h"
 #include "http/response_head.h"
@@ -68,6 +69,7 @@ Exchange::Exchange(Proxy& proxy, const http::Request& request,
       method_(request.method),
       upgrade_(!UpgradeWanted(request).empty()),
       websocket_(IsWebSocket(UpgradeWanted(request))),
+      http10_(request.version == 10),
       head_(UpstreamRequestHead(request)),
       body_(request.body),
       timer_(proxy.io()),
@@ -256,6 +258,17 @@ void Exchange::OnHead() {
   const ResponseFraming framing = CheckResponseFraming(status, fields);
   if (!framing.problem.empty()) {
     Fail(Failure::kBroken, framing.problem);  // 502, connection closed
+    return;
+  }
+  // A transfer coding (gzip, say) may not be sent to an HTTP/1.0 client
+  // (RFC 9112 6.1), and corral does not decode one: the body would arrive
+  // coded with nothing to say so.
+  if (!framing.codings.empty() && http10_ && method_ != "HEAD" &&
+      status != 204 && status != 304) {
+    Fail(Failure::kBroken,
+         absl::StrCat("the app's answer has a transfer "
+                      "coding (",
+                      framing.codings, ") an HTTP/1.0 client cannot take"));
     return;
   }
   http::Headers headers = ClientResponseHeaders(fields);

@@ -100,6 +100,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::string method_;
   bool upgrade_;
   bool websocket_;  // an upgrade to WebSocket (close frames on a drain)
+  bool http10_;     // the client's request was HTTP/1.0
   std::string head_;
   std::string body_;
   boost::asio::steady_timer timer_;
