@@ -59,13 +59,5 @@ corral::http::Router MakeRouter() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const corral::http::Router router = MakeRouter();
-  static const corral::http::SessionLimits limits = [] {
-    corral::http::SessionLimits l;
-    l.max_body_bytes = 4096;  // small, so 413 is within the fuzzer's reach
-    return l;
-  }();
-  corral::fuzz::DriveSession(
-      std::string_view(reinterpret_cast<const char*>(data), size), router,
-      limits, &current_io);
-  return 0;
+  return corral::fuzz::FuzzOneInput(data, size, router, &current_io);
 }

@@ -200,6 +200,21 @@ inline void DriveSession(std::string_view input, const http::Router& router,
   if (loop != nullptr) *loop = nullptr;
 }
 
+// One fuzzer input through a session on `router`, with a small body limit
+// so that 413 is within the fuzzer's reach.
+inline int FuzzOneInput(const uint8_t* data, size_t size,
+                        const http::Router& router,
+                        boost::asio::io_context** current_io) {
+  static const http::SessionLimits limits = [] {
+    http::SessionLimits l;
+    l.max_body_bytes = 4096;
+    return l;
+  }();
+  DriveSession(std::string_view(reinterpret_cast<const char*>(data), size),
+               router, limits, current_io);
+  return 0;
+}
+
 }  // namespace corral::fuzz
 
 #endif  // CORRAL_FUZZ_SESSION_DRIVER_H_
