@@ -86,11 +86,11 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
   AppControl app;
   app.Set("slots", "4");
   app.Set("delay_ms", "20");
-  // One proxy worker: with two, the one that owns the limit can starve in
-  // a probe while the other holds the 3 places (a known gap, see
-  // docs/proxy.md).
+  // Two proxy workers, as by default on 2 CPUs: every one's answers feed
+  // the limit, so the one that owns it cannot starve in a probe while the
+  // other holds its places.
   auto p =
-      Proxy({"--workers=1", "--proxy-workers=1", "--adaptive-concurrency=true"},
+      Proxy({"--workers=1", "--proxy-workers=2", "--adaptive-concurrency=true"},
             {"python3", kCapacityApp, app.dir()});
   ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
 

@@ -82,9 +82,9 @@ void Proxy::ArmLimits() {
   });
 }
 
-void Proxy::Answered(int app, int64_t started_ns) {
+void Proxy::Answered(int app, int64_t started_ns, overload::Priority priority) {
   if (settings_.adaptive) {
-    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos());
+    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos(), priority);
   }
 }
 
@@ -225,9 +225,8 @@ void Proxy::Pump() {
 void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
                    overload::ShedReason why) {
   own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
-  own_.shed_total[static_cast<size_t>(ex->priority())]
-                 [static_cast<size_t>(why)]
-                     .fetch_add(1, std::memory_order_relaxed);
+  own_.shed_total[static_cast<size_t>(ex->priority())][static_cast<size_t>(why)]
+      .fetch_add(1, std::memory_order_relaxed);
   log::Warn("request shed with 503",
             {{"reason", std::string(overload::Name(why))},
              {"class", std::string(overload::Name(ex->priority()))},
