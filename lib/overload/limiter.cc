@@ -128,9 +128,16 @@ int GradientLimiter::Update(int64_t now_ns, int64_t in_flight) {
   if (!window_done || samples < settings_.min_samples) return limit();
   // The limit grows only as far as the requests have tested it (as TCP's
   // congestion window validation): an app offered 16 requests at a time
-  // says nothing about 1,000.
+  // says nothing about 1,000. Past slow start it also comes down to what
+  // they carried plus the headroom: a limit left far above the requests
+  // in flight would let the next surge into the app all at once. Half as
+  // many again: a surge still finds room to grow by half a window.
   const int tested = static_cast<int>(std::min<int64_t>(
       std::max<int64_t>(limit_, 2 * window_in_flight_), settings_.max_limit));
+  const double carrying = static_cast<double>(window_in_flight_);
+  const int carried = std::max(
+      settings_.min_limit,
+      static_cast<int>(carrying + std::max(std::sqrt(carrying), carrying / 2)));
   window_in_flight_ = 0;
   if (min_rtt_ns() == 0) {
     // Before the first probe: double each round trip until probe_samples
@@ -172,9 +179,16 @@ int GradientLimiter::Update(int64_t now_ns, int64_t in_flight) {
     slow_start_ = false;
     const double gradient = std::clamp(1.0 / queued, 0.5, 2.0);
     const double scaled = static_cast<double>(limit_) * gradient;
-    limit_ = std::clamp(static_cast<int>(scaled + std::sqrt(scaled)),
-                        settings_.min_limit, std::max(tested, limit_));
-    limit_ = std::min(limit_, std::max(tested, settings_.min_limit));
+    double next = scaled + std::sqrt(scaled);
+    // Down only halfway each window: on CPUs the app shares, one window's
+    // median jumps with the scheduler, and a limit that follows every jump
+    // leaves the app idle after it (seen: 3 to 486 and back within
+    // seconds at twice its capacity).
+    if (next < limit_) next = (next + limit_) / 2;
+    limit_ = std::clamp(static_cast<int>(next), settings_.min_limit,
+                        std::max(tested, limit_));
+    limit_ = std::min({limit_, std::max(tested, settings_.min_limit),
+                       std::min(carried, settings_.max_limit)});
   }
   windows_at_min_ = limit_ == settings_.min_limit ? windows_at_min_ + 1 : 0;
   // Windows well under minRTT: the app got faster, and the limit would let

@@ -49,7 +49,7 @@ struct LimiterSettings {
   // served in half a millisecond looks queued by one more millisecond, and
   // the limit falls below what the app serves (docs/proxy.md).
   double buffer = 0.25;
-  int64_t allowance_ns = 10'000'000;
+  int64_t allowance_ns = 5'000'000;
   // Requests the minRTT probe takes, at the minimum limit (or fewer, at
   // least min_samples, when a window passes first).
   int probe_samples = 50;
