@@ -334,14 +334,14 @@ TEST_F(LimiterTest, ACheckoutsWaitOnItsPaymentIsNoQueue) {
   for (int i = 0; i < 5; ++i) limiter.OnSample(sent, now_, Priority::kHigh);
   limiter.Update(now_, limiter.limit());
   ASSERT_FALSE(limiter.probing());
-  // Windows of the same mix at the same speeds, 6 pages to 4 checkouts:
-  // nothing queues, so the limit grows.
+  // Windows of the same mix at the same speeds, 4 pages to 6 checkouts
+  // (a median that is a checkout's): nothing queues, so the limit grows.
   int last = limiter.limit();
   for (int w = 0; w < 5; ++w) {
     sent = now_;
     now_ += 100 * kMs;
-    for (int i = 0; i < 6; ++i) limiter.OnSample(sent, sent + kMs);
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 4; ++i) limiter.OnSample(sent, sent + kMs);
+    for (int i = 0; i < 6; ++i) {
       limiter.OnSample(sent, sent + 50 * kMs, Priority::kHigh);
     }
     const int limit = limiter.Update(now_, limiter.limit());
