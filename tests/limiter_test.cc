@@ -24,6 +24,7 @@ class LimiterTest : public ::testing::Test {
     s.first_probe_ns = 0;  // most tests start from a probe
     s.probe_every_ns = 30'000 * kMs;
     s.windows_at_min = 5;
+    s.allowance_ns = 0;  // the tests that want one say so
     return s;
   }
 
@@ -58,7 +59,8 @@ TEST_F(LimiterTest, StartsByMeasuringMinRttAtTheMinimumLimit) {
   EXPECT_EQ(limiter.limit(), 3);
   limiter.Update(now_, limiter.limit());
   Answer(limiter, 19, 10);
-  EXPECT_EQ(limiter.Update(now_, limiter.limit()), 3) << "the probe needs 20 answers";
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), 3)
+      << "the probe needs 20 answers";
   EXPECT_TRUE(limiter.probing());
   Answer(limiter, 1, 10);
   limiter.Update(now_, limiter.limit());
@@ -103,7 +105,7 @@ TEST_F(LimiterTest, ASeededLimiterStartsWhereItsSiblingIs) {
   LimiterSettings s = Settings();
   s.first_probe_ns = 2000 * kMs;
   GradientLimiter limiter(s, now_);
-  limiter.Seed(40, 10 * kMs);
+  limiter.Seed(40, {0, 10 * kMs, 0});
   EXPECT_EQ(limiter.limit(), 40);
   EXPECT_EQ(limiter.min_rtt_ns(), 10 * kMs);
   EXPECT_GT(Window(limiter, 10), 40) << "the gradient, from there";
@@ -147,7 +149,8 @@ TEST_F(LimiterTest, FromTheMinimumItDoublesEachRoundTripUntilAQueueShows) {
   const int queued = limiter.Update(now_, limiter.limit());
   EXPECT_LT(queued, 48);
   Answer(limiter, queued, 10);
-  EXPECT_EQ(limiter.Update(now_, limiter.limit()), queued) << "no window has passed";
+  EXPECT_EQ(limiter.Update(now_, limiter.limit()), queued)
+      << "no window has passed";
   now_ += 100 * kMs;
   EXPECT_LT(limiter.Update(now_, limiter.limit()), 2 * queued);
 }
@@ -178,10 +181,11 @@ TEST_F(LimiterTest, ShrinksWithinAFewWindowsWhenTheAppSlows) {
   while (limiter.limit() > 3 && windows < 20) {
     const int before = limiter.limit();
     const int after = Window(limiter, 100);
-    EXPECT_LE(after, before / 2 + static_cast<int>(std::sqrt(before)) + 1);
+    // Halfway to the gradient's half each window: to three quarters.
+    EXPECT_LE(after, before * 3 / 4 + static_cast<int>(std::sqrt(before)) + 1);
     ++windows;
   }
-  EXPECT_LE(windows, 10) << "from the bound to the minimum within a second";
+  EXPECT_LE(windows, 20) << "from the bound to the minimum within 2 s";
 }
 
 TEST_F(LimiterTest, SettlesWhereLatencyIsMinRttPlusTheBuffer) {
@@ -284,6 +288,113 @@ TEST_F(LimiterTest, ABoundBelowTheMinimumWins) {
   EXPECT_EQ(limiter.limit(), 1);
   Probe(limiter, 10);
   EXPECT_EQ(Window(limiter, 10), 1);
+}
+
+TEST_F(LimiterTest, EachClassHasAMinRttOfItsOwn) {
+  GradientLimiter limiter(Settings(), now_);
+  limiter.Update(now_, limiter.limit());
+  // A probe of pages (1 ms) and checkouts waiting 50 ms on their payment.
+  const int64_t sent = now_;
+  now_ += 50 * kMs;
+  for (int i = 0; i < 15; ++i) limiter.OnSample(sent, sent + kMs);
+  for (int i = 0; i < 5; ++i) {
+    limiter.OnSample(sent, now_, Priority::kHigh);
+  }
+  limiter.Update(now_, limiter.limit());
+  ASSERT_FALSE(limiter.probing());
+  EXPECT_EQ(limiter.min_rtts()[static_cast<int>(Priority::kNormal)], kMs);
+  EXPECT_EQ(limiter.min_rtts()[static_cast<int>(Priority::kHigh)], 50 * kMs);
+  EXPECT_EQ(limiter.min_rtt_ns(), kMs) << "the smallest";
+}
+
+TEST_F(LimiterTest, AProbeOfOnlyCheckoutsLeavesThePagesMinRtt) {
+  // Behind a standing queue the highest class leaves it first, so a probe
+  // may see nothing but checkouts.
+  GradientLimiter limiter(Settings(), now_);
+  Probe(limiter, 1);
+  now_ += 30'000 * kMs;
+  Window(limiter, 1);
+  ASSERT_TRUE(limiter.probing());
+  limiter.Update(now_, limiter.limit());
+  const int64_t sent = now_;
+  now_ += 50 * kMs;
+  for (int i = 0; i < 20; ++i) limiter.OnSample(sent, now_, Priority::kHigh);
+  limiter.Update(now_, limiter.limit());
+  ASSERT_FALSE(limiter.probing());
+  EXPECT_EQ(limiter.min_rtts()[static_cast<int>(Priority::kNormal)], kMs);
+  EXPECT_EQ(limiter.min_rtts()[static_cast<int>(Priority::kHigh)], 50 * kMs);
+}
+
+TEST_F(LimiterTest, ACheckoutsWaitOnItsPaymentIsNoQueue) {
+  GradientLimiter limiter(Settings(), now_);
+  limiter.Update(now_, limiter.limit());
+  int64_t sent = now_;
+  now_ += 50 * kMs;
+  for (int i = 0; i < 15; ++i) limiter.OnSample(sent, sent + kMs);
+  for (int i = 0; i < 5; ++i) limiter.OnSample(sent, now_, Priority::kHigh);
+  limiter.Update(now_, limiter.limit());
+  ASSERT_FALSE(limiter.probing());
+  // Windows of the same mix at the same speeds, 4 pages to 6 checkouts
+  // (a median that is a checkout's): nothing queues, so the limit grows.
+  int last = limiter.limit();
+  for (int w = 0; w < 5; ++w) {
+    sent = now_;
+    now_ += 100 * kMs;
+    for (int i = 0; i < 4; ++i) limiter.OnSample(sent, sent + kMs);
+    for (int i = 0; i < 6; ++i) {
+      limiter.OnSample(sent, sent + 50 * kMs, Priority::kHigh);
+    }
+    const int limit = limiter.Update(now_, limiter.limit());
+    EXPECT_GT(limit, last) << "window " << w;
+    last = limit;
+  }
+}
+
+TEST_F(LimiterTest, AFewMillisecondsOfWaitOnAFastPageAreWithinTheAllowance) {
+  // An event loop at its busiest: pages served in 0.5 ms with no queue
+  // take 3 ms, every request waiting its turn a little.
+  LimiterSettings s = Settings();
+  s.allowance_ns = 10 * kMs;
+  GradientLimiter limiter(s, now_);
+  limiter.Update(now_, limiter.limit());
+  for (int i = 0; i < 20; ++i) limiter.OnSample(now_, now_ + kMs / 2);
+  now_ += kMs;
+  limiter.Update(now_, limiter.limit());
+  ASSERT_EQ(limiter.min_rtt_ns(), kMs / 2);
+  for (int i = 0; i < 10; ++i) Window(limiter, 3);
+  EXPECT_GT(limiter.limit(), 40) << "no allowance: it would fall to 3";
+  // Past the allowance the wait is a queue: the limit comes down.
+  const int before = limiter.limit();
+  EXPECT_LT(Window(limiter, 30), before);
+}
+
+TEST_F(LimiterTest,
+       WithoutAnAllowanceAMillisecondOfWaitSendsTheLimitToItsMinimum) {
+  // What the allowance is for (docs/proxy.md: 27% shed at capacity).
+  LimiterSettings s = Settings();
+  s.allowance_ns = 0;
+  GradientLimiter limiter(s, now_);
+  limiter.Update(now_, limiter.limit());
+  for (int i = 0; i < 20; ++i) limiter.OnSample(now_, now_ + kMs / 2);
+  now_ += kMs;
+  limiter.Update(now_, limiter.limit());
+  for (int i = 0; i < 3; ++i) Window(limiter, 1);
+  EXPECT_EQ(limiter.limit(), 3) << "at its minimum";
+}
+
+TEST_F(LimiterTest, UnderOverloadItSettlesAtTheAllowance) {
+  // 4 requests' worth of parallelism at 10 ms; past that, queueing.
+  LimiterSettings s = Settings();
+  s.allowance_ns = LimiterSettings().allowance_ns;  // 5 ms
+  GradientLimiter limiter(s, now_);
+  Probe(limiter, 10);
+  auto latency = [](int in_flight) -> int64_t {
+    return in_flight <= 4 ? 10 : 10 * in_flight / 4;
+  };
+  for (int i = 0; i < 100; ++i) Window(limiter, latency(limiter.limit()));
+  // 17.5 ms is 7 in flight; the headroom adds a few.
+  EXPECT_GE(limiter.limit(), 6);
+  EXPECT_LE(limiter.limit(), 12);
 }
 
 }  // namespace

@@ -248,7 +248,7 @@ void Exchange::OnHead() {
   }
   // The app's latency, for its concurrency limit: to the head, so a slow
   // client's reading does not count as the app's.
-  proxy_.Answered(app_, sent_ns_);
+  proxy_.Answered(app_, sent_ns_, priority_);
   if (writer_->Gone()) {  // the client left; the connection is mid-answer
     upstream_.reset();
     Release();

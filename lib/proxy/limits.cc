@@ -24,10 +24,9 @@ bool Limits::OwnsLimits() const {
   return false;
 }
 
-void Limits::OnAnswer(int app, int64_t started_ns, int64_t answered_ns) {
-  if (!owner_) return;
-  auto it = limiters_.find(app);
-  if (it != limiters_.end()) it->second.OnSample(started_ns, answered_ns);
+void Limits::OnAnswer(int app, int64_t started_ns, int64_t answered_ns,
+                      overload::Priority priority) {
+  PushLatency(region_.slot(app), started_ns, answered_ns, priority);
 }
 
 void Limits::Tick(int64_t now_ns) {
@@ -39,39 +38,50 @@ void Limits::Tick(int64_t now_ns) {
                       "concurrency limits",
               {{"slot", own_slot_}});
     owner_ = owner;
-    limiters_.clear();  // a new owner measures afresh
+    limits_.clear();  // a new owner measures afresh
   }
   if (!owner_) return;
   for (int a = apps_.first; a < apps_.first + apps_.count; ++a) {
     region::WorkerSlot& app = region_.slot(a);
-    auto it = limiters_.find(a);
+    auto it = limits_.find(a);
     // A zeroed limit is a new app process in the slot (or none yet).
-    if (it != limiters_.end() &&
+    if (it != limits_.end() &&
         app.concurrency_limit.load(std::memory_order_relaxed) == 0) {
-      limiters_.erase(it);
-      it = limiters_.end();
+      limits_.erase(it);
+      it = limits_.end();
     }
     if (!Routable(app)) continue;
-    if (it == limiters_.end()) {
-      it = limiters_.try_emplace(a, settings_, now_ns).first;
+    if (it == limits_.end()) {
+      it = limits_
+               .try_emplace(
+                   a, AppLimit{overload::GradientLimiter(settings_, now_ns),
+                               LatencyReader(app)})
+               .first;
       // A new process of the same app (a roll, a crash) starts where its
       // siblings are, not from the minimum under their load.
-      for (const auto& [slot, sibling] : limiters_) {
-        if (slot != a && sibling.min_rtt_ns() > 0) {
-          it->second.Seed(sibling.limit(), sibling.min_rtt_ns());
+      for (const auto& [slot, sibling] : limits_) {
+        if (slot != a && sibling.limiter.min_rtt_ns() > 0) {
+          it->second.limiter.Seed(sibling.limiter.limit(),
+                                  sibling.limiter.min_rtts());
           break;
         }
       }
     }
+    overload::GradientLimiter& limiter = it->second.limiter;
+    read_.clear();
+    it->second.answers.Read(app, now_ns, read_);
+    for (const LatencySample& s : read_) {
+      limiter.OnSample(s.started_ns, s.answered_ns, s.priority);
+    }
     const int before = app.concurrency_limit.load(std::memory_order_relaxed);
-    const int limit = it->second.Update(
+    const int limit = limiter.Update(
         now_ns, region::UpstreamInFlight(region_, proxies_, a) -
                     region::UpstreamTunnels(region_, proxies_, a));
     if (limit != before) {
       app.concurrency_limit.store(limit, std::memory_order_relaxed);
     }
-    if (it->second.probed()) {
-      app.min_rtt_ns.store(it->second.min_rtt_ns(), std::memory_order_relaxed);
+    if (limiter.probed()) {
+      app.min_rtt_ns.store(limiter.min_rtt_ns(), std::memory_order_relaxed);
     }
   }
 }

@@ -2,19 +2,23 @@
 // every proxy worker through the app process's slot
 // (WorkerSlot::concurrency_limit), which the balancer reads as that
 // process's cap. One proxy worker owns the limits: the ready one in the
-// lowest slot. It feeds a GradientLimiter per app process with the
-// latencies of its own requests (a sample of the process's traffic) and
-// writes the limits; the others only read them. One writer keeps the
-// limit one number, and its minRTT probe pins the whole process, as a
-// probe must. A new owner (after a roll of the proxy workers) and a new
-// app process (its slot zeroed) start with a probe.
+// lowest slot. Every proxy worker writes the latencies of its answers into
+// the app process's slot (latency_ring.h); the owner feeds them all to a
+// GradientLimiter per app process and writes the limits, the others only
+// read them. One writer keeps the limit one number, and its minRTT probe
+// pins the whole process, as a probe must, whichever proxy worker's
+// requests take the probe's places. A new owner (after a roll of the proxy
+// workers) and a new app process (its slot zeroed) start with a probe.
 #ifndef CORRAL_PROXY_LIMITS_H_
 #define CORRAL_PROXY_LIMITS_H_
 
 #include <cstdint>
 #include <map>
+#include <vector>
 
 #include "overload/limiter.h"
+#include "overload/priority.h"
+#include "proxy/latency_ring.h"
 #include "region/shared_region.h"
 
 namespace corral::proxy {
@@ -23,12 +27,14 @@ using region::SlotRange;
 
 class Limits {
  public:
-  Limits(const region::SharedRegion& region, SlotRange apps,
-         SlotRange proxies, int own_slot, overload::LimiterSettings settings);
+  Limits(const region::SharedRegion& region, SlotRange apps, SlotRange proxies,
+         int own_slot, overload::LimiterSettings settings);
 
-  // A request to `app` sent at `started_ns` had its answer's head at
-  // `answered_ns`.
-  void OnAnswer(int app, int64_t started_ns, int64_t answered_ns);
+  // A request of class `priority` to `app` sent at `started_ns` had its
+  // answer's head at `answered_ns`: recorded for the owner, whichever
+  // proxy worker this is.
+  void OnAnswer(int app, int64_t started_ns, int64_t answered_ns,
+                overload::Priority priority = overload::Priority::kNormal);
   // Moves the limits when this proxy worker owns them.
   void Tick(int64_t now_ns);
   bool owner() const { return owner_; }
@@ -36,13 +42,19 @@ class Limits {
  private:
   bool OwnsLimits() const;
 
+  struct AppLimit {
+    overload::GradientLimiter limiter;
+    LatencyReader answers;
+  };
+
   const region::SharedRegion& region_;
   SlotRange apps_;
   SlotRange proxies_;
   int own_slot_;
   overload::LimiterSettings settings_;
   bool owner_ = false;
-  std::map<int, overload::GradientLimiter> limiters_;  // by app slot
+  std::map<int, AppLimit> limits_;  // by app slot
+  std::vector<LatencySample> read_;
 };
 
 }  // namespace corral::proxy

@@ -82,9 +82,9 @@ void Proxy::ArmLimits() {
   });
 }
 
-void Proxy::Answered(int app, int64_t started_ns) {
+void Proxy::Answered(int app, int64_t started_ns, overload::Priority priority) {
   if (settings_.adaptive) {
-    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos());
+    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos(), priority);
   }
 }
 

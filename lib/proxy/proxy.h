@@ -77,9 +77,9 @@ class Proxy {
   void Released(int app, bool tunnel);
   // An exchange's connection became a tunnel to `app`.
   void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app);
-  // The head of an answer from `app` came, for a request sent at
-  // `started_ns` (CLOCK_MONOTONIC).
-  void Answered(int app, int64_t started_ns);
+  // The head of an answer from `app` came, for a request of class
+  // `priority` sent at `started_ns` (CLOCK_MONOTONIC).
+  void Answered(int app, int64_t started_ns, overload::Priority priority);
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -41,6 +41,9 @@ inline constexpr int kMaxSeries = 128;
 inline constexpr int kPathBytes = 64;
 // Proxy mode: app processes live in slots below this.
 inline constexpr int kMaxUpstreams = 256;
+// Proxy mode: answers an app process's slot keeps for its limit; its
+// owner reads them every 10 ms.
+inline constexpr int kLatencyRing = 1024;
 
 enum class SlotState : uint32_t {
   kFree = 0,
@@ -85,6 +88,11 @@ struct alignas(64) WorkerSlot {
   std::atomic<int32_t> concurrency_limit;
   // Its latency with no queue as a probe last measured it (0: not yet).
   std::atomic<int64_t> min_rtt_ns;
+  // The latencies of its answers, from every proxy worker, for the one
+  // that sets its limit (proxy/latency_ring.h): entries ever written, and
+  // the latest kLatencyRing of them.
+  std::atomic<uint64_t> latencies_written;
+  std::array<std::atomic<uint64_t>, kLatencyRing> latencies;
   // A proxy worker's slot: its requests in flight to each app process, by
   // the app process's slot (so a proxy that dies takes its counts with it),
   // and its requests waiting for a free app process.

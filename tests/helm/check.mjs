@@ -187,7 +187,9 @@ const expect = {
     const exprs = (d.panels || []).flatMap((p) => p.targets.map((t) => t.expr)).join("\n");
     for (const m of ["http_server_request_duration_seconds_count", "http_server_request_duration_seconds_bucket",
       "http_server_active_requests", "corral_worker_active_requests", "corral_worker_connections", "corral_workers",
-      "corral_rollouts_total", "corral_config_generation"]) {
+      "corral_rollouts_total", "corral_config_generation", "corral_app_concurrency_limit",
+      "corral_app_active_requests", "corral_proxy_shed_total", "corral_proxy_admitted_total",
+      "corral_proxy_queue_wait_seconds_bucket"]) {
       check(exprs.includes(m), `the dashboard shows ${m}`);
     }
   },
