@@ -7,7 +7,8 @@
 #   corral           corral --listen -- node leaky_app.js, its defaults (the
 #                    memory guard at 0.8 of the limit)
 #   corral-noguard   the same with --memory-guard=off: the baseline
-#   corral-proxy     corral --proxy -- node leaky_app.js, its defaults
+#   corral-proxy     corral --proxy -- node leaky_app.js, its defaults but
+#                    for unix sockets to the app processes (below)
 #   pm2              pm2 cluster mode, 2 instances, --max-memory-restart at
 #                    0.8 of the limit shared by the 2 (pm2 checks every 30 s)
 #   pm2-1s           the same with PM2_WORKER_INTERVAL=1000 (a check a second)
@@ -197,7 +198,13 @@ measure() {
 # corral, socket mode and proxy mode: its defaults but for what the bench
 # needs (an admin port for the metrics, no drain delay, info logs); in socket
 # mode the app says when it is ready (--ready=pipe: leaky_app.js writes
-# READY=1 once it listens), as bench/any_app.sh runs the Node store.
+# READY=1 once it listens), as bench/any_app.sh runs the Node store. In
+# proxy mode the app processes listen on unix sockets (--app-socket-dir), as
+# the e2e tests run them: corral's loopback ports count down from the
+# ephemeral range, and on a machine shared with other corral proxies (other
+# test runs) a port it picked can be taken before its process binds it,
+# which that process's readiness probe then mistakes for its own (seen
+# here: EADDRINUSE after "worker ready"). A pod has its ports to itself.
 CORRAL_FLAGS=()
 start_corral_leaky() {
   ADMIN=$(free_port)
@@ -223,16 +230,17 @@ start_pm2_leaky() {
     --max-memory-restart "$PM2_MAX_MEMORY") >"$WORK/$name.log" 2>&1
   wait_http "http://127.0.0.1:$PORT/?ms=0"
 }
-# restarts=N (pm2's count over the instances) and memory restarts from its log.
+# From pm2's own log (asking the daemon would start a new one, outside the
+# cgroup, if the OOM killer took it): restarts=N (instances started after
+# the first 2), memory=N (restarts pm2 made for max_memory_restart), and
+# daemon=killed when pm2's daemon itself is gone: it is in the cgroup too,
+# as in a container, and then nothing serves or restarts the app.
 recycles_pm2() {
-  local restarts memory
-  restarts=$("$PM2" jlist 2>/dev/null | node -e '
-    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-      const list = JSON.parse(s.slice(s.indexOf("[")));
-      console.log(list.reduce((n, p) => n + p.pm2_env.restart_time, 0));
-    });')
-  memory=$(grep -c "exceeds --max-memory-restart" "$PM2_HOME/pm2.log" || true)
-  echo "restarts=$restarts,memory=$memory"
+  local starts memory daemon=''
+  starts=$(grep -c 'starting in -cluster mode-' "$PM2_HOME/pm2.log" || true)
+  memory=$(grep -c 'exceeds --max-memory-restart' "$PM2_HOME/pm2.log" || true)
+  kill -0 "$(cat "$PM2_HOME/pm2.pid" 2>/dev/null)" 2>/dev/null || daemon=',daemon=killed'
+  echo "restarts=$((starts - PROCESSES)),memory=$memory$daemon"
 }
 stop_pm2_leaky() {
   cp "$PM2_HOME/pm2.log" "$WORK/$name-daemon.log" 2>/dev/null || true
@@ -266,7 +274,7 @@ for name in $RUNNERS; do
   case $name in
     corral) CORRAL_FLAGS=(--ready=pipe); measure "$name" start_corral_leaky recycles_corral stop_corral_leaky ;;
     corral-noguard) CORRAL_FLAGS=(--ready=pipe --memory-guard=off); measure "$name" start_corral_leaky recycles_corral stop_corral_leaky ;;
-    corral-proxy) CORRAL_FLAGS=(--proxy); measure "$name" start_corral_leaky recycles_corral stop_corral_leaky ;;
+    corral-proxy) CORRAL_FLAGS=(--proxy --app-socket-dir="$WORK"); measure "$name" start_corral_leaky recycles_corral stop_corral_leaky ;;
     pm2) PM2_ENV=(); measure "$name" start_pm2_leaky recycles_pm2 stop_pm2_leaky ;;
     pm2-1s) PM2_ENV=(PM2_WORKER_INTERVAL=1000); measure "$name" start_pm2_leaky recycles_pm2 stop_pm2_leaky ;;
     gunicorn) measure "$name" start_gunicorn_leaky recycles_gunicorn stop_gunicorn_leaky ;;
@@ -286,7 +294,7 @@ done
   echo
   echo "- corral: \`corral --listen --workers=2 --ready=pipe -- node leaky_app.js\`, the memory guard at its default (0.8 of the limit);"
   echo "- corral-noguard: the same, \`--memory-guard=off\`;"
-  echo "- corral-proxy: \`corral --listen --proxy --workers=2 -- node leaky_app.js\`, defaults;"
+  echo "- corral-proxy: \`corral --listen --proxy --workers=2 --app-socket-dir=DIR -- node leaky_app.js\`, defaults otherwise;"
   echo "- pm2: \`pm2 start leaky_app.js -i 2 --max-memory-restart $PM2_MAX_MEMORY\` (cluster mode; PM2_KILL_SIGNAL=SIGTERM), pm2 checks every 30 s;"
   echo "- pm2-1s: the same with PM2_WORKER_INTERVAL=1000, a check every second;"
   echo "- gunicorn: \`gunicorn --workers 2 --worker-class gthread --threads $CONNECTIONS --max-requests $GUNICORN_MAX_REQUESTS --max-requests-jitter $GUNICORN_JITTER\`."
