@@ -303,7 +303,9 @@ done
   echo "\`oom_kill\` count (memory.oom_control) after the load less before. Recycles: corral's"
   echo "\`corral_worker_restarts_total\` by reason; pm2's restart count (and how many its log says were for"
   echo "memory); gunicorn's \`Autorestarting worker\` lines (and workers ended by a signal). Peak: the cgroup's"
-  echo "memory.max_usage_in_bytes (page cache included). Load average (1 min) as each runner's load started;"
+  echo "memory.max_usage_in_bytes (page cache included). When nothing listens any more (pm2's daemon gone), wrk"
+  echo "counts every failed reconnect as a write error, thousands a second: those are attempts, not requests."
+  echo "Load average (1 min) as each runner's load started;"
   echo "before the run: $LOAD_BEFORE. Read throughput as noisy (a shared 2-core machine); the failures and OOM kills are the point."
   echo
   echo "| runner | answered | failed | socket errors (c/r/w/t) | non-2xx | OOM kills | recycles / restarts | rps | p99 ms | peak MiB | load average |"
