@@ -4,8 +4,8 @@
 # (wrk -c50, every request answered after 100 ms: at most 500 requests and
 # 125 MiB of leak a second), once per runner, each in a memory cgroup of its
 # own:
-#   corral           corral --listen -- node leaky_app.js, its defaults (the
-#                    memory guard at 0.8 of the limit)
+#   corral           corral --listen --ready=pipe -- node leaky_app.js, its
+#                    defaults otherwise (the memory guard at 0.8 of the limit)
 #   corral-noguard   the same with --memory-guard=off: the baseline
 #   corral-proxy     corral --proxy -- node leaky_app.js, its defaults but
 #                    for unix sockets to the app processes (below)
@@ -37,8 +37,9 @@ RUNNERS=${BENCH_LEAK_RUNNERS:-"corral corral-noguard corral-proxy pm2 pm2-1s gun
 # split between the processes.
 SHARE_MIB=$((LIMIT_MIB * 8 / 10 / PROCESSES))
 PM2_MAX_MEMORY=${BENCH_LEAK_PM2_MAX_MEMORY:-${SHARE_MIB}M}
-# A fresh gunicorn worker of the store holds about 30 MiB (RSS here: 28 to
-# 42 MiB); at most that plus max_requests + jitter leaks fits in the share.
+# A fresh gunicorn worker of the store holds about 30 MiB (resident here:
+# the master 28 MiB, a worker 40-42 MiB after about 60 requests of 256 KiB);
+# that plus max_requests + jitter leaks fits in the share.
 GUNICORN_FRESH_MIB=30
 GUNICORN_MAX_REQUESTS=${BENCH_LEAK_MAX_REQUESTS:-$(((SHARE_MIB - GUNICORN_FRESH_MIB) * 1024 / LEAK_KB * 9 / 10))}
 GUNICORN_JITTER=${BENCH_LEAK_MAX_REQUESTS_JITTER:-$((GUNICORN_MAX_REQUESTS / 10))}
