@@ -30,8 +30,7 @@ RecycleOrder ChooseOrder(const memory::MemoryFigures& f, int64_t fresh_bytes,
   }
   *why = absl::StrCat("only ", FormatBytes(room),
                       " left below the limit, too little for a new worker (",
-                      FormatBytes(fresh_bytes), ")", growth,
-                      " beside the old one");
+                      FormatBytes(fresh_bytes), ") beside the old one", growth);
   return RecycleOrder::kDrainFirst;
 }
 
