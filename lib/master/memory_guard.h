@@ -94,6 +94,9 @@ class MemoryGuard {
   absl::Duration current_backoff() const { return backoff_; }
 
  private:
+  // Adds one read of the working set to the growth rate's windows.
+  void MeasureGrowth(int64_t ws, int64_t now_ns);
+
   MemoryGuardConfig config_;
   // The last recycle the guard asked for, until it is judged.
   struct Pending {
@@ -101,8 +104,6 @@ class MemoryGuard {
     int64_t worker_bytes = 0;
   };
   std::optional<Pending> pending_;
-  void MeasureGrowth(int64_t ws, int64_t now_ns);
-
   // The growth rate: rises summed over the current window, and the rates
   // of the last full ones, newest last.
   int64_t last_ws_ = -1;
