@@ -3,7 +3,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: setup build run test unit e2e asan fuzz bench bench-ab bench-shoppers image chart-test alerts-test image-test format clean
+.PHONY: setup build run test unit e2e asan fuzz bench bench-ab bench-shoppers bench-leak image chart-test alerts-test image-test format clean
 
 setup:
 	@scripts/setup.sh
@@ -40,7 +40,7 @@ fuzz:
 # Throughput and latency against nginx, rolls under load, scrape cost; the
 # Node store under corral, Node's cluster module and pm2, and behind corral's
 # proxy mode, nginx and the cluster module (bench/proxy.sh); the shoppers
-# scenario (bench/shoppers.sh).
+# scenario (bench/shoppers.sh); the leaky app in a memory limit (bench/leak.sh).
 bench: setup
 	bench/run.sh
 
@@ -48,6 +48,13 @@ bench: setup
 # users who think, at 0.5x to 4x of its capacity, and the midnight onset.
 bench-shoppers: setup
 	bench/shoppers.sh
+
+# A leaky app in a 300 MiB memory limit for 60 s under corral (socket and
+# proxy mode, and without its memory guard), pm2 with max_memory_restart and
+# gunicorn with max_requests: failed requests, OOM kills, recycles. Needs
+# root and a cgroup v1 memory controller.
+bench-leak: setup
+	bench/leak.sh
 
 # This tree against a reference commit, at 1,000 connections, corral-shop
 # and the proxy: throughput ratio and sends per request (REF=<commit>).

@@ -8,7 +8,8 @@
 # across 5 rolls each (bench/any_app.sh); and the same store behind corral's
 # proxy mode, nginx and Node's cluster module (bench/proxy.sh); and the
 # shoppers: that store behind five front ends under users who think, at 0.5x
-# to 4x of its capacity, and the midnight onset (bench/shoppers.sh). Writes
+# to 4x of its capacity, and the midnight onset (bench/shoppers.sh); and a
+# leaky app in a memory limit under corral, pm2 and gunicorn (bench/leak.sh). Writes
 # the tables to stdout and bench/results/latest.md, the chart (throughput and p99)
 # to bench/results/throughput.png.
 set -euo pipefail
@@ -254,6 +255,11 @@ if ! WORK=$WORK bench/shoppers.sh >/dev/null; then
   printf '## Shoppers\n\nbench/shoppers.sh failed in this run.\n\n' >"$RESULTS/shoppers.md"
 fi
 
+# A leaky app in a memory limit under corral, pm2 and gunicorn.
+if ! WORK=$WORK bench/leak.sh >/dev/null; then
+  printf '## Leak\n\nbench/leak.sh failed in this run (it needs root and a cgroup v1 memory controller).\n\n' >"$RESULTS/leak.md"
+fi
+
 # The report.
 {
   echo "# corral-shop vs nginx on this machine"
@@ -348,6 +354,7 @@ fi
   cat "$RESULTS/any-app.md"
   cat "$RESULTS/proxy.md"
   cat "$RESULTS/shoppers.md"
+  cat "$RESULTS/leak.md"
   echo "wrk's own output for every run: bench/results/wrk.log."
 } | tee "$RESULTS/latest.md"
 cp "$WORK/wrk.log" "$RESULTS/wrk.log"

@@ -64,6 +64,75 @@ TEST(MemoryGuardTest, AMeasuredFreshWorkerDecidesTheOrder) {
   EXPECT_EQ(r->order, RecycleOrder::kDrainFirst);
 }
 
+// Feeds the guard one read every 50 ms for a second, the working set rising
+// from `from_mib` by `mib_per_second`, below its threshold; returns the time
+// of the last read.
+int64_t GrowForASecond(MemoryGuard& g, int64_t from_mib, int64_t mib_per_second,
+                       int64_t now) {
+  for (int tick = 0; tick <= 20; ++tick) {
+    EXPECT_FALSE(g.Check(Figures(from_mib + mib_per_second * tick / 20, 300),
+                         Workers({20, 100}), false, now));
+    if (tick < 20) now += kSec / 20;
+  }
+  return now;
+}
+
+TEST(MemoryGuardTest,
+     DrainFirstWhenTheWorkingSetOutgrowsTheRoomDuringAReplacement) {
+  // 30 MiB left holds a 20 MiB worker and its quarter more, but not what a
+  // leak of 100 MiB/s adds in twice the quarter second a replacement takes
+  // to start and its old worker to drain: 50 MiB.
+  MemoryGuard g(kAt90);
+  int64_t now = GrowForASecond(g, 150, 100, 10 * kSec);
+  EXPECT_EQ(g.GrowthDuring(absl::Milliseconds(500)), 50 * kMiB);
+  EXPECT_EQ(g.ReplacementGrowth(absl::Milliseconds(250)), 50 * kMiB);
+  auto r = g.Check(Figures(270, 300), Workers({20, 200}), false,
+                   now + kSec / 20, 20 * kMiB, absl::Milliseconds(250));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->order, RecycleOrder::kDrainFirst);
+  EXPECT_NE(r->why.find("50.0 MiB the working set may grow until the old "
+                        "one is gone"),
+            std::string::npos)
+      << r->why;
+}
+
+TEST(MemoryGuardTest, ReplacementFirstWhenTheRoomOutlastsTheReplacement) {
+  // The same leak, but a replacement done in 20 ms: 4 MiB of growth with
+  // the margin, and 25 + 4 MiB fit in 30.
+  MemoryGuard g(kAt90);
+  int64_t now = GrowForASecond(g, 150, 100, 10 * kSec);
+  auto r = g.Check(Figures(270, 300), Workers({20, 200}), false,
+                   now + kSec / 20, 20 * kMiB, absl::Milliseconds(20));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->order, RecycleOrder::kReplacementFirst) << r->why;
+}
+
+TEST(MemoryGuardTest, AWorkerExitingDoesNotHideTheGrowth) {
+  // 5 MiB a read for a second, with a 90 MiB drop (a worker gone) halfway:
+  // the rate is the rises', not the net change.
+  MemoryGuard g(kAt90);
+  int64_t now = 10 * kSec;
+  int64_t mib = 150;
+  for (int tick = 0; tick <= 20; ++tick) {
+    if (tick > 0) mib += 5;
+    if (tick == 10) mib -= 90;
+    EXPECT_FALSE(g.Check(Figures(mib, 300), Workers({20, 100}), false, now));
+    if (tick < 20) now += kSec / 20;
+  }
+  // 19 rises of 5 MiB: the read with the drop shows none.
+  EXPECT_EQ(g.GrowthDuring(absl::Seconds(1)), 95 * kMiB);
+  // A still working set: the fastest of the last 5 windows still counts
+  // for 4 more, then it is forgotten.
+  for (int window = 1; window <= 5; ++window) {
+    for (int tick = 0; tick < 20; ++tick) {
+      now += kSec / 20;
+      EXPECT_FALSE(g.Check(Figures(mib, 300), Workers({20, 100}), false, now));
+    }
+    EXPECT_EQ(g.GrowthDuring(absl::Seconds(1)), window < 5 ? 95 * kMiB : 0)
+        << "window " << window;
+  }
+}
+
 TEST(MemoryGuardTest, TheDefaultThresholdIsFourFifthsOfTheLimit) {
   MemoryGuard g({});
   EXPECT_EQ(g.Threshold(Figures(0, 300)), std::optional<int64_t>(240 * kMiB));

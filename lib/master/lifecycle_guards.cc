@@ -1,5 +1,6 @@
 #include "master/lifecycle_guards.h"
 
+#include <algorithm>
 #include <set>
 
 #include "log/log.h"
@@ -86,6 +87,7 @@ bool LifecycleGuards::AnyBusy() const {
 
 void LifecycleGuards::Tick() {
   const int64_t now = clock_.Now();
+  TimeDrains();
   if (now >= next_requested_ns_) {
     next_requested_ns_ = now + absl::ToInt64Nanoseconds(kCheckEvery);
     CheckRequested();
@@ -130,6 +132,37 @@ std::optional<int64_t> LifecycleGuards::FreshWorkerBytes() {
   std::erase_if(fresh_bytes_,
                 [&live](const auto& kv) { return !live.count(kv.first); });
   return most;
+}
+
+absl::Duration LifecycleGuards::ReplacementTime() const {
+  int64_t longest = 0;
+  for (const Watched& watched : pools_) {
+    for (const auto& [pid, w] : watched.pool->workers()) {
+      if (w.phase != WorkerPhase::kReady || w.ready_ns < w.spawned_ns) continue;
+      longest = std::max(longest, w.ready_ns - w.spawned_ns);
+    }
+  }
+  return absl::Nanoseconds(longest) + last_drain_;
+}
+
+void LifecycleGuards::TimeDrains() {
+  std::set<pid_t> draining;
+  for (const Watched& watched : pools_) {
+    for (const auto& [pid, w] : watched.pool->workers()) {
+      if (w.phase != WorkerPhase::kDraining) continue;
+      draining.insert(pid);
+      draining_since_.emplace(pid, w.drain_started_ns);
+    }
+  }
+  const int64_t now = clock_.Now();
+  for (auto it = draining_since_.begin(); it != draining_since_.end();) {
+    if (draining.count(it->first)) {
+      ++it;
+      continue;
+    }
+    last_drain_ = absl::Nanoseconds(now - it->second);
+    it = draining_since_.erase(it);
+  }
 }
 
 std::vector<WorkerMemory> LifecycleGuards::MeasureWorkers() {
@@ -196,7 +229,9 @@ void LifecycleGuards::CheckLimits(
       std::string order_why = "replacement first";
       if (figures && figures->limit_bytes) {
         if (std::optional<int64_t> fresh = FreshWorkerBytes()) {
-          order = ChooseOrder(*figures, *fresh, &order_why);
+          order = ChooseOrder(*figures, *fresh,
+                              guard_.ReplacementGrowth(ReplacementTime()),
+                              &order_why);
         }
       }
       pool.RequestRecycle(u.pid, due->reason, order,
@@ -215,8 +250,8 @@ void LifecycleGuards::CheckMemory(const memory::MemoryFigures& figures) {
   std::vector<WorkerMemory> workers;
   if (!busy && figures.working_set() >= *threshold) workers = MeasureWorkers();
   std::optional<int64_t> fresh = FreshWorkerBytes();
-  std::optional<MemoryRecycle> r =
-      guard_.Check(figures, workers, busy, clock_.Now(), fresh);
+  std::optional<MemoryRecycle> r = guard_.Check(
+      figures, workers, busy, clock_.Now(), fresh, ReplacementTime());
   if (!r) return;
   log::Warn(
       "memory near the container's limit: recycling the worker "

@@ -1,14 +1,15 @@
 // The lifecycle guards' I/O, on the master's tick (50 ms): each tick it
 // reads the container's memory cgroup (a few small files: a fast leak
 // passes the limit within a second; once a second when there is no limit),
-// measures each new worker once when it
-// is ready (what a fresh worker holds), and every quarter second each
-// worker's requests (its slot), age and, with a limit on it, memory
-// (/proc). It asks the pools
-// to recycle the worker the memory guard (memory_guard.h) or a per-worker
-// limit (recycle_limits.h) points at. It also tells an OOM kill from a
-// plain SIGKILL by the cgroup's oom_kill counter (Supervisor's
-// OnUnexpectedKill).
+// measures each new worker once when it is ready (what a fresh worker
+// holds; with how long workers took to turn ready, how long drains took and
+// how fast the working set grows, it says whether a replacement fits beside
+// the old worker), and
+// every quarter second each worker's requests (its slot), age and, with a
+// limit on it, memory (/proc). It asks the pools to recycle the worker the
+// memory guard (memory_guard.h) or a per-worker limit (recycle_limits.h)
+// points at. It also tells an OOM kill from a plain SIGKILL by the cgroup's
+// oom_kill counter (Supervisor's OnUnexpectedKill).
 #ifndef CORRAL_MASTER_LIFECYCLE_GUARDS_H_
 #define CORRAL_MASTER_LIFECYCLE_GUARDS_H_
 
@@ -64,6 +65,12 @@ class LifecycleGuards {
   // Measures ready workers not measured yet; returns the most any of the
   // live ones held when new.
   std::optional<int64_t> FreshWorkerBytes();
+  // How long a replacement-first recycle is expected to hold both workers:
+  // the longest any live ready worker took from spawn to ready, plus the
+  // last drain's length.
+  absl::Duration ReplacementTime() const;
+  // Times each drain: from its start to its worker's exit.
+  void TimeDrains();
   void CheckLimits(const std::optional<memory::MemoryFigures>& figures);
   // Workers whose slot asks to go (a request passed --request-deadline).
   void CheckRequested();
@@ -86,6 +93,9 @@ class LifecycleGuards {
   std::map<pid_t, int64_t> last_bytes_;
   // Each live worker's memory when first measured, ready.
   std::map<pid_t, int64_t> fresh_bytes_;
+  // Draining workers and when their drain started; the last drain's length.
+  std::map<pid_t, int64_t> draining_since_;
+  absl::Duration last_drain_ = absl::ZeroDuration();
 };
 
 }  // namespace corral::master
