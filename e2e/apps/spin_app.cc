@@ -1,0 +1,41 @@
+// A C++ app on corral's library whose handlers cost CPU on demand, for the
+// end-to-end tests of --shed-on-lag: GET and POST /spin?ms=N each hold the
+// worker's event loop for N ms of wall-clock time (a busy loop, so a test
+// machine's other load does not stretch it), as a CPU-heavy route would.
+#include <chrono>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "corral/app.h"
+
+using corral::http::Request;
+using corral::http::Respond;
+using corral::http::Response;
+
+namespace {
+
+void Spin(const Request& req, Respond respond) {
+  int ms = 0;
+  if (!absl::SimpleAtoi(req.QueryParam("ms").value_or("0"), &ms) || ms < 0 ||
+      ms > 10'000) {
+    respond(Response::Error(400, "ms must be a number from 0 to 10000"));
+    return;
+  }
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+  }
+  respond(Response::Text(200, "spun\n"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  corral::App app;
+  app.name = "spin-app";
+  app.setup = [](corral::WorkerContext& ctx) {
+    ctx.router().Get("/spin", Spin).Post("/spin", Spin);
+    return absl::OkStatus();
+  };
+  return corral::Main(argc, argv, app);
+}
