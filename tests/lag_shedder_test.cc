@@ -11,18 +11,18 @@ constexpr int64_t kInterval = 1000 * kMs;
 constexpr int64_t kPeriod = 10 * kMs;
 
 // A fake clock and the probe's schedule: each probe is due one period
-// after the previous one ran, and runs `lag` late.
+// after the previous one ran, and runs `lag` late (the loop's own work).
 class LagShedderTest : public ::testing::Test {
  protected:
   // The first run of the probe, which schedules the next.
   LagShedderTest() {
-    shedder_.OnProbe(now_);
+    shedder_.OnProbe(now_, 0);
     due_ = now_ + kPeriod;
   }
 
   void Probe(int64_t lag) {
     now_ = due_ + lag;
-    shedder_.OnProbe(now_);
+    shedder_.OnProbe(now_, lag);
     due_ = now_ + kPeriod;
   }
   // Probes `lag` late, back to back, for `span`.
@@ -32,7 +32,7 @@ class LagShedderTest : public ::testing::Test {
   }
   // The loop is `late` past the probe's due time, inside a turn.
   bool AdmitAt(Priority p, int64_t late) {
-    return shedder_.Admit(p, due_ + late);
+    return shedder_.Admit(p, due_ + late, late);
   }
   // Behind, with a probe just run and the given classes seen.
   void FallBehind() {
@@ -42,7 +42,7 @@ class LagShedderTest : public ::testing::Test {
 
   int64_t now_ = 1'000'000 * kMs;
   int64_t due_ = now_;
-  LagShedder shedder_{kTarget, kInterval, kPeriod};
+  LagShedder shedder_{kTarget, kInterval};
 };
 
 TEST_F(LagShedderTest, ALoopThatKeepsUpShedsNothing) {

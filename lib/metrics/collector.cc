@@ -416,8 +416,9 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
 void Collector::CollectLagShedding(const std::vector<pool::WorkerView>& workers,
                                    std::vector<MetricFamily>& out) const {
   auto lag = Family("corral_worker_loop_lag_seconds",
-                    "How late each live worker's event loop ran a timer "
-                    "due every 10 ms, at its last run (--shed-on-lag).",
+                    "How late each live worker's own work (its thread's "
+                    "CPU time) made a timer due every 10 ms, at its last "
+                    "run (--shed-on-lag).",
                     MetricType::Gauge);
   std::array<uint64_t, overload::kPriorities> shed = retired_lag_shed_;
   for (const pool::WorkerView& w : workers) {

@@ -4,16 +4,11 @@
 
 namespace corral::overload {
 
-LagShedder::LagShedder(int64_t target_ns, int64_t interval_ns,
-                       int64_t probe_period_ns)
-    : target_ns_(target_ns),
-      interval_ns_(interval_ns),
-      probe_period_ns_(probe_period_ns) {}
+LagShedder::LagShedder(int64_t target_ns, int64_t interval_ns)
+    : target_ns_(target_ns), interval_ns_(interval_ns) {}
 
-void LagShedder::OnProbe(int64_t now_ns) {
-  const int64_t due = due_ns_.value_or(now_ns);
-  lag_ns_ = LagAt(now_ns);
-  due_ns_ = now_ns + probe_period_ns_;
+void LagShedder::OnProbe(int64_t now_ns, int64_t lag_ns) {
+  lag_ns_ = lag_ns;
   if (lag_ns_ < target_ns_) {
     above_since_ns_.reset();
     if (!behind_) return;
@@ -32,7 +27,7 @@ void LagShedder::OnProbe(int64_t now_ns) {
   }
   below_since_ns_.reset();
   // The moment the loop passed the target: this probe was late since then.
-  if (!above_since_ns_) above_since_ns_ = due + target_ns_;
+  if (!above_since_ns_) above_since_ns_ = now_ns - (lag_ns_ - target_ns_);
   if (!behind_) {
     if (now_ns - *above_since_ns_ < interval_ns_) return;
     behind_ = true;
@@ -62,11 +57,11 @@ Priority LagShedder::Marginal(int64_t now_ns) const {
   return floor_;
 }
 
-bool LagShedder::Admit(Priority p, int64_t now_ns) {
+bool LagShedder::Admit(Priority p, int64_t now_ns, int64_t lag_ns) {
   const auto c = static_cast<size_t>(p);
   seen_ns_[c] = now_ns;
   if (p < floor_) return false;
-  if (p == Marginal(now_ns) && LagAt(now_ns) >= target_ns_) return false;
+  if (p == Marginal(now_ns) && lag_ns >= target_ns_) return false;
   served_ns_[c] = now_ns;
   return true;
 }

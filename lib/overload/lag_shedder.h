@@ -1,8 +1,12 @@
 // Shedding for a C++ app's worker: one thread, one event loop, many
 // connections, handlers run in the loop. Its queue is the loop itself, so
-// its delay is the loop's lag: how late a timer due every probe period
-// runs (a busy turn of the loop delays it, as it delays every request that
-// arrived meanwhile). The rules are the proxy's queue's (delay_target.h):
+// its delay is the loop's lag: how late its own work makes a timer due
+// every probe period (a busy turn of the loop delays it, as it delays
+// every request that arrived meanwhile). The caller measures the lag; the
+// worker counts its thread's CPU time, so that time the kernel gave other
+// processes (a noisy node, a benchmark's client on the same cores) is not
+// taken for handlers falling behind. The rules are the proxy's queue's
+// (delay_target.h):
 //
 // - the loop is *behind* once its lag has stood above the target for a
 //   whole interval (a burst that clears within the interval sheds nothing),
@@ -17,7 +21,8 @@
 //   lowers the floor one class again.
 //
 // So a higher class is never shed while a lower one is served. Pure: time
-// comes in as arguments (CLOCK_MONOTONIC nanoseconds), as in the proxy's.
+// and lag come in as arguments (nanoseconds; `now` CLOCK_MONOTONIC), as in
+// the proxy's.
 #ifndef CORRAL_OVERLOAD_LAG_SHEDDER_H_
 #define CORRAL_OVERLOAD_LAG_SHEDDER_H_
 
@@ -31,15 +36,16 @@ namespace corral::overload {
 
 class LagShedder {
  public:
-  LagShedder(int64_t target_ns, int64_t interval_ns, int64_t probe_period_ns);
+  LagShedder(int64_t target_ns, int64_t interval_ns);
 
-  // The probe, due one probe period after its previous run, runs at `now`.
-  void OnProbe(int64_t now_ns);
+  // The probe runs at `now`, `lag` late (by the loop's own work).
+  void OnProbe(int64_t now_ns, int64_t lag_ns);
   // Whether any request may be shed: when false, Admit need not be asked.
   bool behind() const { return behind_; }
-  // A request of class `p` is about to reach its handler at `now`; false:
-  // answer it 503 instead. Only while behind().
-  bool Admit(Priority p, int64_t now_ns);
+  // A request of class `p` is about to reach its handler at `now`, the
+  // probe already `lag` overdue (0 when it is not due yet); false: answer
+  // it 503 instead. Only while behind().
+  bool Admit(Priority p, int64_t now_ns, int64_t lag_ns);
 
   // The lateness of the last probe.
   int64_t lag_ns() const { return lag_ns_; }
@@ -47,17 +53,11 @@ class LagShedder {
   Priority floor() const { return floor_; }
 
  private:
-  // How late the probe is at `now`, when it has not run yet.
-  int64_t LagAt(int64_t now_ns) const {
-    return due_ns_ && now_ns > *due_ns_ ? now_ns - *due_ns_ : 0;
-  }
   // The lowest class at or above the floor seen within the last interval.
   Priority Marginal(int64_t now_ns) const;
 
   int64_t target_ns_;
   int64_t interval_ns_;
-  int64_t probe_period_ns_;
-  std::optional<int64_t> due_ns_;
   int64_t lag_ns_ = 0;
   // Since when the lag has stood past the target, or stayed below it.
   std::optional<int64_t> above_since_ns_;

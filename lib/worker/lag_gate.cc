@@ -1,11 +1,25 @@
 #include "worker/lag_gate.h"
 
+#include <time.h>
+
+#include <algorithm>
 #include <string>
 
 #include "clock/clock.h"
 #include "log/log.h"
 
 namespace corral::worker {
+namespace {
+
+// Not wall time: while the kernel runs other processes the loop does no
+// work of its own, and shedding would not give that time back.
+int64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
 
 LagGate::LagGate(boost::asio::io_context& io, region::WorkerSlot& slot,
                  overload::PriorityRules rules, std::chrono::nanoseconds target,
@@ -13,8 +27,7 @@ LagGate::LagGate(boost::asio::io_context& io, region::WorkerSlot& slot,
     : probe_(io),
       slot_(slot),
       rules_(std::move(rules)),
-      shedder_(target.count(), interval.count(),
-               std::chrono::nanoseconds(kProbePeriod).count()) {}
+      shedder_(target.count(), interval.count()) {}
 
 void LagGate::Start() { OnProbe(); }
 
@@ -22,7 +35,9 @@ void LagGate::Stop() { probe_.cancel(); }
 
 void LagGate::OnProbe() {
   const bool was_behind = shedder_.behind();
-  shedder_.OnProbe(clock::MonotonicNanos());
+  const int64_t lag = LagNow();
+  probe_cpu_ns_ = ThreadCpuNanos();
+  shedder_.OnProbe(clock::MonotonicNanos(), lag);
   shedding_ = shedder_.behind();
   slot_.loop_lag_ns.store(shedder_.lag_ns(), std::memory_order_relaxed);
   const double lag_seconds = static_cast<double>(shedder_.lag_ns()) / 1e9;
@@ -44,10 +59,16 @@ void LagGate::OnProbe() {
   });
 }
 
+int64_t LagGate::LagNow() const {
+  return std::max<int64_t>(0,
+                           ThreadCpuNanos() - probe_cpu_ns_ -
+                               std::chrono::nanoseconds(kProbePeriod).count());
+}
+
 bool LagGate::Admit(const http::Request& request) {
   const overload::Priority p =
       rules_.Classify(request.method, request.RawPath());
-  if (shedder_.Admit(p, clock::MonotonicNanos())) return true;
+  if (shedder_.Admit(p, clock::MonotonicNanos(), LagNow())) return true;
   slot_.lag_shed_total[static_cast<size_t>(p)].fetch_add(
       1, std::memory_order_relaxed);
   return false;

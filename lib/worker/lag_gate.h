@@ -1,7 +1,8 @@
 // --shed-on-lag in a C++ app's worker: a timer due every probe period
-// measures how late the event loop runs (overload::LagShedder decides from
-// it), and while the loop is behind each routed request is classified by
-// --priority and served or answered 503, counted in the worker's slot.
+// measures how late the event loop's own work makes it, in the thread's
+// CPU time (overload::LagShedder decides from it), and while the loop is
+// behind each routed request is classified by --priority and served or
+// answered 503, counted in the worker's slot.
 #ifndef CORRAL_WORKER_LAG_GATE_H_
 #define CORRAL_WORKER_LAG_GATE_H_
 
@@ -32,12 +33,15 @@ class LagGate final : public http::AdmissionGate {
 
  private:
   void OnProbe();
+  // The loop's own work since the probe last ran, past the probe period.
+  int64_t LagNow() const;
 
   boost::asio::steady_timer probe_;
   region::WorkerSlot& slot_;
   overload::PriorityRules rules_;
   overload::LagShedder shedder_;
   overload::Priority floor_ = overload::Priority::kLow;
+  int64_t probe_cpu_ns_ = 0;  // the thread's CPU time when the probe ran
 };
 
 }  // namespace corral::worker
