@@ -212,6 +212,37 @@ TEST(OptionsTest, ProxyOnlyFlagsNeedListenAndProxy) {
   EXPECT_GE(proxy_only, 8);
 }
 
+// Shedding: a C++ app takes --shed-on-lag and the delay target, interval
+// and classes it shares with proxy mode; corral takes the latter with
+// --proxy only, and refuses --shed-on-lag (its copies serve the requests).
+TEST(OptionsTest, ShedOnLagIsAnAppsAndItsSettingsAreSharedWithTheProxy) {
+  auto app = ParseOptions({"--shed-on-lag=false", "--queue-target=20ms",
+                           "--queue-interval=500ms", "--priority=GET=low"},
+                          {});
+  ASSERT_TRUE(app.ok()) << app.status();
+  EXPECT_FALSE(app->options.shed_on_lag);
+  EXPECT_EQ(app->options.queue_target, absl::Milliseconds(20));
+  EXPECT_EQ(app->options.queue_interval, absl::Milliseconds(500));
+  EXPECT_TRUE(Options().shed_on_lag);
+  auto check = [](std::vector<std::string> args) {
+    auto p = ParseOptions(args, {}, Options(), FlagSet::kCommand);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return CheckCommandFlags(*p);
+  };
+  EXPECT_TRUE(check({"--listen=:8080", "--proxy", "--queue-target=20ms"}).ok());
+  EXPECT_EQ(check({"--listen=:8080", "--queue-target=20ms"}).message(),
+            "--queue-target needs --listen and --proxy (see --help)");
+  EXPECT_EQ(check({"--listen=:8080", "--priority=GET=low"}).message(),
+            "--priority needs --listen and --proxy (see --help)");
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--listen=:8080", "--shed-on-lag=false"},
+           {"--listen=:8080", "--proxy", "--shed-on-lag=true"}}) {
+    EXPECT_NE(check(args).message().find("--shed-on-lag is for C++ apps"),
+              std::string::npos);
+  }
+  EXPECT_FALSE(ParseOptions({"--shed-on-lag=maybe"}, {}).ok());
+}
+
 // tini's -e, -p and dumb-init's -r as corral's own flags, for the init
 // shape only.
 TEST(OptionsTest, InitShapeFlagsParseAndRefuseListen) {

@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/admission_gate.h"
 #include "http/connection_set.h"
 #include "http/poller.h"
 #include "http/response_head.h"
@@ -50,6 +51,8 @@ struct SessionLimits {
   // with its answer begun, a closed connection); zero: no deadline.
   std::chrono::milliseconds request_deadline{0};
   std::string server_header = "corral";
+  // Asked before each handler runs (a C++ app's worker); null: serve all.
+  AdmissionGate* gate = nullptr;
 };
 
 // Told of every request, for metrics. Called on the session's thread.
@@ -120,6 +123,8 @@ class Session final : public std::enable_shared_from_this<Session>,
   bool ReadSome();
   void Dispatch();
   void Answer(Response response);
+  // 503 with Retry-After instead of the handler: the loop is behind.
+  void Shed();
   void Send(const Response& response, bool keep_alive);
   // The Connection field an answer needs for `keep_alive` in this version.
   ResponseHead::Connection ConnectionField(bool keep_alive) const;

@@ -201,6 +201,11 @@ void Session::Dispatch() {
     Answer(std::move(r));
     return;
   }
+  if (limits_.gate != nullptr && limits_.gate->shedding() &&
+      !limits_.gate->Admit(request_)) {
+    Shed();
+    return;
+  }
   Respond respond = [self = shared_from_this(), seq](Response response) {
     if (seq != self->request_seq_ || self->phase_ != Phase::kHandling) return;
     self->Answer(std::move(response));
@@ -227,6 +232,19 @@ void Session::Dispatch() {
 void Session::Answer(Response response) {
   EndRequest(response.status);
   Send(response, request_keep_alive_ && !draining_);
+}
+
+void Session::Shed() {
+  // Cheap by design: no handler, one canned answer, and the connection kept
+  // for the client's next try.
+  static const Response kShed = [] {
+    Response r =
+        Response::Error(503, "the server is overloaded; try again in a moment");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }();
+  EndRequest(kShed.status);
+  Send(kShed, request_keep_alive_ && !draining_);
 }
 
 void Session::EndRequest(int status) {

@@ -102,6 +102,9 @@ void Collector::RetireSlot(int slot) {
   RequestTotals::AddSlot(s, retired_.series());
   retired_past_deadline_ +=
       s.past_deadline_total.load(std::memory_order_relaxed);
+  for (size_t c = 0; c < retired_lag_shed_.size(); ++c) {
+    retired_lag_shed_[c] += s.lag_shed_total[c].load(std::memory_order_relaxed);
+  }
   if (proxies_ != nullptr && proxy_slots_.Contains(slot)) {
     for (size_t i = 0; i < region::kBuckets; ++i) {
       retired_queue_wait_[i] +=
@@ -115,7 +118,8 @@ void Collector::RetireSlot(int slot) {
       retired_admitted_[c] +=
           s.admitted_total[c].load(std::memory_order_relaxed);
       for (size_t r = 0; r < retired_shed_[c].size(); ++r) {
-        retired_shed_[c][r] += s.shed_total[c][r].load(std::memory_order_relaxed);
+        retired_shed_[c][r] +=
+            s.shed_total[c][r].load(std::memory_order_relaxed);
       }
     }
   }
@@ -191,6 +195,7 @@ std::vector<MetricFamily> Collector::Collect() const {
   }
   if (request_metrics_) out.push_back(std::move(duration));
   if (proxies_ != nullptr) CollectProxy(workers, servers, out);
+  if (proxies_ == nullptr && request_metrics_) CollectLagShedding(workers, out);
 
   // Each worker process's CPU and memory.
   auto cpu = Family("corral_worker_cpu_seconds_total",
@@ -336,10 +341,9 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
              "(--adaptive-concurrency), else --app-concurrency (0 = none).",
              MetricType::Gauge);
   for (const pool::WorkerView& w : apps) {
-    const int limit =
-        adaptive_ ? region_.slot(w.slot).concurrency_limit.load(
-                        std::memory_order_relaxed)
-                  : app_concurrency_;
+    const int limit = adaptive_ ? region_.slot(w.slot).concurrency_limit.load(
+                                      std::memory_order_relaxed)
+                                : app_concurrency_;
     app_limit.metric.push_back(Value(MetricType::Gauge,
                                      static_cast<double>(limit),
                                      {{"slot", std::to_string(w.slot)},
@@ -395,9 +399,9 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
              MetricType::Counter);
   for (size_t c = 0; c < shed.size(); ++c) {
     const std::string cls(overload::kPriorityNames[c]);
-    admitted_family.metric.push_back(Value(
-        MetricType::Counter, static_cast<double>(admitted[c]),
-        {{"class", cls}}));
+    admitted_family.metric.push_back(Value(MetricType::Counter,
+                                           static_cast<double>(admitted[c]),
+                                           {{"class", cls}}));
     for (size_t r = 0; r < shed[c].size(); ++r) {
       shed_family.metric.push_back(
           Value(MetricType::Counter, static_cast<double>(shed[c][r]),
@@ -407,6 +411,42 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
   }
   out.push_back(std::move(shed_family));
   out.push_back(std::move(admitted_family));
+}
+
+void Collector::CollectLagShedding(const std::vector<pool::WorkerView>& workers,
+                                   std::vector<MetricFamily>& out) const {
+  auto lag = Family("corral_worker_loop_lag_seconds",
+                    "How late each live worker's own work (its thread's "
+                    "CPU time) made a timer due every 10 ms, at its last "
+                    "run (--shed-on-lag).",
+                    MetricType::Gauge);
+  std::array<uint64_t, overload::kPriorities> shed = retired_lag_shed_;
+  for (const pool::WorkerView& w : workers) {
+    const region::WorkerSlot& s = region_.slot(w.slot);
+    lag.metric.push_back(Value(
+        MetricType::Gauge,
+        static_cast<double>(s.loop_lag_ns.load(std::memory_order_relaxed)) /
+            1e9,
+        {{"slot", std::to_string(w.slot)},
+         {"worker", std::to_string(w.index)}}));
+    for (size_t c = 0; c < shed.size(); ++c) {
+      shed[c] += s.lag_shed_total[c].load(std::memory_order_relaxed);
+    }
+  }
+  out.push_back(std::move(lag));
+  auto shed_family =
+      Family("corral_shed_total",
+             "Requests a C++ app's workers answered 503 instead of serving, "
+             "by --priority class and reason (loop_lag: the event loop was "
+             "behind).",
+             MetricType::Counter);
+  for (size_t c = 0; c < shed.size(); ++c) {
+    shed_family.metric.push_back(
+        Value(MetricType::Counter, static_cast<double>(shed[c]),
+              {{"class", std::string(overload::kPriorityNames[c])},
+               {"reason", "loop_lag"}}));
+  }
+  out.push_back(std::move(shed_family));
 }
 
 std::string Collector::Scrape() const {

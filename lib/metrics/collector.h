@@ -58,6 +58,9 @@ class Collector : public prometheus::Collectable {
   std::string Scrape() const;  // the text exposition
 
  private:
+  // A C++ app's workers: their event loops' lag and what they shed.
+  void CollectLagShedding(const std::vector<pool::WorkerView>& workers,
+                          std::vector<prometheus::MetricFamily>& out) const;
   void CollectProxy(const std::vector<pool::WorkerView>& apps,
                     const std::vector<pool::WorkerView>& proxies,
                     std::vector<prometheus::MetricFamily>& out) const;
@@ -84,6 +87,7 @@ class Collector : public prometheus::Collectable {
              overload::kPriorities>
       retired_shed_{};
   std::array<uint64_t, overload::kPriorities> retired_admitted_{};
+  std::array<uint64_t, overload::kPriorities> retired_lag_shed_{};
 };
 
 }  // namespace corral::metrics

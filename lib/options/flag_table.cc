@@ -440,24 +440,34 @@ const std::vector<Flag>& Flags() {
                              "for a free app process gets 503 (the bound "
                              "while no app process takes requests)",
                              &Options::queue_timeout)),
-      ProxyFlag(DurationFlag(
+      BoolFlag("shed-on-lag", "CORRAL_SHED_ON_LAG",
+               "a C++ app's worker whose event loop has lagged past "
+               "--queue-target for a whole --queue-interval answers 503 "
+               "with Retry-After, while the loop is late, to the lowest "
+               "--priority class arriving, instead of letting every "
+               "request wait; false: never (C++ apps only; proxy mode "
+               "sheds from its queue)",
+               &Options::shed_on_lag),
+      DurationFlag(
           "queue-target", "CORRAL_QUEUE_TARGET",
-          "the queue's delay target: once its oldest request has waited "
-          "longer for a whole --queue-interval, requests are served newest "
-          "first and those that wait past the target get 503, until the "
-          "queue empties",
-          &Options::queue_target)),
-      ProxyFlag(DurationFlag("queue-interval", "CORRAL_QUEUE_INTERVAL",
-                             "how long the queue may stand past "
-                             "--queue-target before it sheds (a burst's "
-                             "allowance)",
-                             &Options::queue_interval)),
-      ProxyFlag(
-          {"priority", "CORRAL_PRIORITY",
+          "the delay target. Proxy mode: once the queue's oldest request "
+          "has waited longer for a whole --queue-interval, requests are "
+          "served newest first and those that wait past the target get "
+          "503, until the queue empties. A C++ app: the event-loop lag "
+          "past which --shed-on-lag sheds",
+          &Options::queue_target),
+      DurationFlag("queue-interval", "CORRAL_QUEUE_INTERVAL",
+                   "how long the proxy's queue, or a C++ app's event-loop "
+                   "lag, may stand past --queue-target before requests are "
+                   "shed (a burst's allowance); also how long it must stay "
+                   "below before shedding stops",
+                   &Options::queue_interval),
+      Flag{"priority", "CORRAL_PRIORITY",
            "request classes, MATCH=CLASS,...: MATCH a method (POST), a "
            "route template (/products/{id}) or both (POST /checkout), "
            "CLASS high, normal or low; the first match decides, others are "
-           "normal. Higher classes wait ahead and are shed last",
+           "normal. Higher classes wait ahead (proxy mode) and are shed "
+           "last (proxy mode and --shed-on-lag)",
            [](const std::string& v, Options& o) -> absl::Status {
              auto rules = overload::PriorityRules::Parse(v);
              if (!rules.ok()) return rules.status();
@@ -466,7 +476,7 @@ const std::vector<Flag>& Flags() {
            },
            [](const Options& o) {
              return o.priority.empty() ? std::string("\"\"") : o.priority;
-           }}),
+           }},
       ProxyFlag(DurationFlag("upstream-timeout", "CORRAL_UPSTREAM_TIMEOUT",
                              "an app process silent this long "
                              "on a request (before or within its answer) "

@@ -340,6 +340,19 @@ absl::Status CheckCommandFlags(const ParsedOptions& parsed) {
         "copies take the connections and corral never sees a request (see "
         "--help)");
   }
+  // A C++ app's, and proxy mode's, but in socket mode the copies serve.
+  for (const char* shedding : {"queue-target", "queue-interval", "priority"}) {
+    if (parsed.given.count(shedding) && !proxy) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", shedding, " needs --listen and --proxy (see --help)"));
+    }
+  }
+  if (parsed.given.count("shed-on-lag")) {
+    return absl::InvalidArgumentError(
+        "--shed-on-lag is for C++ apps on corral's library: in socket mode "
+        "the copies serve the requests, and proxy mode sheds from its queue "
+        "(see --help)");
+  }
   for (const char* guard :
        {"max-requests", "max-requests-jitter", "max-worker-age",
         "max-worker-age-jitter", "max-worker-memory", "memory-guard"}) {

@@ -54,6 +54,9 @@ struct Options {
   log::Level log_level = log::Level::kInfo;
   // One log line per request (method, path, route, status, duration).
   bool access_log = false;
+  // A C++ app's worker whose event loop falls behind sheds requests, the
+  // lowest --priority class first (overload/lag_shedder.h).
+  bool shed_on_lag = true;
 
   // Lifecycle guards: workers recycled before memory or age takes the pod
   // down. The memory guard acts when the container's working set passes
@@ -104,10 +107,11 @@ struct Options {
   bool adaptive_concurrency = false;
   int max_queue = 1024;
   absl::Duration queue_timeout = absl::Seconds(10);
-  // The queue's delay target and interval (overload/delay_target.h).
+  // The queue's delay target and interval (overload/delay_target.h); for
+  // a C++ app's worker, its event loop's (overload/lag_shedder.h).
   absl::Duration queue_target = absl::Milliseconds(50);
   absl::Duration queue_interval = absl::Seconds(1);
-  // --priority: MATCH=CLASS rules (overload/priority.h).
+  // --priority: MATCH=CLASS rules (overload/priority.h), for both.
   std::string priority = "POST=high,PUT=high,PATCH=high,DELETE=high";
   absl::Duration upstream_timeout = absl::Seconds(60);
   // A tunnelled connection (WebSocket) is closed this long after its drain

@@ -117,6 +117,12 @@ struct alignas(64) WorkerSlot {
   // (a C++ app's worker; a proxy worker counts them only).
   std::atomic<uint64_t> past_deadline_total;
   std::atomic<uint32_t> recycle_requested;
+
+  // A C++ app's worker: how late its event loop's probe last ran, and the
+  // requests it answered 503 while the loop was behind, by class
+  // (overload/lag_shedder.h).
+  std::atomic<int64_t> loop_lag_ns;
+  std::array<std::atomic<uint64_t>, overload::kPriorities> lag_shed_total;
 };
 
 struct RegionHeader {

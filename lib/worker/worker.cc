@@ -28,6 +28,7 @@
 #include "log/log.h"
 #include "region/shared_region.h"
 #include "region/slot_recorder.h"
+#include "worker/lag_gate.h"
 
 namespace corral::worker {
 namespace {
@@ -146,6 +147,7 @@ class Worker {
   http::SessionLimits limits_;
   http::ConnectionSet connections_;
   std::optional<http::Listener> listener_;
+  std::optional<LagGate> lag_gate_;  // --shed-on-lag
   asio::steady_timer heartbeat_;
   asio::signal_set signals_;
   bool draining_ = false;
@@ -161,6 +163,7 @@ int Worker::Run() {
   OnHeartbeat();
   listener_->SetAcceptGate([this]() { return MayAccept(); });
   listener_->Start();
+  if (lag_gate_) lag_gate_->Start();
   recorder_->SetState(region::SlotState::kReady);
   log::Info("worker started serving", {{"config_hash", env_.config_hash},
                                        {"routes", router_.Templates().size()}});
@@ -252,6 +255,7 @@ bool Worker::MayAccept() {
 void Worker::StopIfIdle() {
   if (!draining_ || connections_.size() != 0) return;
   heartbeat_.cancel();
+  if (lag_gate_) lag_gate_->Stop();
   io_.stop();
 }
 
@@ -306,8 +310,21 @@ std::optional<int> Worker::Bootstrap() {
   limits_.request_timeout = Millis(options_.request_timeout);
   limits_.request_deadline = Millis(options_.request_deadline);
   limits_.server_header = app_.name;
-  observer_.emplace(&*recorder_, options_.access_log,
-                    std::getenv(pool::kProxyAppSlotsEnv) == nullptr);
+  // A proxy worker's requests are forwarded, and its queue sheds them.
+  const bool app_worker = std::getenv(pool::kProxyAppSlotsEnv) == nullptr;
+  if (options_.shed_on_lag && app_worker) {
+    auto rules = overload::PriorityRules::Parse(options_.priority);
+    if (!rules.ok()) {
+      log::Error("worker cannot use --priority",
+                 {{"error", rules.status().ToString()}});
+      return 1;
+    }
+    lag_gate_.emplace(io_, *slot_, std::move(*rules),
+                      absl::ToChronoNanoseconds(options_.queue_target),
+                      absl::ToChronoNanoseconds(options_.queue_interval));
+    limits_.gate = &*lag_gate_;
+  }
+  observer_.emplace(&*recorder_, options_.access_log, app_worker);
   listener_.emplace(io_, std::move(*acceptor), router_, limits_, &*observer_,
                     &connections_);
   return std::nullopt;
