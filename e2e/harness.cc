@@ -116,6 +116,25 @@ double Sum(const std::map<std::string, double>& m, const std::string& name) {
   return total;
 }
 
+std::string AskOn(int fd, const std::string& request, int wait_seconds) {
+  timeval tv{wait_seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "";
+  std::string in;
+  char buf[4096];
+  for (;;) {
+    const size_t end = in.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      const size_t cl = in.find("Content-Length: ");
+      const size_t length = cl < end ? std::stoul(in.substr(cl + 16)) : 0;
+      if (in.size() >= end + 4 + length) return in;
+    }
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) return "";
+    in.append(buf, static_cast<size_t>(n));
+  }
+}
+
 HttpResult HttpGet(uint16_t port, const std::string& path) {
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(5, 0);

@@ -38,6 +38,10 @@ HttpResult HttpGet(uint16_t port, const std::string& path);
 HttpResult HttpPost(uint16_t port, const std::string& path,
                     const std::string& body,
                     const std::string& content_type = "application/json");
+// Sends a raw request on the connected socket `fd` and reads one answer
+// framed by Content-Length; "" when the connection closed or nothing came
+// within `wait_seconds`. For tests that need one connection's next answer.
+std::string AskOn(int fd, const std::string& request, int wait_seconds);
 
 // "name{labels}" -> value, from Prometheus' text exposition.
 std::map<std::string, double> ParseExposition(const std::string& text);

@@ -53,25 +53,8 @@ LoadOptions Spinning(uint16_t port, int connections, const std::string& method,
   return o;
 }
 
-// Sends a request on `fd` and reads one answer with Content-Length; "" when
-// the connection closed or nothing came within 10 s.
 std::string Ask(int fd, const std::string& request) {
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) return "";
-  std::string in;
-  char buf[4096];
-  for (;;) {
-    const size_t end = in.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      const size_t cl = in.find("Content-Length: ");
-      const size_t length = cl < end ? std::stoul(in.substr(cl + 16)) : 0;
-      if (in.size() >= end + 4 + length) return in;
-    }
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) return "";
-    in.append(buf, static_cast<size_t>(n));
-  }
+  return AskOn(fd, request, 10);
 }
 
 constexpr char kShedSeries[] =
