@@ -45,18 +45,12 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-release -j "$(nproc)" --target corral >/dev/null
 CORRAL=build-release/bin/corral
 
-# pm2 from npm, fetched once into .tools/ (ignored by git).
-PM2=.tools/pm2/node_modules/.bin/pm2
-if [ ! -x "$PM2" ]; then
-  mkdir -p .tools/pm2
-  npm install --silent --no-audit --no-fund --prefix .tools/pm2 pm2@5 >&2
-fi
-
 ulimit -n "$(ulimit -Hn)"
 touch "$WORK/wrk.log"
 WRK_LOG_FROM=$(($(wc -l <"$WORK/wrk.log") + 1))
 source scripts/ports.sh
 source bench/lib.sh
+ensure_pm2
 
 # The load, with the rolls running beside it: wrk starts, roll N starts
 # 2 + (N-1) * ROLL_EVERY s in (or 1 s after roll N-1 finished, if later), and

@@ -101,17 +101,11 @@ if [ -z "$CORRAL" ]; then
   CORRAL=build-release/bin/corral
 fi
 
-# pm2 from npm, fetched once into .tools/ (ignored by git), as any_app.sh does.
-PM2=.tools/pm2/node_modules/.bin/pm2
-if [ ! -x "$PM2" ]; then
-  mkdir -p .tools/pm2
-  npm install --silent --no-audit --no-fund --prefix .tools/pm2 pm2@5 >&2
-fi
-
 touch "$WORK/wrk.log"
 WRK_LOG_FROM=$(($(wc -l <"$WORK/wrk.log") + 1))
 source scripts/ports.sh
 source bench/lib.sh
+ensure_pm2
 
 # A fresh memory cgroup for runner $1 with the limit and no swap; sets CGROUP.
 make_cgroup() {

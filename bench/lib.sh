@@ -1,8 +1,17 @@
-# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh and
-# bench/shoppers.sh: the load generators, their merged results, the Node
+# Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh,
+# bench/shoppers.sh and bench/leak.sh: the load generators, their merged results, the Node
 # store's front ends, and the servers' CPU time. Expects WORK (a scratch
 # directory), DURATION (seconds), CONN_STATS (the built bench/conn_stats.cc)
 # and CORRAL (the corral binary) where they are used.
+
+# pm2 from npm, fetched once into .tools/ (ignored by git); sets PM2.
+ensure_pm2() {
+  PM2=.tools/pm2/node_modules/.bin/pm2
+  if [ ! -x "$PM2" ]; then
+    mkdir -p .tools/pm2
+    npm install --silent --no-audit --no-fund --prefix .tools/pm2 pm2@5 >&2
+  fi
+}
 
 # One process stops at 20,000 descriptors: above this many connections the
 # load is split over two processes, one to 127.0.0.1 and one to 127.0.0.2
