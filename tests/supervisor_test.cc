@@ -102,6 +102,17 @@ class SupervisorTest : public ::testing::Test {
     Advance(50 * kMs);
   }
 
+  // Two workers, the first holding 14,000 connections; a roll's first step
+  // is done: its replacement is ready and worker 100 told to drain.
+  void RollFirstStepOfTwoWith14000Connections() {
+    StartAll(2);
+    region_.slot(sup_->workers().at(100).slot).connections_open = 14000;
+    sup_->RequestRoll("SIGHUP");
+    MarkReady(procs_.started.back().pid);
+    Advance(50 * kMs);
+    ASSERT_TRUE(Signalled(100, SIGTERM));
+  }
+
   int64_t now_ = 1000 * kSec;
   FakeClock clock_{&now_};
   SupervisorConfig config_;
@@ -204,12 +215,7 @@ TEST_F(SupervisorTest, RollReplacesOneAtATimeKeepingCapacity) {
 
 TEST_F(SupervisorTest,
        RollStepWaitsForTheDrainedWorkerToHandBackItsConnections) {
-  StartAll(2);
-  region_.slot(sup_->workers().at(100).slot).connections_open = 14000;
-  sup_->RequestRoll("SIGHUP");
-  MarkReady(procs_.started.back().pid);
-  Advance(50 * kMs);
-  ASSERT_TRUE(Signalled(100, SIGTERM));
+  ASSERT_NO_FATAL_FAILURE(RollFirstStepOfTwoWith14000Connections());
   // Its connections are still being told to close: seat 1 waits.
   region::WorkerSlot& draining = region_.slot(sup_->workers().at(100).slot);
   draining.in_flight = 3;
@@ -223,12 +229,7 @@ TEST_F(SupervisorTest,
 }
 
 TEST_F(SupervisorTest, RollStepWaitsNoLongerThanADrainSpread) {
-  StartAll(2);
-  region_.slot(sup_->workers().at(100).slot).connections_open = 14000;
-  sup_->RequestRoll("SIGHUP");
-  MarkReady(procs_.started.back().pid);
-  Advance(50 * kMs);
-  ASSERT_TRUE(Signalled(100, SIGTERM));
+  ASSERT_NO_FATAL_FAILURE(RollFirstStepOfTwoWith14000Connections());
   Advance(4900 * kMs);  // a quarter of the 20 s drain timeout, less a tick
   EXPECT_EQ(procs_.started.size(), 3u);
   Advance(100 * kMs);
