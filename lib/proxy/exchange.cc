@@ -470,11 +470,15 @@ void Exchange::Fail(Failure failure, std::string_view what) {
 
 void Exchange::AnswerError(int status, std::string_view message,
                            std::string_view retry_after) {
-  http::Response r = http::Response::Error(status, message);
+  AnswerError(http::Response::Error(status, message), retry_after);
+}
+
+void Exchange::AnswerError(const http::Response& r,
+                           std::string_view retry_after) {
   http::Headers headers = {{"Content-Type", r.content_type}};
   if (!retry_after.empty()) headers.emplace_back("Retry-After", retry_after);
   head_sent_ = true;
-  writer_->WriteHead(status, headers, r.body.size());
+  writer_->WriteHead(r.status, headers, r.body.size());
   writer_->WriteBody(r.body,
                      [self = shared_from_this()] { self->writer_->Finish(); });
 }

@@ -62,6 +62,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Answers with an error of our own (nothing of the app's answer went out).
   void AnswerError(int status, std::string_view message,
                    std::string_view retry_after = {});
+  // The same with the error already made (a shed answer, made once).
+  void AnswerError(const http::Response& error,
+                   std::string_view retry_after = {});
 
  private:
   void Connect();

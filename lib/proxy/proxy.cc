@@ -27,6 +27,8 @@ constexpr std::chrono::milliseconds kSweepPeriod{100};
 // How often the owner of the limits looks at them (a limiter moves them at
 // most once a window; a probe ends as soon as its samples are in).
 constexpr std::chrono::milliseconds kLimitsPeriod{10};
+// One line per class and reason of shedding at most this often.
+constexpr int64_t kShedLogEveryNs = 5'000'000'000;
 
 int64_t Nanos(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
@@ -69,6 +71,10 @@ Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
       pump_timer_(io),
       pool_(region),
       sweep_timer_(io) {
+  for (int r = 0; r < overload::kShedReasons; ++r) {
+    shed_answers_[static_cast<size_t>(r)] = http::Response::Error(
+        503, Why(static_cast<overload::ShedReason>(r)));
+  }
   ArmSweep();
   if (settings_.adaptive) ArmLimits();
 }
@@ -228,11 +234,22 @@ void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
   own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
   own_.shed_total[static_cast<size_t>(ex->priority())][static_cast<size_t>(why)]
       .fetch_add(1, std::memory_order_relaxed);
-  log::Warn("request shed with 503",
-            {{"reason", std::string(overload::Name(why))},
-             {"class", std::string(overload::Name(ex->priority()))},
-             {"why", std::string(Why(why))}});
-  ex->AnswerError(503, Why(why), "1");
+  ShedLog& line = shed_log_[static_cast<size_t>(ex->priority()) *
+                                overload::kShedReasons +
+                            static_cast<size_t>(why)];
+  const int64_t now = clock::MonotonicNanos();
+  if (now < line.next_ns) {
+    ++line.held_back;
+  } else {
+    log::Warn("request shed with 503",
+              {{"reason", std::string(overload::Name(why))},
+               {"class", std::string(overload::Name(ex->priority()))},
+               {"why", std::string(Why(why))},
+               {"more_shed_since_last_line", line.held_back}});
+    line.held_back = 0;
+    line.next_ns = now + kShedLogEveryNs;
+  }
+  ex->AnswerError(shed_answers_[static_cast<size_t>(why)], "1");
 }
 
 void Proxy::RecordQueueWait(Clock::duration waited) {
