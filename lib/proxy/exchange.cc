@@ -20,6 +20,7 @@
 #include "proxy/balancer.h"
 #include "proxy/forward.h"
 #include "proxy/proxy.h"
+#include "proxy/stamped_read.h"
 #include "proxy/tunnel.h"
 
 namespace corral::proxy {
@@ -150,6 +151,9 @@ void Exchange::Connect() {
         boost::system::error_code ignored;
         if (!unix) {
           self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
+          if (self->proxy_.settings().adaptive) {
+            StampReceives(self->upstream_->socket.native_handle());
+          }
         }
         self->Write();
       });
@@ -179,6 +183,7 @@ void Exchange::ReadHead() {
   // 1.74 compares as smaller than any length.)
   parser_->body_limit(std::numeric_limits<uint64_t>::max());
   if (method_ == "HEAD") parser_->skip(true);
+  head_received_unix_ns_ = 0;
   Arm();
   ParseHead();
 }
@@ -203,7 +208,33 @@ void Exchange::ParseHead() {
       return;
     }
   }
-  ReadMore(&Exchange::OnHeadRead);
+  ReadHeadStamped();
+}
+
+void Exchange::ReadHeadStamped() {
+  upstream_->socket.async_wait(
+      asio::socket_base::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) {
+        if (ec || !self->upstream_) {
+          self->OnHeadRead(ec ? ec : asio::error::operation_aborted);
+          return;
+        }
+        auto room = self->upstream_->buffer.prepare(kReadPiece);
+        const ssize_t n = ReceiveStamped(
+            self->upstream_->socket.native_handle(), room.data(), room.size(),
+            &self->head_received_unix_ns_);
+        if (n > 0) {
+          self->upstream_->buffer.commit(static_cast<size_t>(n));
+          self->OnHeadRead({});
+        } else if (n == 0) {
+          self->OnHeadRead(asio::error::eof);
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+          self->ReadHeadStamped();
+        } else {
+          self->OnHeadRead(boost::system::error_code(
+              errno, boost::system::system_category()));
+        }
+      });
 }
 
 void Exchange::ReadMore(void (Exchange::*then)(boost::system::error_code)) {
@@ -248,7 +279,13 @@ void Exchange::OnHead() {
   }
   // The app's latency, for its concurrency limit: to the head, so a slow
   // client's reading does not count as the app's.
-  proxy_.Answered(app_, sent_ns_, priority_);
+  const int64_t now = clock::MonotonicNanos();
+  proxy_.Answered(app_, sent_ns_,
+                  head_received_unix_ns_ > 0
+                      ? ArrivedAt(head_received_unix_ns_, now,
+                                  clock::UnixNanos(), sent_ns_)
+                      : now,
+                  priority_);
   if (writer_->Gone()) {  // the client left; the connection is mid-answer
     upstream_.reset();
     Release();

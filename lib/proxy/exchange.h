@@ -78,6 +78,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // `then(ec)`.
   void ReadMore(void (Exchange::*then)(boost::system::error_code));
   void OnHeadRead(boost::system::error_code ec);
+  // ReadMore for the head, with the time the kernel received it
+  // (stamped_read.h) when the connection is stamped.
+  void ReadHeadStamped();
   void OnBodyRead(boost::system::error_code ec);
   // The app answered 101: the connection becomes a tunnel to it.
   void StartTunnel();
@@ -110,6 +113,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   boost::asio::steady_timer deadline_;
   overload::Priority priority_;
   int64_t sent_ns_ = 0;  // CLOCK_MONOTONIC, when Start sent it
+  // CLOCK_REALTIME, when the kernel received the head's last bytes read
+  // (0: not stamped).
+  int64_t head_received_unix_ns_ = 0;
   int app_ = -1;
   int exclude_ = -1;
   bool retried_ = false;

@@ -88,9 +88,10 @@ void Proxy::ArmLimits() {
   });
 }
 
-void Proxy::Answered(int app, int64_t started_ns, overload::Priority priority) {
+void Proxy::Answered(int app, int64_t started_ns, int64_t answered_ns,
+                     overload::Priority priority) {
   if (settings_.adaptive) {
-    limits_.OnAnswer(app, started_ns, clock::MonotonicNanos(), priority);
+    limits_.OnAnswer(app, started_ns, answered_ns, priority);
   }
 }
 

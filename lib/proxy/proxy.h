@@ -78,9 +78,10 @@ class Proxy {
   void Released(int app, bool tunnel);
   // An exchange's connection became a tunnel to `app`.
   void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app);
-  // The head of an answer from `app` came, for a request of class
-  // `priority` sent at `started_ns` (CLOCK_MONOTONIC).
-  void Answered(int app, int64_t started_ns, overload::Priority priority);
+  // The head of an answer from `app` came at `answered_ns`, for a request
+  // of class `priority` sent at `started_ns` (CLOCK_MONOTONIC).
+  void Answered(int app, int64_t started_ns, int64_t answered_ns,
+                overload::Priority priority);
 
  private:
   using Clock = std::chrono::steady_clock;
