@@ -111,7 +111,7 @@ TEST_F(AdmissionQueueTest, AStandingQueueShedsPastTheTargetAndServesNewest) {
   EXPECT_EQ(Drain(q), (std::vector<std::string>{"newest", "newer"}));
 }
 
-TEST_F(AdmissionQueueTest, OverloadLastsUntilTheQueueEmpties) {
+TEST_F(AdmissionQueueTest, OverloadLastsUntilNothingPassedTheTargetForAnInterval) {
   Queue q = Make(8);
   Push(q, "a", Priority::kNormal);
   now_ += 310 * kMs;
@@ -124,10 +124,37 @@ TEST_F(AdmissionQueueTest, OverloadLastsUntilTheQueueEmpties) {
   EXPECT_EQ(q.Next()->item, "c");
   Drain(q);
   q.Expire(now_, true, kNoTimeout, shed_);
-  EXPECT_FALSE(q.overloaded());
+  EXPECT_TRUE(q.overloaded()) << "an empty moment is no sign of relief";
   Push(q, "d", Priority::kNormal);
   Push(q, "e", Priority::kNormal);
-  EXPECT_EQ(q.Next()->item, "d") << "first come, first served again";
+  EXPECT_EQ(q.Next()->item, "e") << "still newest first";
+  Drain(q);
+  // A whole interval (250 ms) with nothing past the target.
+  now_ += 200 * kMs;
+  q.Expire(now_, true, kNoTimeout, shed_);
+  EXPECT_TRUE(q.overloaded());
+  now_ += 60 * kMs;
+  Push(q, "f", Priority::kNormal);
+  Push(q, "g", Priority::kNormal);
+  q.Expire(now_, true, kNoTimeout, shed_);
+  EXPECT_FALSE(q.overloaded());
+  EXPECT_EQ(q.Next()->item, "f") << "first come, first served again";
+}
+
+TEST_F(AdmissionQueueTest, OverloadedAFullQueueShedsItsOldestForANewcomer) {
+  Queue q = Make(2);
+  Push(q, "a", Priority::kNormal);
+  now_ += 310 * kMs;
+  q.Expire(now_, true, kNoTimeout, shed_);  // sheds a: overloaded
+  ASSERT_TRUE(q.overloaded());
+  shed_.clear();
+  Push(q, "b", Priority::kNormal);
+  Push(q, "checkout", Priority::kHigh);
+  Push(q, "c", Priority::kNormal);
+  EXPECT_EQ(Shed(ShedReason::kQueueFull), (std::vector<std::string>{"b"}));
+  // A class is never pushed out by a lower one.
+  EXPECT_EQ(q.Push("d", Priority::kLow, now_, shed_), ShedReason::kQueueFull);
+  EXPECT_EQ(Drain(q), (std::vector<std::string>{"checkout", "c"}));
 }
 
 TEST_F(AdmissionQueueTest, WithNoAppToServeOnlyTheTimeOutSheds) {

@@ -26,6 +26,7 @@ namespace corral::overload {
 // Why a request was answered 503 instead of being served.
 enum class ShedReason {
   kQueueFull = 0,     // the queue was full of requests of its class or above
+                      // (overloaded: the oldest of its class made room)
   kDisplaced = 1,     // a request of a higher class took its place
   kQueueDelay = 2,    // it waited past the delay target (or target+interval)
   kQueueTimeout = 3,  // it waited past --queue-timeout
@@ -55,13 +56,23 @@ class AdmissionQueue {
       : capacity_(capacity), target_(target) {}
 
   // Queues `item`, or returns why not. When the queue is full, the oldest
-  // request of the lowest class below `priority` makes room (into `shed`).
+  // request of the lowest class below `priority` makes room (into `shed`);
+  // when there is none and the queue is overloaded, the oldest of its own
+  // class does: served newest first, the oldest would wait out the target
+  // and be shed anyway, and the newcomer's user is the one still waiting.
   std::optional<ShedReason> Push(T item, Priority priority, int64_t now_ns,
                                  std::vector<Shed>& shed) {
     if (size_ >= capacity_) {
-      std::optional<Entry> lower = TakeLowest(priority);
-      if (!lower) return ShedReason::kQueueFull;
-      shed.push_back({std::move(*lower), ShedReason::kDisplaced});
+      if (std::optional<Entry> lower = TakeLowest(priority)) {
+        shed.push_back({std::move(*lower), ShedReason::kDisplaced});
+      } else if (target_.overloaded() && !At(priority).empty()) {
+        shed.push_back({std::move(At(priority).front()),
+                        ShedReason::kQueueFull});
+        At(priority).pop_front();
+        --size_;
+      } else {
+        return ShedReason::kQueueFull;
+      }
     }
     At(priority).push_back({std::move(item), priority, now_ns});
     ++size_;
@@ -79,9 +90,8 @@ class AdmissionQueue {
   // busy), and past `timeout_ns` always.
   void Expire(int64_t now_ns, bool delay_applies, int64_t timeout_ns,
               std::vector<Shed>& shed) {
-    // An empty queue tells nothing here: emptied by shedding, it is no
-    // relief; emptied by serving, Pop has said so.
-    if (size_ > 0) target_.Observe(now_ns, Oldest());
+    target_.Observe(now_ns, size_ > 0 ? std::optional<int64_t>(Oldest())
+                                      : std::nullopt);
     const int64_t max_wait = target_.MaxWait();
     for (std::deque<Entry>& q : classes_) {
       // Each class is in arrival order: the expired ones are in front.
@@ -120,7 +130,6 @@ class AdmissionQueue {
       q.pop_front();
     }
     --size_;
-    if (size_ == 0) target_.Emptied();  // served all: the load is met
     return out;
   }
 
