@@ -42,6 +42,12 @@ class InitCompatTest : public InitTest {
     options.stdout_apart = true;
     return InitWith(std::move(options));
   }
+  // A process's state letter (/proc/PID/stat): 'T' when stopped.
+  static char State(pid_t pid) {
+    std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    size_t close = stat.rfind(')');
+    return close == std::string::npos ? ' ' : stat[close + 2];
+  }
   int Count(const std::string& what) const {
     std::istringstream in(ReadFile(marks()));
     int n = 0;
@@ -302,11 +308,6 @@ TEST_F(InitCompatTest, AtAShellCtrlZStopsTheJobAndFgContinuesIt) {
 // STOP to the group unless -c or -r says otherwise), then stop itself, so
 // the shell that started it sees a stopped job; CONT continues both.
 TEST_F(InitCompatTest, DumbInitStopsItselfOnTheTerminalsStopSignals) {
-  auto state = [](pid_t pid) {
-    std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
-    size_t close = stat.rfind(')');
-    return close == std::string::npos ? ' ' : stat[close + 2];
-  };
   for (bool single_child : {false, true}) {
     fs::remove(marks());
     auto p = Run(dumb_init(),
@@ -321,16 +322,46 @@ TEST_F(InitCompatTest, DumbInitStopsItselfOnTheTerminalsStopSignals) {
     for (int sig : {SIGTSTP, SIGTTIN, SIGTTOU}) {
       p->Signal(sig);
       EXPECT_TRUE(
-          PollUntil([&]() { return state(p->master_pid()) == 'T'; }, 10s))
+          PollUntil([&]() { return State(p->master_pid()) == 'T'; }, 10s))
           << SignalName(sig) << " -c:" << single_child << p->Logs();
       p->Signal(SIGCONT);
       ++continued;
       EXPECT_TRUE(PollUntil([&]() { return Count("CONT") == continued; }, 10s))
           << SignalName(sig) << " -c:" << single_child << p->Logs();
-      EXPECT_NE(state(p->master_pid()), 'T');
+      EXPECT_NE(State(p->master_pid()), 'T');
     }
     // With -c the child got each as it is; otherwise each was a STOP.
     EXPECT_EQ(Count("TSTP"), single_child ? 3 : 0);
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  }
+}
+
+// tini ignores SIGTTIN and SIGTTOU sent to it; dumb-init passes them on.
+TEST_F(InitCompatTest, TiniDropsTtinAndTtouSentToIt) {
+  for (const std::string& program : {tini(), dumb_init()}) {
+    fs::remove(marks());
+    auto p = Run(program,
+                 program == tini() ? std::vector<std::string>{}
+                                   : std::vector<std::string>{"-c"},
+                 Recorder("trap 'echo TTY >> " + marks() + "' TTIN TTOU;"));
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s))
+        << p->Logs();
+    for (int sig : {SIGTTIN, SIGTTOU}) {
+      p->Signal(sig);
+      if (program == dumb_init()) {
+        // It stops itself after each: continued once it has.
+        ASSERT_TRUE(
+            PollUntil([&]() { return State(p->master_pid()) == 'T'; }, 10s))
+            << p->Logs();
+        p->Signal(SIGCONT);
+      }
+    }
+    // USR1 comes after TTIN and TTOU: once it is marked, they would be.
+    p->Signal(SIGUSR1);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("USR1"); }, 10s))
+        << program << p->Logs();
+    EXPECT_EQ(Count("TTY"), program == tini() ? 0 : 2) << program;
     p->Signal(SIGTERM);
     EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
   }
