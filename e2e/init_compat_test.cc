@@ -330,8 +330,14 @@ TEST_F(InitCompatTest, DumbInitStopsItselfOnTheTerminalsStopSignals) {
           << SignalName(sig) << " -c:" << single_child << p->Logs();
       EXPECT_NE(State(p->master_pid()), 'T');
     }
-    // With -c the child got each as it is; otherwise each was a STOP.
-    EXPECT_EQ(Count("TSTP"), single_child ? 3 : 0);
+    // With -c the child got each as it is (its trap may run after the
+    // CONT's: sh runs pending ones in signal order); otherwise each was a
+    // STOP.
+    if (single_child) {
+      EXPECT_TRUE(PollUntil([&]() { return Count("TSTP") == 3; }, 10s));
+    } else {
+      EXPECT_EQ(Count("TSTP"), 0);
+    }
     p->Signal(SIGTERM);
     EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
   }
@@ -357,9 +363,10 @@ TEST_F(InitCompatTest, TiniDropsTtinAndTtouSentToIt) {
         p->Signal(SIGCONT);
       }
     }
-    // USR1 comes after TTIN and TTOU: once it is marked, they would be.
-    p->Signal(SIGUSR1);
-    ASSERT_TRUE(PollUntil([&]() { return Marked("USR1"); }, 10s))
+    // WINCH comes after TTIN and TTOU, in time and in number (sh runs
+    // pending traps in signal order): once it is marked, they would be.
+    p->Signal(SIGWINCH);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("WINCH"); }, 10s))
         << program << p->Logs();
     EXPECT_EQ(Count("TTY"), program == tini() ? 0 : 2) << program;
     p->Signal(SIGTERM);
