@@ -5,8 +5,10 @@
 // needs to be installed.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -39,6 +41,12 @@ class InitCompatTest : public InitTest {
     options.env = std::move(env);
     options.stdout_apart = true;
     return InitWith(std::move(options));
+  }
+  // A process's state letter (/proc/PID/stat): 'T' when stopped.
+  static char State(pid_t pid) {
+    std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+    size_t close = stat.rfind(')');
+    return close == std::string::npos ? ' ' : stat[close + 2];
   }
   int Count(const std::string& what) const {
     std::istringstream in(ReadFile(marks()));
@@ -272,6 +280,122 @@ TEST_F(InitCompatTest, UnknownFlagsRefusedAsEachProgramRefusesThem) {
   auto dumb_help = Run(dumb_init(), {"--help"}, {"true"});
   EXPECT_EQ(dumb_help->WaitExit(10s), 0);
   EXPECT_NE(dumb_help->Logs().find("--single-child"), std::string::npos);
+}
+
+// A job stopped from the terminal at an interactive shell (^Z) gives the
+// shell its prompt back, and fg continues it, as under dumb-init: corral
+// stops itself when its child stops so, whatever name it runs under.
+TEST_F(InitCompatTest, AtAShellCtrlZStopsTheJobAndFgContinuesIt) {
+  const std::string script =
+      std::string(CORRAL_E2E_APPS) + "/pty_shell_suspend.py";
+  for (const std::vector<std::string>& line :
+       std::vector<std::vector<std::string>>{
+           {CORRAL_BIN, "--"},
+           {tini(), "--"},
+           {dumb_init()},
+           {dumb_init(), "-c"},
+       }) {
+    std::string cmd = "python3 '" + script + "'";
+    for (const std::string& a : line) cmd += " '" + a + "'";
+    const std::string out = dir_ + "/pty-out";
+    int rc = std::system((cmd + " > " + out + " 2>&1").c_str());
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << "\n"
+                                                       << ReadFile(out);
+  }
+}
+
+// dumb-init's rule for TSTP, TTIN and TTOU sent to it: pass it on (as
+// STOP to the group unless -c or -r says otherwise), then stop itself, so
+// the shell that started it sees a stopped job; CONT continues both.
+TEST_F(InitCompatTest, DumbInitStopsItselfOnTheTerminalsStopSignals) {
+  for (bool single_child : {false, true}) {
+    fs::remove(marks());
+    auto p = Run(dumb_init(),
+                 single_child ? std::vector<std::string>{"-c"}
+                              : std::vector<std::string>{},
+                 Recorder("trap 'echo CONT >> " + marks() +
+                          "' CONT; trap 'echo TSTP >> " + marks() +
+                          "' TSTP TTIN TTOU;"));
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s))
+        << p->Logs();
+    int continued = 0;
+    for (int sig : {SIGTSTP, SIGTTIN, SIGTTOU}) {
+      p->Signal(sig);
+      EXPECT_TRUE(
+          PollUntil([&]() { return State(p->master_pid()) == 'T'; }, 10s))
+          << SignalName(sig) << " -c:" << single_child << p->Logs();
+      p->Signal(SIGCONT);
+      ++continued;
+      EXPECT_TRUE(PollUntil([&]() { return Count("CONT") == continued; }, 10s))
+          << SignalName(sig) << " -c:" << single_child << p->Logs();
+      EXPECT_NE(State(p->master_pid()), 'T');
+    }
+    // With -c the child got each as it is (its trap may run after the
+    // CONT's: sh runs pending ones in signal order); otherwise each was a
+    // STOP.
+    if (single_child) {
+      EXPECT_TRUE(PollUntil([&]() { return Count("TSTP") == 3; }, 10s));
+    } else {
+      EXPECT_EQ(Count("TSTP"), 0);
+    }
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  }
+}
+
+// tini ignores SIGTTIN and SIGTTOU sent to it; dumb-init passes them on.
+TEST_F(InitCompatTest, TiniDropsTtinAndTtouSentToIt) {
+  for (const std::string& program : {tini(), dumb_init()}) {
+    fs::remove(marks());
+    auto p = Run(program,
+                 program == tini() ? std::vector<std::string>{}
+                                   : std::vector<std::string>{"-c"},
+                 Recorder("trap 'echo TTY >> " + marks() + "' TTIN TTOU;"));
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s))
+        << p->Logs();
+    for (int sig : {SIGTTIN, SIGTTOU}) {
+      p->Signal(sig);
+      if (program == dumb_init()) {
+        // It stops itself after each: continued once it has.
+        ASSERT_TRUE(
+            PollUntil([&]() { return State(p->master_pid()) == 'T'; }, 10s))
+            << p->Logs();
+        p->Signal(SIGCONT);
+      }
+    }
+    // WINCH comes after TTIN and TTOU, in time and in number (sh runs
+    // pending traps in signal order): once it is marked, they would be.
+    p->Signal(SIGWINCH);
+    ASSERT_TRUE(PollUntil([&]() { return Marked("WINCH"); }, 10s))
+        << program << p->Logs();
+    EXPECT_EQ(Count("TTY"), program == tini() ? 0 : 2) << program;
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  }
+}
+
+// dumb-init holds no directory busy: before the child starts (in the
+// directory dumb-init was started in), its own working directory is /.
+TEST_F(InitCompatTest, DumbInitLeavesItsWorkingDirectoryForTheRoot) {
+  const std::string here = fs::current_path().string();
+  ASSERT_NE(here, "/");
+  for (const std::string& program : {dumb_init(), tini()}) {
+    fs::remove(marks());
+    // The child's first look at its parent's, as early as it can.
+    auto p = Run(program, {},
+                 Recorder("readlink /proc/$PPID/cwd >> " + marks() +
+                          "; pwd >> " + marks() + ";"));
+    ASSERT_TRUE(PollUntil([&]() { return Marked("started"); }, 10s))
+        << p->Logs();
+    EXPECT_TRUE(Marked(here)) << "the child's working directory";
+    EXPECT_EQ(Count(here), program == dumb_init() ? 1 : 2)
+        << program << " as the child first saw it";
+    const std::string own =
+        fs::read_symlink("/proc/" + std::to_string(p->master_pid()) + "/cwd");
+    EXPECT_EQ(own, program == dumb_init() ? "/" : here) << program;
+    p->Signal(SIGTERM);
+    EXPECT_EQ(p->WaitExit(10s), 0) << p->Logs();
+  }
 }
 
 // corral's own names for them belong to the init shape: with --listen

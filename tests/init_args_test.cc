@@ -37,6 +37,11 @@ TEST(TiniArgsTest, DefaultsAreTinisBehaviour) {
   EXPECT_TRUE(o.success_exit_codes.empty());
   EXPECT_EQ(o.parent_death_signal, 0);
   EXPECT_FALSE(o.warn_on_reap);
+  EXPECT_FALSE(o.stop_on_terminal_stop_signals);
+  EXPECT_FALSE(o.leave_working_directory) << "tini keeps its own";
+  EXPECT_EQ(o.signal_rewrites,
+            (std::map<int, int>{{SIGTTIN, 0}, {SIGTTOU, 0}}))
+      << "tini ignores the two, sent to it";
   EXPECT_TRUE(inv.parsed.given.empty());
 }
 
@@ -151,6 +156,8 @@ TEST(DumbInitArgsTest, DefaultsAreDumbInitsBehaviour) {
   EXPECT_EQ(o.signal_rewrites,
             (std::map<int, int>{
                 {SIGTSTP, SIGSTOP}, {SIGTTIN, SIGSTOP}, {SIGTTOU, SIGSTOP}}));
+  EXPECT_TRUE(o.stop_on_terminal_stop_signals) << "for the shell's job control";
+  EXPECT_TRUE(o.leave_working_directory) << "it moves to /";
 }
 
 TEST(DumbInitArgsTest, EveryOptionTranslates) {

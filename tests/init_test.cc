@@ -28,5 +28,14 @@ TEST(InitTest, EveryCatchableSignalIsPassedOnButTheShutdownOnesDrain) {
   EXPECT_FALSE(init::IsForwarded(NSIG));
 }
 
+TEST(InitTest, TheTerminalsStopSignalsAreTstpTtinAndTtou) {
+  for (int sig : {SIGTSTP, SIGTTIN, SIGTTOU}) {
+    EXPECT_TRUE(init::IsTerminalStop(sig)) << sig;
+  }
+  for (int sig : {SIGSTOP, SIGCONT, SIGTERM, SIGCHLD, 0}) {
+    EXPECT_FALSE(init::IsTerminalStop(sig)) << sig;
+  }
+}
+
 }  // namespace
 }  // namespace corral

@@ -101,6 +101,8 @@ Invocation ParseDumbInitArgs(const std::vector<std::string>& argv,
   inv.parsed.options = CompatDefaults();
   Options& o = inv.parsed.options;
   o.log_level = log::Level::kError;
+  o.stop_on_terminal_stop_signals = true;
+  o.leave_working_directory = true;
   bool setsid = true;
   // Each option as getopt_long hands it over, in order: an answer ends the
   // parse at once.

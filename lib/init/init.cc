@@ -1,5 +1,6 @@
 #include "init/init.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -91,6 +92,9 @@ class Init {
   void ReadSignals();
   void OnSignal(int sig);
   void ReapChildren();
+  void OnChildStopped(int sig);
+  void OnContinued();
+  void StopSelf();
   void OnChildExit(int status);
   void BeginDrain(int sig);
   void StopChild();
@@ -115,6 +119,13 @@ class Init {
   std::optional<int> exit_code_;
   int drain_signal_ = 0;  // the signal that started the drain
   bool stop_sent_ = false;
+  // corral stopped itself and was not continued yet. A stop of the child
+  // it learns of meanwhile is the same job's (SIGCHLD is read before
+  // SIGCONT): it does not stop corral again once continued.
+  bool stopped_self_ = false;
+  // corral stopped itself while its child held the terminal's foreground:
+  // when continued in the foreground (fg), the child gets it back.
+  bool child_had_terminal_ = false;
 };
 
 absl::Status Init::Start(bool admin) {
@@ -150,7 +161,20 @@ absl::Status Init::Start(bool admin) {
   }
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  absl::StatusOr<pid_t> pid = StartChild(command_, env, inherited_);
+  // dumb-init's rule: corral itself holds no directory busy. It moves to /
+  // before the child exists, which starts where corral was started.
+  int here = -1;
+  if (options_.leave_working_directory) {
+    here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (here < 0 || chdir("/") != 0) {
+      log::Warn("cannot leave the working directory for /",
+                {{"error", std::strerror(errno)}});
+      if (here >= 0) close(here);
+      here = -1;
+    }
+  }
+  absl::StatusOr<pid_t> pid = StartChild(command_, env, inherited_, here);
+  if (here >= 0) close(here);
   if (!pid.ok()) return pid.status();
   child_ = *pid;
   view_.SetPid(child_);
@@ -197,15 +221,29 @@ void Init::OnSignal(int received) {
                {{"signal", SignalName(received)}});
     return;
   }
+  if (received == SIGCONT) OnContinued();
   if (received == SIGTERM || received == SIGINT) {
     BeginDrain(sig);
   } else if (IsForwarded(received)) {
     Forward(sig);
   }
+  if (options_.stop_on_terminal_stop_signals && IsTerminalStop(received)) {
+    StopSelf();
+  }
 }
 
 void Init::ReapChildren() {
   std::optional<int> child_status;
+  // The child's stops too (WUNTRACED): SIGCHLD tells of those as well.
+  int status = 0;
+  if (child_ > 0 && !exit_code_ &&
+      waitpid(child_, &status, WNOHANG | WUNTRACED) == child_) {
+    if (WIFSTOPPED(status)) {
+      OnChildStopped(WSTOPSIG(status));
+    } else {
+      child_status = status;
+    }
+  }
   for (const pid1::ExitedChild& c : pid1::ReapChildren()) {
     if (c.pid == child_) {
       child_status = c.status;
@@ -220,6 +258,37 @@ void Init::ReapChildren() {
     }
   }
   if (child_status) OnChildExit(*child_status);
+}
+
+// The child stopped by the terminal (^Z, or its reading or writing from the
+// background): corral stops too, so the shell that started it sees its job
+// stopped and prompts again. A child stopped by SIGSTOP stops alone.
+void Init::OnChildStopped(int sig) {
+  log::Debug("child stopped",
+             {{"child_pid", child_}, {"signal", SignalName(sig)}});
+  if (IsTerminalStop(sig) && !stopped_self_) StopSelf();
+}
+
+// Stops corral with SIGSTOP, which nothing blocks; the loop goes on when
+// SIGCONT (fg, bg) continues it. PID 1 has no job to stop (and the kernel
+// would not stop it).
+void Init::StopSelf() {
+  if (getpid() == 1) return;
+  stopped_self_ = true;
+  child_had_terminal_ = tcgetpgrp(STDIN_FILENO) == child_;
+  log::Debug("stopping corral itself, as its job", {{"child_pid", child_}});
+  kill(getpid(), SIGSTOP);
+}
+
+// Continued with the terminal's foreground (fg gave it to corral's process
+// group): the child, which had it, gets it back before its own SIGCONT.
+// SIGTTOU is blocked, so handing it on cannot stop corral.
+void Init::OnContinued() {
+  stopped_self_ = false;
+  if (child_had_terminal_ && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+    child_had_terminal_ = false;
+    tcsetpgrp(STDIN_FILENO, child_);
+  }
 }
 
 void Init::OnChildExit(int status) {
@@ -327,6 +396,10 @@ int ExitCodeOf(int wait_status) {
 int RewriteSignal(const std::map<int, int>& rewrites, int sig) {
   auto it = rewrites.find(sig);
   return it == rewrites.end() ? sig : it->second;
+}
+
+bool IsTerminalStop(int sig) {
+  return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
 bool IsForwarded(int sig) {

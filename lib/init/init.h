@@ -27,6 +27,10 @@ int RewriteSignal(const std::map<int, int>& rewrites, int sig);
 // start the drain, which ends in a signal too.
 bool IsForwarded(int sig);
 
+// The signals that stop a job from the terminal: SIGTSTP (^Z), SIGTTIN and
+// SIGTTOU (a background job's reading or writing the terminal).
+bool IsTerminalStop(int sig);
+
 // Runs `command` until it exits; returns the code to exit with. When
 // --admin was given, probes answer there while the child runs. Every signal
 // is blocked already (pid1::BlockAllSignals); `inherited` is what corral was

@@ -15,8 +15,10 @@ namespace {
 
 // Only async-signal-safe calls: this runs in the child of a fork.
 [[noreturn]] void ExecChild(char* const* argv, char* const* envp,
-                            const pid1::InheritedSignals& inherited) {
+                            const pid1::InheritedSignals& inherited,
+                            int working_directory) {
   setpgid(0, 0);
+  if (working_directory >= 0 && fchdir(working_directory) != 0) _exit(126);
   // Every signal is still blocked here, so taking the terminal from the
   // background cannot stop us with SIGTTOU. Without a terminal (ENOTTY) or
   // with one that is not ours, the child runs on without it.
@@ -33,7 +35,8 @@ namespace {
 
 absl::StatusOr<pid_t> StartChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env,
-                                 const pid1::InheritedSignals& inherited) {
+                                 const pid1::InheritedSignals& inherited,
+                                 int working_directory) {
   if (argv.empty()) return absl::InvalidArgumentError("no command");
   std::vector<char*> cargv;
   for (const std::string& a : argv)
@@ -47,7 +50,9 @@ absl::StatusOr<pid_t> StartChild(const std::vector<std::string>& argv,
     return absl::ResourceExhaustedError(
         absl::StrCat("fork: ", std::strerror(errno)));
   }
-  if (pid == 0) ExecChild(cargv.data(), cenv.data(), inherited);
+  if (pid == 0) {
+    ExecChild(cargv.data(), cenv.data(), inherited, working_directory);
+  }
   setpgid(pid, pid);  // also from here, so it holds before the exec
   return pid;
 }

@@ -21,10 +21,13 @@ namespace corral::init {
 // terminal's ^C and ^Z reach it and it may read); keeps no descriptor but 0,
 // 1 and 2; and starts with the mask and SIGCHLD disposition of `inherited`,
 // every other disposition as corral got it. A command that cannot be run
-// exits 127 or 126 with a message on stderr that names it.
+// exits 127 or 126 with a message on stderr that names it. With
+// `working_directory` (an open directory, not -1) the child starts there
+// rather than in corral's own working directory.
 absl::StatusOr<pid_t> StartChild(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env,
-                                 const pid1::InheritedSignals& inherited);
+                                 const pid1::InheritedSignals& inherited,
+                                 int working_directory = -1);
 
 }  // namespace corral::init
 

@@ -84,6 +84,8 @@ Invocation ParseTiniArgs(const std::vector<std::string>& argv,
   inv.parsed.options = CompatDefaults();
   Options& o = inv.parsed.options;
   o.stop_group_at_exit = false;
+  // tini ignores SIGTTIN and SIGTTOU sent to it: nothing is passed on.
+  o.signal_rewrites = {{SIGTTIN, 0}, {SIGTTOU, 0}};
   long verbosity = 1;
   // getopt's order: options anywhere, operands kept in order, everything
   // after "--" an operand; with POSIXLY_CORRECT the first operand ends the

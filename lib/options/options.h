@@ -95,6 +95,12 @@ struct Options {
   int parent_death_signal = 0;
   // Each orphan reaped is a warning rather than a debug line (tini -w).
   bool warn_on_reap = false;
+  // SIGTSTP, SIGTTIN and SIGTTOU, once passed on, stop corral too, so the
+  // shell that started it sees a stopped job (dumb-init's rule).
+  bool stop_on_terminal_stop_signals = false;
+  // Once the child has started, corral's own working directory is /, so it
+  // holds no mount busy (dumb-init's rule; the child keeps the one given).
+  bool leave_working_directory = false;
 
   // Proxy mode: corral's own workers hold the client connections and
   // forward each request to the least busy copy of CMD, which listens on
