@@ -453,7 +453,8 @@ const std::vector<Flag>& Flags() {
           "the delay target. Proxy mode: once the queue's oldest request "
           "has waited longer for a whole --queue-interval, requests are "
           "served newest first and those that wait past the target get "
-          "503, until the queue empties. A C++ app: the event-loop lag "
+          "503, until none has for a whole interval. A C++ app: the "
+          "event-loop lag "
           "past which --shed-on-lag sheds",
           &Options::queue_target),
       DurationFlag("queue-interval", "CORRAL_QUEUE_INTERVAL",
