@@ -183,8 +183,9 @@ TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
                           [&] { return HttpGet(p->port(), gate.target()); });
   ASSERT_TRUE(PollUntil(
       [&] { return Sum(Scrape(*p), "corral_app_active_requests") == 1; }, 10s));
-  auto queued =
-      std::async(std::launch::async, [&] { return HttpGet(p->port(), "/"); });
+  // A POST (high by default) waits; a GET (normal) cannot displace it.
+  auto queued = std::async(std::launch::async,
+                           [&] { return HttpPost(p->port(), "/echo", "{}"); });
   ASSERT_TRUE(PollUntil(
       [&] { return Sum(Scrape(*p), "corral_proxy_queue_length") == 1; }, 10s));
   HttpResult shed = HttpGet(p->port(), "/");
@@ -195,6 +196,10 @@ TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
   EXPECT_EQ(queued.get().status, 200);
   auto m = Scrape(*p);
   EXPECT_EQ(Sum(m, "corral_proxy_rejected_total"), 1);
+  // The wait is the POST's, in its class's histogram.
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"high\"}"], 1);
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"normal\"}"], 0);
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"low\"}"], 0);
   EXPECT_EQ(Sum(m, "corral_proxy_queue_wait_seconds_count"), 1);
   EXPECT_EQ(Sum(m, "corral_proxy_queue_length"), 0);
   p->Signal(SIGTERM);

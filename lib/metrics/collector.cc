@@ -106,12 +106,14 @@ void Collector::RetireSlot(int slot) {
     retired_lag_shed_[c] += s.lag_shed_total[c].load(std::memory_order_relaxed);
   }
   if (proxies_ != nullptr && proxy_slots_.Contains(slot)) {
-    for (size_t i = 0; i < region::kBuckets; ++i) {
-      retired_queue_wait_[i] +=
-          s.queue_wait_buckets[i].load(std::memory_order_relaxed);
+    for (size_t c = 0; c < retired_queue_wait_.size(); ++c) {
+      for (size_t i = 0; i < region::kBuckets; ++i) {
+        retired_queue_wait_[c][i] +=
+            s.queue_wait_buckets[c][i].load(std::memory_order_relaxed);
+      }
+      retired_queue_wait_sum_ns_[c] +=
+          s.queue_wait_sum_ns[c].load(std::memory_order_relaxed);
     }
-    retired_queue_wait_sum_ns_ +=
-        s.queue_wait_sum_ns.load(std::memory_order_relaxed);
     retired_queue_rejected_ +=
         s.queue_rejected_total.load(std::memory_order_relaxed);
     for (size_t c = 0; c < retired_shed_.size(); ++c) {
@@ -353,8 +355,8 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
 
   int64_t queued = 0;
   uint64_t rejected = retired_queue_rejected_;
-  uint64_t wait_sum_ns = retired_queue_wait_sum_ns_;
-  std::array<uint64_t, region::kBuckets> wait = retired_queue_wait_;
+  auto wait_sum_ns = retired_queue_wait_sum_ns_;
+  auto wait = retired_queue_wait_;
   auto shed = retired_shed_;
   auto admitted = retired_admitted_;
   for (const pool::WorkerView& p : proxies) {
@@ -364,13 +366,14 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
       for (size_t r = 0; r < shed[c].size(); ++r) {
         shed[c][r] += s.shed_total[c][r].load(std::memory_order_relaxed);
       }
+      wait_sum_ns[c] += s.queue_wait_sum_ns[c].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < region::kBuckets; ++i) {
+        wait[c][i] +=
+            s.queue_wait_buckets[c][i].load(std::memory_order_relaxed);
+      }
     }
     queued += s.queued.load(std::memory_order_relaxed);
     rejected += s.queue_rejected_total.load(std::memory_order_relaxed);
-    wait_sum_ns += s.queue_wait_sum_ns.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < region::kBuckets; ++i) {
-      wait[i] += s.queue_wait_buckets[i].load(std::memory_order_relaxed);
-    }
   }
   out.push_back(One("corral_proxy_queue_length",
                     "Requests waiting for a free app process (past "
@@ -380,12 +383,18 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
                     "Requests answered 503 because the queue was full or "
                     "they waited past --queue-timeout.",
                     MetricType::Counter, static_cast<double>(rejected)));
+  // One series per class, empty until a request of it waits, as the
+  // shed and admitted counters.
   auto waited = Family("corral_proxy_queue_wait_seconds",
-                       "How long queued requests waited for an app process.",
+                       "How long queued requests waited for an app process "
+                       "(served or shed), by --priority class.",
                        MetricType::Histogram);
-  waited.metric.push_back(Histogram(region::kDurationBounds, wait,
-                                    static_cast<double>(wait_sum_ns) / 1e9,
-                                    {}));
+  for (size_t c = 0; c < wait.size(); ++c) {
+    waited.metric.push_back(
+        Histogram(region::kDurationBounds, wait[c],
+                  static_cast<double>(wait_sum_ns[c]) / 1e9,
+                  {{"class", std::string(overload::kPriorityNames[c])}}));
+  }
   out.push_back(std::move(waited));
 
   auto shed_family = Family(
