@@ -121,5 +121,23 @@ TEST_F(CollectorTest, QueueWaitsAreCountedByClassOverLiveAndRetiredWorkers) {
   EXPECT_EQ(m.at(Wait("_bucket", "low", "+Inf")), 3);
 }
 
+TEST_F(CollectorTest, MinRttIsAGaugePerAppProcessOnceMeasured) {
+  collector_.SetConcurrency(true, 0);
+  region_.slot(0).concurrency_limit.store(8);
+  region_.slot(1).concurrency_limit.store(3);
+  region_.slot(0).min_rtt_ns.store(2 * kMs);
+  auto m = Scrape();
+  EXPECT_DOUBLE_EQ(m.at("corral_app_min_rtt_seconds{slot=\"0\",worker=\"0\"}"),
+                   0.002);
+  EXPECT_EQ(m.count("corral_app_min_rtt_seconds{slot=\"1\",worker=\"1\"}"), 0u)
+      << "not measured yet";
+  EXPECT_EQ(m.at("corral_app_concurrency_limit{slot=\"1\",worker=\"1\"}"), 3);
+
+  region_.slot(1).min_rtt_ns.store(150 * kMs);
+  m = Scrape();
+  EXPECT_DOUBLE_EQ(m.at("corral_app_min_rtt_seconds{slot=\"1\",worker=\"1\"}"),
+                   0.15);
+}
+
 }  // namespace
 }  // namespace corral::metrics

@@ -353,6 +353,25 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
   }
   out.push_back(std::move(app_limit));
 
+  // No series for a process not measured yet (adaptive concurrency off, or
+  // before its first probe): /status shows null there.
+  auto app_min_rtt =
+      Family("corral_app_min_rtt_seconds",
+             "Each app process's latency with no queue, as the adaptive "
+             "limiter's last probe measured it, for the fastest class of "
+             "request (--adaptive-concurrency).",
+             MetricType::Gauge);
+  for (const pool::WorkerView& w : apps) {
+    const int64_t min_rtt =
+        region_.slot(w.slot).min_rtt_ns.load(std::memory_order_relaxed);
+    if (min_rtt == 0) continue;
+    app_min_rtt.metric.push_back(Value(MetricType::Gauge,
+                                       static_cast<double>(min_rtt) / 1e9,
+                                       {{"slot", std::to_string(w.slot)},
+                                        {"worker", std::to_string(w.index)}}));
+  }
+  out.push_back(std::move(app_min_rtt));
+
   int64_t queued = 0;
   uint64_t rejected = retired_queue_rejected_;
   auto wait_sum_ns = retired_queue_wait_sum_ns_;
