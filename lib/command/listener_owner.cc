@@ -137,19 +137,20 @@ ListenerOwner LoopbackListenerOwner(pid_t pid, uint16_t port) {
     }
   }
   if (links.empty()) return ListenerOwner::kOther;
-  bool readable = false;
+  // A process whose descriptors cannot be read (gone since, or another
+  // user's) may hold it: then /proc cannot tell.
+  bool all_read = true;
   for (pid_t p : memory::ProcessTree(pid)) {
     std::optional<bool> holds = HoldsOneOf(p, links);
-    if (!holds) continue;  // gone since, or not ours to read
-    readable = true;
-    if (*holds) return ListenerOwner::kTree;
+    if (holds && *holds) return ListenerOwner::kTree;
+    if (!holds) all_read = false;
   }
   // Without the kernel's children lists (CONFIG_PROC_CHILDREN) the tree is
   // `pid` alone, and the listener may be a child's (npm start, a shell).
   const bool tree_known =
       sysfs::ReadFile(absl::StrCat("/proc/", pid, "/task/", pid, "/children"))
           .has_value();
-  return readable && tree_known ? ListenerOwner::kOther
+  return all_read && tree_known ? ListenerOwner::kOther
                                 : ListenerOwner::kUnknown;
 }
 
