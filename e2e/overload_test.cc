@@ -170,6 +170,52 @@ TEST(OverloadTest, InFlightToASlowedAppStaysBoundedUnderASteppedOverload) {
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }
 
+TEST(OverloadTest, EachAppProcessMinRttIsAGaugeBesideItsLimit) {
+  auto p =
+      Proxy({"--workers=2", "--proxy-workers=1", "--adaptive-concurrency=true"},
+            {"python3", kPortApp});
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  LoadOptions o;
+  o.port = p->port();
+  o.connections = 4;
+  LoadClient load(o);
+  load.Start();
+  ASSERT_TRUE(load.WaitForCompleted(200, 60s)) << load.Counts().ToString();
+  // Each app process's first probe measures it under this load.
+  const std::string kMinRtt = "corral_app_min_rtt_seconds{";
+  std::map<std::string, double> m;
+  auto measured = [&] {
+    int n = 0;
+    for (const auto& [series, v] : m) {
+      if (series.rfind(kMinRtt, 0) == 0 && v > 0) ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        m = Scrape(*p);
+        return measured() == 2;
+      },
+      30s))
+      << HttpGet(p->admin_port(), "/metrics").body;
+  load.Stop();
+  // One series per app process, labelled as its limit is.
+  for (const auto& [series, v] : m) {
+    if (series.rfind(kMinRtt, 0) != 0) continue;
+    EXPECT_EQ(m.count("corral_app_concurrency_limit{" +
+                      series.substr(kMinRtt.size())),
+              1u)
+        << series;
+  }
+  nlohmann::json status =
+      nlohmann::json::parse(HttpGet(p->admin_port(), "/status").body);
+  for (const auto& app : status["admission"]["apps"]) {
+    EXPECT_FALSE(app["min_rtt_seconds"].is_null()) << status.dump();
+  }
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
+}
+
 TEST(OverloadTest, CheckoutsAreServedWhileBrowsingIsShed) {
   // Two places on the app, a queue of 8: 32 browsing connections keep it
   // full, and two connections POST (high by default) throughout. The delay

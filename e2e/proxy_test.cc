@@ -3,14 +3,18 @@
 // CMD, each listening on its own $PORT. The apps here are unmodified: the
 // Node store, and a Python app that exits at once on SIGTERM.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "expect_load.h"
 #include "harness.h"
@@ -73,11 +77,55 @@ class Gate {
     fs::remove(path_);
   }
   ~Gate() { fs::remove(path_); }
+  std::string path() const { return path_.string(); }
   std::string target() const { return "/block?file=" + path_.string(); }
   void Open() const { std::ofstream(path_) << "go"; }
 
  private:
   fs::path path_;
+};
+
+// Another program's listener on 127.0.0.1:port: it accepts every
+// connection, closes it and counts it.
+class ForeignListener {
+ public:
+  explicit ForeignListener(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    listening_ =
+        fd_ >= 0 &&
+        bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        listen(fd_, 16) == 0;
+    if (listening_) thread_ = std::thread([this] { AcceptAll(); });
+  }
+  ~ForeignListener() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) close(fd_);
+  }
+  bool listening() const { return listening_; }
+  int accepted() const { return accepted_; }
+
+ private:
+  void AcceptAll() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, 50) != 1) continue;  // to look at stop_ again
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      close(c);
+      ++accepted_;
+    }
+  }
+
+  int fd_ = -1;
+  bool listening_ = false;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
 };
 
 TEST(ProxyTest, NodeStoreUnmodifiedAndItsRequestsCountedExactly) {
@@ -183,8 +231,9 @@ TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
                           [&] { return HttpGet(p->port(), gate.target()); });
   ASSERT_TRUE(PollUntil(
       [&] { return Sum(Scrape(*p), "corral_app_active_requests") == 1; }, 10s));
-  auto queued =
-      std::async(std::launch::async, [&] { return HttpGet(p->port(), "/"); });
+  // A POST (high by default) waits; a GET (normal) cannot displace it.
+  auto queued = std::async(std::launch::async,
+                           [&] { return HttpPost(p->port(), "/echo", "{}"); });
   ASSERT_TRUE(PollUntil(
       [&] { return Sum(Scrape(*p), "corral_proxy_queue_length") == 1; }, 10s));
   HttpResult shed = HttpGet(p->port(), "/");
@@ -195,6 +244,10 @@ TEST(ProxyTest, PastTheCapAndTheQueueRequestsGet503WithRetryAfter) {
   EXPECT_EQ(queued.get().status, 200);
   auto m = Scrape(*p);
   EXPECT_EQ(Sum(m, "corral_proxy_rejected_total"), 1);
+  // The wait is the POST's, in its class's histogram.
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"high\"}"], 1);
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"normal\"}"], 0);
+  EXPECT_EQ(m["corral_proxy_queue_wait_seconds_count{class=\"low\"}"], 0);
   EXPECT_EQ(Sum(m, "corral_proxy_queue_wait_seconds_count"), 1);
   EXPECT_EQ(Sum(m, "corral_proxy_queue_length"), 0);
   p->Signal(SIGTERM);
@@ -515,6 +568,57 @@ TEST(ProxyTest, AppsOnUnixSocketsServeRollAndLeaveNothingBehind) {
   EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
   EXPECT_TRUE(fs::is_empty(dir)) << "the master's socket directory is removed";
   fs::remove_all(dir);
+}
+
+TEST(ProxyTest, AnotherProgramsListenerOnAnAppsPortDoesNotMakeItReady) {
+  // The copy binds its $PORT only once the gate opens. Meanwhile the test
+  // takes that port, as another program can between corral's pick and the
+  // copy's bind.
+  Gate gate;
+  auto p =
+      CorralProcess::Start({.args = {"--proxy", "--workers=1",
+                                     "--proxy-workers=1", "--drain-delay=0s"},
+                            .env = {{"PORT_APP_BIND_AFTER", gate.path()}},
+                            .binary = CORRAL_BIN,
+                            .command = {"python3", kApp}});
+  // The copy's /status entry; {} while there is none (or no admin yet).
+  auto copy = [&] {
+    auto status = nlohmann::json::parse(
+        HttpGet(p->admin_port(), "/status").body, nullptr, false);
+    if (status.is_discarded() || !status.contains("command") ||
+        status["command"].empty()) {
+      return nlohmann::json::object();
+    }
+    return status["command"][0];
+  };
+  auto ready = [&] { return copy().value("ready", false); };
+  int port = 0;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        port = copy().value("port", 0);
+        return port > 0;
+      },
+      10s))
+      << p->Logs();
+  ForeignListener foreign(static_cast<uint16_t>(port));
+  ASSERT_TRUE(foreign.listening()) << "port " << port;
+  // corral probes the port on every tick until the copy is ready: a
+  // second probe means the first one's answer did not make it ready.
+  ASSERT_TRUE(
+      PollUntil([&] { return foreign.accepted() >= 2 || ready(); }, 20s))
+      << p->Logs();
+  EXPECT_FALSE(ready()) << "another program's listener made the copy ready";
+  EXPECT_EQ(p->ProbeStatus("/readyz"), 503);
+
+  // Let it bind: the port is taken, so it exits, and the copy started in
+  // its place gets another port and serves.
+  gate.Open();
+  ASSERT_TRUE(p->WaitReady(30s)) << p->Logs();
+  HttpResult r = HttpGet(p->port(), "/");
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_NE(copy().value("port", 0), port);
+  p->Signal(SIGTERM);
+  EXPECT_EQ(p->WaitExit(30s), 0) << p->Logs();
 }
 
 TEST(ProxyTest, AppSocketDirMustBeAnAbsolutePathThatFits) {

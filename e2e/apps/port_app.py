@@ -13,6 +13,8 @@ GET  /early-hints a 103 before the 200
 GET or POST /hang-up?file=PATH   the first time (PATH absent: made now), the
                   connection is closed with no answer; after that, 200
 HEAD any GET path: its head, no body
+
+With PORT_APP_BIND_AFTER=PATH it binds $PORT only once PATH exists.
 """
 import json
 import os
@@ -93,6 +95,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    gate = os.environ.get("PORT_APP_BIND_AFTER")
+    while gate and not os.path.exists(gate):
+        time.sleep(0.01)
     server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     server.daemon_threads = True
     server.serve_forever()

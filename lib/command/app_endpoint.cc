@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "command/listener_owner.h"
 #include "pool/worker_env.h"
 
 namespace corral::command {
@@ -96,6 +97,13 @@ bool AppEndpoint::Accepting() const {
       break;
   }
   return false;
+}
+
+bool AppEndpoint::AcceptingFrom(pid_t pid) const {
+  if (!Accepting()) return false;
+  // A socket's path is the copy's alone: a new id for each copy.
+  if (kind_ != Kind::kPort) return true;
+  return LoopbackListenerOwner(pid, port()) != ListenerOwner::kOther;
 }
 
 void AppEndpoint::RemoveSocket() const {

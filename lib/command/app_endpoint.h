@@ -4,6 +4,8 @@
 #ifndef CORRAL_COMMAND_APP_ENDPOINT_H_
 #define CORRAL_COMMAND_APP_ENDPOINT_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -33,6 +35,11 @@ class AppEndpoint {
   uint32_t ForRegion() const { return id_; }
   // Whether something accepts connections there right now.
   bool Accepting() const;
+  // Whether the copy `pid`, or a process below it, accepts connections
+  // there right now. On a port, a listener of another program (which took
+  // the port after it was picked) does not count; where /proc cannot tell
+  // whose the listener is, any does.
+  bool AcceptingFrom(pid_t pid) const;
   // Removes a socket's file (before its copy binds it, after it exits).
   void RemoveSocket() const;
   // For /status: "socket": its path, or "port": the port (0 for none).

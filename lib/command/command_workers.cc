@@ -212,7 +212,7 @@ void CommandWorkers::Tick() {
       MarkReady(pid, *w, "alive for --ready-after");
     }
     if (settings_.ready == Readiness::kPort && !w->ready &&
-        w->endpoint.Accepting()) {
+        w->endpoint.AcceptingFrom(pid)) {
       MarkReady(pid, *w, "accepts connections on its $PORT");
     }
     if (w->stop_pending) StopWhenIdle(pid, *w);

@@ -106,12 +106,14 @@ void Collector::RetireSlot(int slot) {
     retired_lag_shed_[c] += s.lag_shed_total[c].load(std::memory_order_relaxed);
   }
   if (proxies_ != nullptr && proxy_slots_.Contains(slot)) {
-    for (size_t i = 0; i < region::kBuckets; ++i) {
-      retired_queue_wait_[i] +=
-          s.queue_wait_buckets[i].load(std::memory_order_relaxed);
+    for (size_t c = 0; c < retired_queue_wait_.size(); ++c) {
+      for (size_t i = 0; i < region::kBuckets; ++i) {
+        retired_queue_wait_[c][i] +=
+            s.queue_wait_buckets[c][i].load(std::memory_order_relaxed);
+      }
+      retired_queue_wait_sum_ns_[c] +=
+          s.queue_wait_sum_ns[c].load(std::memory_order_relaxed);
     }
-    retired_queue_wait_sum_ns_ +=
-        s.queue_wait_sum_ns.load(std::memory_order_relaxed);
     retired_queue_rejected_ +=
         s.queue_rejected_total.load(std::memory_order_relaxed);
     for (size_t c = 0; c < retired_shed_.size(); ++c) {
@@ -351,10 +353,29 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
   }
   out.push_back(std::move(app_limit));
 
+  // No series for a process not measured yet (adaptive concurrency off, or
+  // before its first probe): /status shows null there.
+  auto app_min_rtt =
+      Family("corral_app_min_rtt_seconds",
+             "Each app process's latency with no queue, as the adaptive "
+             "limiter's last probe measured it, for the fastest class of "
+             "request (--adaptive-concurrency).",
+             MetricType::Gauge);
+  for (const pool::WorkerView& w : apps) {
+    const int64_t min_rtt =
+        region_.slot(w.slot).min_rtt_ns.load(std::memory_order_relaxed);
+    if (min_rtt == 0) continue;
+    app_min_rtt.metric.push_back(Value(MetricType::Gauge,
+                                       static_cast<double>(min_rtt) / 1e9,
+                                       {{"slot", std::to_string(w.slot)},
+                                        {"worker", std::to_string(w.index)}}));
+  }
+  out.push_back(std::move(app_min_rtt));
+
   int64_t queued = 0;
   uint64_t rejected = retired_queue_rejected_;
-  uint64_t wait_sum_ns = retired_queue_wait_sum_ns_;
-  std::array<uint64_t, region::kBuckets> wait = retired_queue_wait_;
+  auto wait_sum_ns = retired_queue_wait_sum_ns_;
+  auto wait = retired_queue_wait_;
   auto shed = retired_shed_;
   auto admitted = retired_admitted_;
   for (const pool::WorkerView& p : proxies) {
@@ -364,13 +385,14 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
       for (size_t r = 0; r < shed[c].size(); ++r) {
         shed[c][r] += s.shed_total[c][r].load(std::memory_order_relaxed);
       }
+      wait_sum_ns[c] += s.queue_wait_sum_ns[c].load(std::memory_order_relaxed);
+      for (size_t i = 0; i < region::kBuckets; ++i) {
+        wait[c][i] +=
+            s.queue_wait_buckets[c][i].load(std::memory_order_relaxed);
+      }
     }
     queued += s.queued.load(std::memory_order_relaxed);
     rejected += s.queue_rejected_total.load(std::memory_order_relaxed);
-    wait_sum_ns += s.queue_wait_sum_ns.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < region::kBuckets; ++i) {
-      wait[i] += s.queue_wait_buckets[i].load(std::memory_order_relaxed);
-    }
   }
   out.push_back(One("corral_proxy_queue_length",
                     "Requests waiting for a free app process (past "
@@ -380,12 +402,18 @@ void Collector::CollectProxy(const std::vector<pool::WorkerView>& apps,
                     "Requests answered 503 because the queue was full or "
                     "they waited past --queue-timeout.",
                     MetricType::Counter, static_cast<double>(rejected)));
+  // One series per class, empty until a request of it waits, as the
+  // shed and admitted counters.
   auto waited = Family("corral_proxy_queue_wait_seconds",
-                       "How long queued requests waited for an app process.",
+                       "How long queued requests waited for an app process "
+                       "(served or shed), by --priority class.",
                        MetricType::Histogram);
-  waited.metric.push_back(Histogram(region::kDurationBounds, wait,
-                                    static_cast<double>(wait_sum_ns) / 1e9,
-                                    {}));
+  for (size_t c = 0; c < wait.size(); ++c) {
+    waited.metric.push_back(
+        Histogram(region::kDurationBounds, wait[c],
+                  static_cast<double>(wait_sum_ns[c]) / 1e9,
+                  {{"class", std::string(overload::kPriorityNames[c])}}));
+  }
   out.push_back(std::move(waited));
 
   auto shed_family = Family(

@@ -78,9 +78,11 @@ class Collector : public prometheus::Collectable {
   region::SlotRange proxy_slots_;
   bool adaptive_ = false;
   int app_concurrency_ = 0;
-  // The queue waits and rejections of proxy workers that have exited.
-  std::array<uint64_t, region::kBuckets> retired_queue_wait_{};
-  uint64_t retired_queue_wait_sum_ns_ = 0;
+  // The queue waits (by class) and rejections of proxy workers that have
+  // exited.
+  std::array<std::array<uint64_t, region::kBuckets>, overload::kPriorities>
+      retired_queue_wait_{};
+  std::array<uint64_t, overload::kPriorities> retired_queue_wait_sum_ns_{};
   uint64_t retired_queue_rejected_ = 0;
   uint64_t retired_past_deadline_ = 0;
   std::array<std::array<uint64_t, overload::kShedReasons>,

@@ -212,7 +212,8 @@ void Proxy::Pump() {
                 Nanos(settings_.queue_timeout), shed);
   for (auto& s : shed) {
     if (s.entry.item->writer().Gone()) continue;
-    RecordQueueWait(std::chrono::nanoseconds(now - s.entry.queued_ns));
+    RecordQueueWait(s.entry.priority,
+                    std::chrono::nanoseconds(now - s.entry.queued_ns));
     Reject(s.entry.item, s.reason);
   }
   while (auto* next = queue_.Next()) {
@@ -223,7 +224,8 @@ void Proxy::Pump() {
     std::optional<int> app = Acquire(*next->item);
     if (!app) break;
     auto entry = queue_.Pop();
-    RecordQueueWait(std::chrono::nanoseconds(now - entry.queued_ns));
+    RecordQueueWait(entry.priority,
+                    std::chrono::nanoseconds(now - entry.queued_ns));
     Send(entry.item, *app);
   }
   PublishQueueLength();
@@ -253,9 +255,10 @@ void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
   ex->AnswerError(shed_answers_[static_cast<size_t>(why)], "1");
 }
 
-void Proxy::RecordQueueWait(Clock::duration waited) {
+void Proxy::RecordQueueWait(overload::Priority priority,
+                            Clock::duration waited) {
   region::RecordQueueWait(
-      own_,
+      own_, priority,
       std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count());
 }
 

@@ -99,7 +99,7 @@ class Proxy {
   void Reject(const std::shared_ptr<Exchange>& ex, overload::ShedReason why);
   void PublishQueueLength();
   void ArmLimits();
-  void RecordQueueWait(Clock::duration waited);
+  void RecordQueueWait(overload::Priority priority, Clock::duration waited);
   // Tunnels still open, the ended ones forgotten.
   size_t OpenTunnels();
   // Drains tunnels to app processes being stopped; sweeps the pool.

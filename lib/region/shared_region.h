@@ -109,8 +109,10 @@ struct alignas(64) WorkerSlot {
              overload::kPriorities>
       shed_total;
   std::array<std::atomic<uint64_t>, overload::kPriorities> admitted_total;
-  std::atomic<uint64_t> queue_wait_sum_ns;
-  std::array<std::atomic<uint64_t>, kBuckets> queue_wait_buckets;
+  // How long requests waited in its admission queue, by class.
+  std::array<std::atomic<uint64_t>, overload::kPriorities> queue_wait_sum_ns;
+  std::array<std::array<std::atomic<uint64_t>, kBuckets>, overload::kPriorities>
+      queue_wait_buckets;
 
   // Requests answered 504 (or cut) at --request-deadline, and whether one
   // asks for this worker to be recycled once its other requests finish

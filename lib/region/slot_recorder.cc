@@ -102,10 +102,12 @@ Series* SlotRecorder::FindOrAddSeries(uint64_t key) {
   return &overflow;
 }
 
-void RecordQueueWait(WorkerSlot& slot, int64_t waited_ns) {
-  slot.queue_wait_sum_ns.fetch_add(static_cast<uint64_t>(waited_ns),
-                                   std::memory_order_relaxed);
-  slot.queue_wait_buckets[static_cast<size_t>(BucketIndex(waited_ns))]
+void RecordQueueWait(WorkerSlot& slot, overload::Priority priority,
+                     int64_t waited_ns) {
+  const auto c = static_cast<size_t>(priority);
+  slot.queue_wait_sum_ns[c].fetch_add(static_cast<uint64_t>(waited_ns),
+                                      std::memory_order_relaxed);
+  slot.queue_wait_buckets[c][static_cast<size_t>(BucketIndex(waited_ns))]
       .fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "overload/priority.h"
 #include "region/shared_region.h"
 
 namespace corral::region {
@@ -57,8 +58,9 @@ class SlotRecorder {
 int BucketIndex(int64_t duration_ns);
 
 // Proxy mode: one request's wait in a proxy worker's admission queue, into
-// that worker's slot (sum and histogram).
-void RecordQueueWait(WorkerSlot& slot, int64_t waited_ns);
+// that worker's slot (sum and histogram of its class).
+void RecordQueueWait(WorkerSlot& slot, overload::Priority priority,
+                     int64_t waited_ns);
 
 }  // namespace corral::region
 

@@ -192,6 +192,8 @@ const expect = {
       "corral_proxy_queue_wait_seconds_bucket"]) {
       check(exprs.includes(m), `the dashboard shows ${m}`);
     }
+    check(exprs.includes("sum by (le, class) (rate(corral_proxy_queue_wait_seconds_bucket"),
+      "the dashboard shows the queue wait by class");
   },
   "no-tmp"() {
     check(!pod.volumes.some((v) => v.name === "tmp") && !container.volumeMounts.some((m) => m.mountPath === "/tmp"), "no /tmp volume when disabled");
