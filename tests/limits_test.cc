@@ -36,7 +36,10 @@ class LimitsTest : public ::testing::Test {
   Limits Make(int own) {
     return Limits(*region_, {0, 1}, {1, 2}, own, Settings());
   }
-  int Limit() { return region_->slot(0).concurrency_limit.load(); }
+  // The limit of a class on the app process.
+  int Limit(overload::Priority p = overload::Priority::kNormal) {
+    return region_->slot(0).class_limit[static_cast<size_t>(p)].load();
+  }
 
   std::optional<region::SharedRegion> region_;
   int64_t now_ = 5'000'000 * kMs;
@@ -62,6 +65,10 @@ TEST_F(LimitsTest, AnswersToAnotherProxyWorkerFeedTheOwnersProbe) {
   Limits owner = Make(1);
   Limits other = Make(2);
   region_->slot(2).upstream_in_flight[0].store(3);
+  region_->slot(2)
+      .upstream_class_in_flight[0][static_cast<size_t>(
+          overload::Priority::kNormal)]
+      .store(3);
   owner.Tick(now_);
   other.Tick(now_);
   ASSERT_EQ(Limit(), 3);
@@ -81,6 +88,42 @@ TEST_F(LimitsTest, AnswersToAnotherProxyWorkerFeedTheOwnersProbe) {
     owner.Tick(now_);
   }
   EXPECT_GT(Limit(), 3);
+}
+
+TEST_F(LimitsTest, EachClassHasALimitOfItsOwnAndTheSlotTheirSum) {
+  // Checkouts that wait 50 ms on their payment and pages of 1 ms, in
+  // windows where neither queues: each class's limit grows on its own
+  // answers, and none is held down by the other's latency.
+  Limits owner = Make(1);
+  owner.Tick(now_);
+  const auto high = overload::Priority::kHigh;
+  for (int round = 0; round < 10; ++round) {
+    const int64_t sent = now_;
+    now_ += 50 * kMs;
+    for (int i = 0; i < 3; ++i) {
+      owner.OnAnswer(0, sent, sent + kMs);
+      owner.OnAnswer(0, sent, now_, high);
+    }
+    owner.Tick(now_);
+  }
+  for (int window = 0; window < 5; ++window) {
+    // Each class as many in flight as its limit lets.
+    for (auto p : {overload::Priority::kNormal, high}) {
+      region_->slot(1)
+          .upstream_class_in_flight[0][static_cast<size_t>(p)]
+          .store(Limit(p));
+    }
+    for (int i = 0; i < 10; ++i) {
+      owner.OnAnswer(0, now_, now_ + kMs);
+      owner.OnAnswer(0, now_, now_ + 50 * kMs, high);
+    }
+    now_ += 100 * kMs;
+    owner.Tick(now_);
+  }
+  EXPECT_GT(Limit(), 3);
+  EXPECT_GT(Limit(high), 3);
+  EXPECT_EQ(region_->slot(0).concurrency_limit.load(),
+            Limit(overload::Priority::kLow) + Limit() + Limit(high));
 }
 
 TEST_F(LimitsTest, AnswersBeforeTheOwnerTookOverAreNotItsOwn) {

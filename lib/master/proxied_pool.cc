@@ -50,10 +50,21 @@ nlohmann::json AdmissionStatusJson(const AdmissionView& view,
             : view.app_concurrency;
     const int64_t min_rtt =
         region.slot(w.slot).min_rtt_ns.load(std::memory_order_relaxed);
+    // Adaptive: each class's limit and requests in flight.
+    nlohmann::json classes = nlohmann::json::object();
+    for (int c = 0; view.adaptive && c < overload::kPriorities; ++c) {
+      const auto priority = static_cast<overload::Priority>(c);
+      classes[std::string(overload::Name(priority))] = {
+          {"limit", region.slot(w.slot).class_limit[static_cast<size_t>(c)]
+                        .load(std::memory_order_relaxed)},
+          {"in_flight", region::UpstreamClassInFlight(region, view.proxies,
+                                                      w.slot, priority)}};
+    }
     list.push_back(
         {{"worker", w.index},
          {"slot", w.slot},
          {"concurrency_limit", limit},
+         {"classes", classes},
          {"min_rtt_seconds",
           min_rtt == 0 ? nlohmann::json(nullptr)
                        : nlohmann::json(static_cast<double>(min_rtt) / 1e9)},

@@ -23,11 +23,17 @@ Balancer::Balancer(const region::SharedRegion& region, SlotRange apps,
       adaptive_(adaptive),
       unmeasured_(unmeasured) {}
 
-int Balancer::Cap(int app_slot) const {
-  if (!adaptive_) return cap_;
-  const int limit =
-      region_.slot(app_slot).concurrency_limit.load(std::memory_order_relaxed);
-  return limit > 0 ? limit : unmeasured_;
+bool Balancer::HasRoom(int app_slot, overload::Priority priority,
+                       int extra) const {
+  if (cap_ > 0 && RequestLoad(app_slot) + extra > cap_) return false;
+  if (!adaptive_) return true;
+  const int limit = region_.slot(app_slot)
+                        .class_limit[static_cast<size_t>(priority)]
+                        .load(std::memory_order_relaxed);
+  return region::UpstreamClassInFlight(region_, proxies_, app_slot,
+                                       priority) +
+             extra <=
+         (limit > 0 ? limit : unmeasured_);
 }
 
 bool Balancer::AnyRoutable() const {
@@ -37,7 +43,8 @@ bool Balancer::AnyRoutable() const {
   return false;
 }
 
-std::optional<int> Balancer::Acquire(int exclude) {
+std::optional<int> Balancer::Acquire(int exclude,
+                                     overload::Priority priority) {
   // Each pass takes the least loaded candidate; one that turns out full or
   // no longer ready once our count is in is dropped and the next tried.
   std::bitset<region::kMaxUpstreams> tried;
@@ -58,9 +65,8 @@ std::optional<int> Balancer::Acquire(int exclude) {
               own_limit_) {
         continue;
       }
-      int64_t load = RequestLoad(a);
-      const int cap = Cap(a);
-      if (cap > 0 && load >= cap) continue;
+      if (!HasRoom(a, priority, 1)) continue;
+      const int64_t load = RequestLoad(a);
       if (load < best_load) {
         best = a;
         best_load = load;
@@ -71,31 +77,39 @@ std::optional<int> Balancer::Acquire(int exclude) {
     // first and reads the counts after, so one of the two sides sees the
     // other and no request reaches a process after it was told to stop.
     own_.upstream_in_flight[best].fetch_add(1, std::memory_order_seq_cst);
-    const int cap = Cap(best);
-    if (Routable(region_.slot(best)) &&
-        (cap == 0 || RequestLoad(best) <= cap)) {
+    ClassCount(best, priority).fetch_add(1, std::memory_order_seq_cst);
+    if (Routable(region_.slot(best)) && HasRoom(best, priority, 0)) {
       // The app process's own count of requests sent to it, which the
       // master reads for --max-requests (the process writes no slot).
       region_.slot(best).requests_total.fetch_add(1, std::memory_order_relaxed);
       return best;
     }
+    ClassCount(best, priority).fetch_sub(1, std::memory_order_seq_cst);
     own_.upstream_in_flight[best].fetch_sub(1, std::memory_order_seq_cst);
     tried[static_cast<size_t>(best)] = true;
   }
   return std::nullopt;
 }
 
-void Balancer::Release(int app_slot) {
+void Balancer::Release(int app_slot, overload::Priority priority) {
+  ClassCount(app_slot, priority).fetch_sub(1, std::memory_order_seq_cst);
   own_.upstream_in_flight[app_slot].fetch_sub(1, std::memory_order_seq_cst);
 }
 
-void Balancer::BecameTunnel(int app_slot) {
+void Balancer::BecameTunnel(int app_slot, overload::Priority priority) {
   own_.upstream_tunnels[app_slot].fetch_add(1, std::memory_order_seq_cst);
+  ClassCount(app_slot, priority).fetch_sub(1, std::memory_order_seq_cst);
 }
 
 void Balancer::ReleaseTunnel(int app_slot) {
   own_.upstream_tunnels[app_slot].fetch_sub(1, std::memory_order_seq_cst);
-  Release(app_slot);
+  own_.upstream_in_flight[app_slot].fetch_sub(1, std::memory_order_seq_cst);
+}
+
+std::atomic<int32_t>& Balancer::ClassCount(int app_slot,
+                                           overload::Priority priority) {
+  return own_.upstream_class_in_flight[static_cast<size_t>(app_slot)]
+                                      [static_cast<size_t>(priority)];
 }
 
 int64_t Balancer::RequestLoad(int app_slot) const {

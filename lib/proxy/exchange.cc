@@ -418,7 +418,7 @@ void Exchange::StartTunnel() {
   // The place on the app process is held while the tunnel lasts (the app's
   // stop waits for it, or drains it), off the caps on requests.
   tunnel_ = true;
-  proxy_.TunnelOpened(tunnel, app_);
+  proxy_.TunnelOpened(tunnel, app_, priority_);
   tunnel->Start(std::move(taken->socket), std::move(to_client),
                 std::move(taken->early),
                 [self = shared_from_this(), ended = std::move(taken->ended)] {
@@ -524,7 +524,7 @@ void Exchange::Release() {
   if (app_ < 0) return;
   const int app = app_;
   app_ = -1;
-  proxy_.Released(app, tunnel_);
+  proxy_.Released(app, priority_, tunnel_);
 }
 
 }  // namespace corral::proxy

@@ -52,37 +52,52 @@ void Limits::Tick(int64_t now_ns) {
     }
     if (!Routable(app)) continue;
     if (it == limits_.end()) {
-      it = limits_
-               .try_emplace(
-                   a, AppLimit{overload::GradientLimiter(settings_, now_ns),
-                               LatencyReader(app)})
+      std::vector<overload::GradientLimiter> classes;
+      for (int c = 0; c < overload::kPriorities; ++c) {
+        classes.emplace_back(settings_, now_ns);
+      }
+      it = limits_.try_emplace(a, AppLimit{std::move(classes), LatencyReader(app)})
                .first;
       // A new process of the same app (a roll, a crash) starts where its
       // siblings are, not from the minimum under their load.
       for (const auto& [slot, sibling] : limits_) {
-        if (slot != a && sibling.limiter.min_rtt_ns() > 0) {
-          it->second.limiter.Seed(sibling.limiter.limit(),
-                                  sibling.limiter.min_rtts());
-          break;
+        if (slot == a) continue;
+        for (size_t c = 0; c < sibling.classes.size(); ++c) {
+          const overload::GradientLimiter& known = sibling.classes[c];
+          if (known.min_rtt_ns() > 0) {
+            it->second.classes[c].Seed(known.limit(), known.min_rtts());
+          }
         }
+        break;
       }
     }
-    overload::GradientLimiter& limiter = it->second.limiter;
+    std::vector<overload::GradientLimiter>& classes = it->second.classes;
     read_.clear();
     it->second.answers.Read(app, now_ns, read_);
     for (const LatencySample& s : read_) {
-      limiter.OnSample(s.started_ns, s.answered_ns, s.priority);
+      classes[static_cast<size_t>(s.priority)].OnSample(
+          s.started_ns, s.answered_ns, s.priority);
     }
-    const int before = app.concurrency_limit.load(std::memory_order_relaxed);
-    const int limit = limiter.Update(
-        now_ns, region::UpstreamInFlight(region_, proxies_, a) -
-                    region::UpstreamTunnels(region_, proxies_, a));
-    if (limit != before) {
-      app.concurrency_limit.store(limit, std::memory_order_relaxed);
+    int total = 0;
+    int64_t min_rtt = 0;
+    for (size_t c = 0; c < classes.size(); ++c) {
+      const auto priority = static_cast<overload::Priority>(c);
+      const int limit = classes[c].Update(
+          now_ns,
+          region::UpstreamClassInFlight(region_, proxies_, a, priority));
+      if (app.class_limit[c].load(std::memory_order_relaxed) != limit) {
+        app.class_limit[c].store(limit, std::memory_order_relaxed);
+      }
+      total += limit;
+      if (classes[c].probed() && classes[c].min_rtt_ns() > 0 &&
+          (min_rtt == 0 || classes[c].min_rtt_ns() < min_rtt)) {
+        min_rtt = classes[c].min_rtt_ns();
+      }
     }
-    if (limiter.probed()) {
-      app.min_rtt_ns.store(limiter.min_rtt_ns(), std::memory_order_relaxed);
+    if (app.concurrency_limit.load(std::memory_order_relaxed) != total) {
+      app.concurrency_limit.store(total, std::memory_order_relaxed);
     }
+    if (min_rtt > 0) app.min_rtt_ns.store(min_rtt, std::memory_order_relaxed);
   }
 }
 

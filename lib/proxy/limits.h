@@ -1,14 +1,20 @@
-// Adaptive concurrency in proxy mode: one limit per app process, shared by
-// every proxy worker through the app process's slot
-// (WorkerSlot::concurrency_limit), which the balancer reads as that
-// process's cap. One proxy worker owns the limits: the ready one in the
-// lowest slot. Every proxy worker writes the latencies of its answers into
-// the app process's slot (latency_ring.h); the owner feeds them all to a
-// GradientLimiter per app process and writes the limits, the others only
-// read them. One writer keeps the limit one number, and its minRTT probe
-// pins the whole process, as a probe must, whichever proxy worker's
-// requests take the probe's places. A new owner (after a roll of the proxy
-// workers) and a new app process (its slot zeroed) start with a probe.
+// Adaptive concurrency in proxy mode: one limit per app process and class
+// of request, shared by every proxy worker through the app process's slot
+// (WorkerSlot::class_limit, their sum in concurrency_limit), which the
+// balancer reads as that process's caps. A class per limit: a checkout
+// waiting on its payment holds a place for 50 ms without loading the app,
+// a page a fraction of a millisecond with all of it; under one limit the
+// checkouts, served first, took the places the pages needed to keep the
+// app busy, or the pages' queueing cut the checkouts' places (4-6% of
+// checkouts shed at twice the app's capacity). One proxy worker owns the
+// limits: the ready one in the lowest slot. Every proxy worker writes the
+// latencies of its answers into the app process's slot (latency_ring.h);
+// the owner feeds them all to a GradientLimiter per app process and class
+// and writes the limits, the others only read them. One writer keeps each
+// limit one number, and a minRTT probe pins the class on the whole
+// process, as a probe must, whichever proxy worker's requests take the
+// probe's places. A new owner (after a roll of the proxy workers) and a new
+// app process (its slot zeroed) start with a probe.
 #ifndef CORRAL_PROXY_LIMITS_H_
 #define CORRAL_PROXY_LIMITS_H_
 
@@ -43,7 +49,7 @@ class Limits {
   bool OwnsLimits() const;
 
   struct AppLimit {
-    overload::GradientLimiter limiter;
+    std::vector<overload::GradientLimiter> classes;  // by Priority
     LatencyReader answers;
   };
 

@@ -148,9 +148,9 @@ void Proxy::Route(const std::shared_ptr<Exchange>& ex) {
 }
 
 std::optional<int> Proxy::Acquire(const Exchange& ex) {
-  std::optional<int> app = balancer_.Acquire(ex.exclude());
+  std::optional<int> app = balancer_.Acquire(ex.exclude(), ex.priority());
   // A retry goes to another app process when there is one, else the same.
-  if (!app && ex.exclude() >= 0) app = balancer_.Acquire();
+  if (!app && ex.exclude() >= 0) app = balancer_.Acquire(-1, ex.priority());
   return app;
 }
 
@@ -262,19 +262,20 @@ void Proxy::RecordQueueWait(overload::Priority priority,
       std::chrono::duration_cast<std::chrono::nanoseconds>(waited).count());
 }
 
-void Proxy::Released(int app, bool tunnel) {
+void Proxy::Released(int app, overload::Priority priority, bool tunnel) {
   if (tunnel) {
     balancer_.ReleaseTunnel(app);
   } else {
-    balancer_.Release(app);
+    balancer_.Release(app, priority);
   }
   if (!queue_.empty()) {
     asio::post(io_, [this] { Pump(); });
   }
 }
 
-void Proxy::TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app) {
-  balancer_.BecameTunnel(app);
+void Proxy::TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app,
+                         overload::Priority priority) {
+  balancer_.BecameTunnel(app, priority);
   tunnels_.push_back({tunnel, app});
 }
 

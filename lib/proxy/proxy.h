@@ -74,10 +74,12 @@ class Proxy {
   UpstreamPool& pool() { return pool_; }
   // Sends the exchange to an app process, or queues it (a retry, too).
   void Route(const std::shared_ptr<Exchange>& ex);
-  // An exchange let go of its app process (`tunnel`: as a tunnel).
-  void Released(int app, bool tunnel);
+  // An exchange of class `priority` let go of its app process (`tunnel`:
+  // as a tunnel).
+  void Released(int app, overload::Priority priority, bool tunnel);
   // An exchange's connection became a tunnel to `app`.
-  void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app);
+  void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app,
+                    overload::Priority priority);
   // The head of an answer from `app` came at `answered_ns`, for a request
   // of class `priority` sent at `started_ns` (CLOCK_MONOTONIC).
   void Answered(int app, int64_t started_ns, int64_t answered_ns,

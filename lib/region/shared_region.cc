@@ -161,6 +161,18 @@ int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
                         &WorkerSlot::upstream_in_flight);
 }
 
+int64_t UpstreamClassInFlight(const SharedRegion& region, SlotRange proxies,
+                              int app_slot, overload::Priority priority) {
+  int64_t sum = 0;
+  for (int p = proxies.first; p < proxies.first + proxies.count; ++p) {
+    sum += region.slot(p)
+               .upstream_class_in_flight[static_cast<size_t>(app_slot)]
+                                        [static_cast<size_t>(priority)]
+               .load(std::memory_order_seq_cst);
+  }
+  return sum;
+}
+
 int64_t UpstreamTunnels(const SharedRegion& region, SlotRange proxies,
                         int app_slot) {
   return SumOverProxies(region, proxies, app_slot,

@@ -86,6 +86,12 @@ struct alignas(64) WorkerSlot {
   // limit on requests in flight (overload::GradientLimiter), written by
   // the proxy worker that owns the limits (proxy/limits.h); 0 until then.
   std::atomic<int32_t> concurrency_limit;
+  // With adaptive concurrency, each class of request has a limit of its
+  // own (the sum is concurrency_limit): a checkout that waits 50 ms on its
+  // payment holds a place without loading the app, and under one shared
+  // limit the checkouts (served first) took the places the pages needed,
+  // or the pages' queueing cut the checkouts' places. 0 until set.
+  std::array<std::atomic<int32_t>, overload::kPriorities> class_limit;
   // Its latency with no queue as a probe last measured it (0: not yet).
   std::atomic<int64_t> min_rtt_ns;
   // The latencies of its answers, from every proxy worker, for the one
@@ -97,6 +103,10 @@ struct alignas(64) WorkerSlot {
   // the app process's slot (so a proxy that dies takes its counts with it),
   // and its requests waiting for a free app process.
   std::array<std::atomic<int32_t>, kMaxUpstreams> upstream_in_flight;
+  // The same by class of request, tunnels left out.
+  std::array<std::array<std::atomic<int32_t>, overload::kPriorities>,
+             kMaxUpstreams>
+      upstream_class_in_flight;
   // Of those, the tunnels (WebSockets): an app process's stop waits for
   // them like any request, but they hold no place under --app-concurrency
   // or on the proxy worker's upstream connections for requests.
@@ -177,6 +187,10 @@ struct SlotRange {
 // over the proxy workers' slots.
 int64_t UpstreamInFlight(const SharedRegion& region, SlotRange proxies,
                          int app_slot);
+
+// Of those, the requests of one class, tunnels left out.
+int64_t UpstreamClassInFlight(const SharedRegion& region, SlotRange proxies,
+                              int app_slot, overload::Priority priority);
 
 // Of those, the tunnels (see WorkerSlot::upstream_tunnels).
 int64_t UpstreamTunnels(const SharedRegion& region, SlotRange proxies,
