@@ -425,9 +425,10 @@ const std::vector<Flag>& Flags() {
                           "(0 = no cap; 1 for apps that cannot interleave)",
                           &Options::app_concurrency, 0)),
       BoolFlag("adaptive-concurrency", "CORRAL_ADAPTIVE_CONCURRENCY",
-               "each app process's limit on requests in flight follows its "
-               "latencies (a gradient on a re-measured minimum latency), up "
-               "to --app-concurrency; false: --app-concurrency alone",
+               "each app process's limits on requests in flight, one per "
+               "--priority class, follow their latencies (a gradient on a "
+               "re-measured minimum latency), their sum up to "
+               "--app-concurrency; false: --app-concurrency alone",
                &Options::adaptive_concurrency, FlagScope::kProxy),
       ProxyFlag(CountFlag("max-queue", "CORRAL_MAX_QUEUE",
                           "requests that may wait for a free "

@@ -110,7 +110,7 @@ struct Options {
   // Per app process: the upper bound of the adaptive limit, or with
   // adaptive_concurrency off the cap itself (0 = none).
   int app_concurrency = 0;
-  bool adaptive_concurrency = false;
+  bool adaptive_concurrency = true;
   int max_queue = 1024;
   absl::Duration queue_timeout = absl::Seconds(10);
   // The queue's delay target and interval (overload/delay_target.h); for
