@@ -5,7 +5,7 @@
 // waiting on its payment holds a place for 50 ms without loading the app,
 // a page a fraction of a millisecond with all of it; under one limit the
 // checkouts, served first, took the places the pages needed to keep the
-// app busy, or the pages' queueing cut the checkouts' places (4-6% of
+// app busy, or the pages' queueing cut the checkouts' places (3-6% of
 // checkouts shed at twice the app's capacity). One proxy worker owns the
 // limits: the ready one in the lowest slot. Every proxy worker writes the
 // latencies of its answers into the app process's slot (latency_ring.h);
