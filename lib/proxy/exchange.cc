@@ -152,7 +152,8 @@ void Exchange::Connect() {
         if (!unix) {
           self->upstream_->socket.set_option(tcp::no_delay(true), ignored);
           if (self->proxy_.settings().adaptive) {
-            StampReceives(self->upstream_->socket.native_handle());
+            self->upstream_->stamped =
+                StampReceives(self->upstream_->socket.native_handle());
           }
         }
         self->Write();
@@ -208,7 +209,13 @@ void Exchange::ParseHead() {
       return;
     }
   }
-  ReadHeadStamped();
+  // The stamped read waits for readability first, a syscall more per
+  // answer than asio's speculative read: only where a stamp can come.
+  if (upstream_->stamped) {
+    ReadHeadStamped();
+  } else {
+    ReadMore(&Exchange::OnHeadRead);
+  }
 }
 
 void Exchange::ReadHeadStamped() {

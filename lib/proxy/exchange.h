@@ -78,8 +78,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // `then(ec)`.
   void ReadMore(void (Exchange::*then)(boost::system::error_code));
   void OnHeadRead(boost::system::error_code ec);
-  // ReadMore for the head, with the time the kernel received it
-  // (stamped_read.h) when the connection is stamped.
+  // ReadMore for the head of a stamped connection, with the time the
+  // kernel received it (stamped_read.h).
   void ReadHeadStamped();
   void OnBodyRead(boost::system::error_code ec);
   // The app answered 101: the connection becomes a tunnel to it.

@@ -25,6 +25,8 @@ struct Upstream {
   boost::beast::flat_buffer buffer;
   int app = -1;       // the app process's slot
   uint32_t port = 0;  // its endpoint when connected (port or socket id)
+  // The kernel stamps what it receives (proxy/stamped_read.h).
+  bool stamped = false;
   std::chrono::steady_clock::time_point idle_since;
 };
 
