@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "command/app_endpoint.h"
+#include "loopback_listener.h"
 
 namespace corral::command {
 namespace {
@@ -70,21 +71,7 @@ TEST(ListenerOwnerTest, Ipv6ListenersCountForAnyAndTheMappedLoopback) {
             (std::vector<uint64_t>{2001, 2003}));
 }
 
-// A listening socket on 127.0.0.1, on a port the kernel picks.
-int ListenLoopback(uint16_t* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-      listen(fd, 8) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return -1;
-  }
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
+using test_support::ListenLoopback;
 
 // A child that holds no socket and waits to be killed; with
 // `grandchild_listens`, its own child listens on a port it sends back.

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "clock/clock.h"
+#include "loopback_listener.h"
 
 namespace corral::proxy {
 namespace {
@@ -18,17 +19,16 @@ struct TcpPair {
   int reader = -1;
   int writer = -1;
   TcpPair() {
-    const int listener = socket(AF_INET, SOCK_STREAM, 0);
+    uint16_t port = 0;
+    const int listener = test_support::ListenLoopback(&port);
+    EXPECT_GE(listener, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), len), 0);
-    EXPECT_EQ(listen(listener, 1), 0);
-    EXPECT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len),
-              0);
+    addr.sin_port = htons(port);
     reader = socket(AF_INET, SOCK_STREAM, 0);
-    EXPECT_EQ(connect(reader, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(connect(reader, reinterpret_cast<sockaddr*>(&addr), sizeof addr),
+              0);
     writer = accept(listener, nullptr, nullptr);
     close(listener);
   }
