@@ -60,15 +60,18 @@ void Limits::Tick(int64_t now_ns) {
                .first;
       // A new process of the same app (a roll, a crash) starts where its
       // siblings are, not from the minimum under their load.
+      // The first sibling that measured any class.
       for (const auto& [slot, sibling] : limits_) {
         if (slot == a) continue;
+        bool measured = false;
         for (size_t c = 0; c < sibling.classes.size(); ++c) {
           const overload::GradientLimiter& known = sibling.classes[c];
           if (known.min_rtt_ns() > 0) {
             it->second.classes[c].Seed(known.limit(), known.min_rtts());
+            measured = true;
           }
         }
-        break;
+        if (measured) break;
       }
     }
     std::vector<overload::GradientLimiter>& classes = it->second.classes;
