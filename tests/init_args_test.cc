@@ -39,8 +39,7 @@ TEST(TiniArgsTest, DefaultsAreTinisBehaviour) {
   EXPECT_FALSE(o.warn_on_reap);
   EXPECT_FALSE(o.stop_on_terminal_stop_signals);
   EXPECT_FALSE(o.leave_working_directory) << "tini keeps its own";
-  EXPECT_EQ(o.signal_rewrites,
-            (std::map<int, int>{{SIGTTIN, 0}, {SIGTTOU, 0}}))
+  EXPECT_EQ(o.signal_rewrites, (std::map<int, int>{{SIGTTIN, 0}, {SIGTTOU, 0}}))
       << "tini ignores the two, sent to it";
   EXPECT_TRUE(inv.parsed.given.empty());
 }

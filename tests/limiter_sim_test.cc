@@ -41,8 +41,8 @@ struct Mix {
 };
 
 struct Outcome {
-  int64_t served = 0;              // answers after the warm-up
-  int64_t page_p99_ns = 0;         // in the app, after the warm-up
+  int64_t served = 0;       // answers after the warm-up
+  int64_t page_p99_ns = 0;  // in the app, after the warm-up
   int64_t most_in_flight = 0;
 };
 
@@ -51,7 +51,7 @@ struct Outcome {
 // in the proxy's queue past 100 ms are shed (as the delay target would).
 // `limiter` null: no limit.
 Outcome Simulate(const Mix& mix, GradientLimiter* limiter, int seconds,
-            int64_t start_ns) {
+                 int64_t start_ns) {
   struct Request {
     bool checkout;
     int64_t arrived;
@@ -98,8 +98,9 @@ Outcome Simulate(const Mix& mix, GradientLimiter* limiter, int seconds,
       for (const Request& done : answered_unseen) {
         --in_flight;
         if (limiter) {
-          limiter->OnSample(done.sent, now, done.checkout ? Priority::kHigh
-                                                          : Priority::kNormal);
+          limiter->OnSample(
+              done.sent, now,
+              done.checkout ? Priority::kHigh : Priority::kNormal);
         }
         if (now >= warm_up) {
           ++out.served;
@@ -138,11 +139,10 @@ Outcome Simulate(const Mix& mix, GradientLimiter* limiter, int seconds,
     }
     // The CPU, unless the scheduler took it.
     if (now >= paused_until &&
-        unit(rng) < static_cast<double>(kTick) /
-                        static_cast<double>(mix.pause_every)) {
-      paused_until =
-          now + static_cast<int64_t>(unit(rng) *
-                                     static_cast<double>(mix.max_pause));
+        unit(rng) <
+            static_cast<double>(kTick) / static_cast<double>(mix.pause_every)) {
+      paused_until = now + static_cast<int64_t>(
+                               unit(rng) * static_cast<double>(mix.max_pause));
     }
     int64_t budget = now >= paused_until ? kTick : 0;
     while (budget > 0 && !cpu.empty()) {

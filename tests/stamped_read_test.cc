@@ -1,12 +1,11 @@
 #include "proxy/stamped_read.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include "clock/clock.h"
 #include "loopback_listener.h"

@@ -27,11 +27,10 @@ bool Balancer::HasRoom(int app_slot, overload::Priority priority,
                        int extra) const {
   if (cap_ > 0 && RequestLoad(app_slot) + extra > cap_) return false;
   if (!adaptive_) return true;
-  const int limit = region_.slot(app_slot)
-                        .class_limit[static_cast<size_t>(priority)]
-                        .load(std::memory_order_relaxed);
-  return region::UpstreamClassInFlight(region_, proxies_, app_slot,
-                                       priority) +
+  const int limit =
+      region_.slot(app_slot).class_limit[static_cast<size_t>(priority)].load(
+          std::memory_order_relaxed);
+  return region::UpstreamClassInFlight(region_, proxies_, app_slot, priority) +
              extra <=
          (limit > 0 ? limit : unmeasured_);
 }
@@ -43,8 +42,7 @@ bool Balancer::AnyRoutable() const {
   return false;
 }
 
-std::optional<int> Balancer::Acquire(int exclude,
-                                     overload::Priority priority) {
+std::optional<int> Balancer::Acquire(int exclude, overload::Priority priority) {
   // Each pass takes the least loaded candidate; one that turns out full or
   // no longer ready once our count is in is dropped and the next tried.
   std::bitset<region::kMaxUpstreams> tried;

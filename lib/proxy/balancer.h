@@ -35,9 +35,8 @@ class Balancer {
   // process with the fewest requests in flight (ties go round in turn),
   // skipping `exclude`; nothing when every one is at its cap or none is
   // routable. Counted until Release.
-  std::optional<int> Acquire(
-      int exclude = -1,
-      overload::Priority priority = overload::Priority::kNormal);
+  std::optional<int> Acquire(int exclude = -1, overload::Priority priority =
+                                                   overload::Priority::kNormal);
   void Release(int app_slot,
                overload::Priority priority = overload::Priority::kNormal);
   // A place taken by Acquire became a tunnel (a WebSocket after 101): still

@@ -227,9 +227,9 @@ void Exchange::ReadHeadStamped() {
           return;
         }
         auto room = self->upstream_->buffer.prepare(kReadPiece);
-        const ssize_t n = ReceiveStamped(
-            self->upstream_->socket.native_handle(), room.data(), room.size(),
-            &self->head_received_unix_ns_);
+        const ssize_t n =
+            ReceiveStamped(self->upstream_->socket.native_handle(), room.data(),
+                           room.size(), &self->head_received_unix_ns_);
         if (n > 0) {
           self->upstream_->buffer.commit(static_cast<size_t>(n));
           self->OnHeadRead({});
@@ -287,12 +287,12 @@ void Exchange::OnHead() {
   // The app's latency, for its concurrency limit: to the head, so a slow
   // client's reading does not count as the app's.
   const int64_t now = clock::MonotonicNanos();
-  proxy_.Answered(app_, sent_ns_,
-                  head_received_unix_ns_ > 0
-                      ? ArrivedAt(head_received_unix_ns_, now,
-                                  clock::UnixNanos(), sent_ns_)
-                      : now,
-                  priority_);
+  proxy_.Answered(
+      app_, sent_ns_,
+      head_received_unix_ns_ > 0
+          ? ArrivedAt(head_received_unix_ns_, now, clock::UnixNanos(), sent_ns_)
+          : now,
+      priority_);
   if (writer_->Gone()) {  // the client left; the connection is mid-answer
     upstream_.reset();
     Release();

@@ -56,7 +56,8 @@ void Limits::Tick(int64_t now_ns) {
       for (int c = 0; c < overload::kPriorities; ++c) {
         classes.emplace_back(settings_, now_ns);
       }
-      it = limits_.try_emplace(a, AppLimit{std::move(classes), LatencyReader(app)})
+      it = limits_
+               .try_emplace(a, AppLimit{std::move(classes), LatencyReader(app)})
                .first;
       // A new process of the same app (a roll, a crash) starts where its
       // siblings are, not from the minimum under their load.

@@ -35,8 +35,8 @@ ssize_t ReceiveStamped(int fd, void* data, size_t size,
   return n;
 }
 
-int64_t ArrivedAt(int64_t received_unix_ns, int64_t now_ns,
-                  int64_t now_unix_ns, int64_t not_before_ns) {
+int64_t ArrivedAt(int64_t received_unix_ns, int64_t now_ns, int64_t now_unix_ns,
+                  int64_t not_before_ns) {
   const int64_t waited = now_unix_ns - received_unix_ns;
   return std::clamp(now_ns - waited, std::min(not_before_ns, now_ns), now_ns);
 }

@@ -31,8 +31,8 @@ ssize_t ReceiveStamped(int fd, void* data, size_t size,
 // at `now_ns` / `now_unix_ns` (the two clocks, taken together): no earlier
 // than `not_before_ns` (the request was sent then; the realtime clock may
 // have been stepped) and no later than now.
-int64_t ArrivedAt(int64_t received_unix_ns, int64_t now_ns,
-                  int64_t now_unix_ns, int64_t not_before_ns);
+int64_t ArrivedAt(int64_t received_unix_ns, int64_t now_ns, int64_t now_unix_ns,
+                  int64_t not_before_ns);
 
 }  // namespace corral::proxy
 
