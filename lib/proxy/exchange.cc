@@ -286,13 +286,7 @@ void Exchange::OnHead() {
   }
   // The app's latency, for its concurrency limit: to the head, so a slow
   // client's reading does not count as the app's.
-  const int64_t now = clock::MonotonicNanos();
-  proxy_.Answered(
-      app_, sent_ns_,
-      head_received_unix_ns_ > 0
-          ? ArrivedAt(head_received_unix_ns_, now, clock::UnixNanos(), sent_ns_)
-          : now,
-      priority_);
+  proxy_.Answered(app_, sent_ns_, head_received_unix_ns_, priority_);
   if (writer_->Gone()) {  // the client left; the connection is mid-answer
     upstream_.reset();
     Release();

@@ -5,6 +5,7 @@
 #include "clock/clock.h"
 #include "log/log.h"
 #include "proxy/exchange.h"
+#include "proxy/stamped_read.h"
 #include "proxy/tunnel.h"
 #include "region/slot_recorder.h"
 
@@ -72,8 +73,8 @@ Proxy::Proxy(asio::io_context& io, const region::SharedRegion& region,
       pool_(region),
       sweep_timer_(io) {
   for (int r = 0; r < overload::kShedReasons; ++r) {
-    shed_answers_[static_cast<size_t>(r)] = http::Response::Error(
-        503, Why(static_cast<overload::ShedReason>(r)));
+    shed_answers_[static_cast<size_t>(r)] =
+        http::Response::Error(503, Why(static_cast<overload::ShedReason>(r)));
   }
   ArmSweep();
   if (settings_.adaptive) ArmLimits();
@@ -88,11 +89,16 @@ void Proxy::ArmLimits() {
   });
 }
 
-void Proxy::Answered(int app, int64_t started_ns, int64_t answered_ns,
+void Proxy::Answered(int app, int64_t started_ns, int64_t received_unix_ns,
                      overload::Priority priority) {
-  if (settings_.adaptive) {
-    limits_.OnAnswer(app, started_ns, answered_ns, priority);
-  }
+  if (!settings_.adaptive) return;
+  const int64_t now = clock::MonotonicNanos();
+  limits_.OnAnswer(
+      app, started_ns,
+      received_unix_ns > 0
+          ? ArrivedAt(received_unix_ns, now, clock::UnixNanos(), started_ns)
+          : now,
+      priority);
 }
 
 Proxy::~Proxy() = default;
@@ -237,9 +243,9 @@ void Proxy::Reject(const std::shared_ptr<Exchange>& ex,
   own_.queue_rejected_total.fetch_add(1, std::memory_order_relaxed);
   own_.shed_total[static_cast<size_t>(ex->priority())][static_cast<size_t>(why)]
       .fetch_add(1, std::memory_order_relaxed);
-  ShedLog& line = shed_log_[static_cast<size_t>(ex->priority()) *
-                                overload::kShedReasons +
-                            static_cast<size_t>(why)];
+  ShedLog& line =
+      shed_log_[static_cast<size_t>(ex->priority()) * overload::kShedReasons +
+                static_cast<size_t>(why)];
   const int64_t now = clock::MonotonicNanos();
   if (now < line.next_ns) {
     ++line.held_back;

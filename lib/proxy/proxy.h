@@ -80,9 +80,10 @@ class Proxy {
   // An exchange's connection became a tunnel to `app`.
   void TunnelOpened(const std::shared_ptr<Tunnel>& tunnel, int app,
                     overload::Priority priority);
-  // The head of an answer from `app` came at `answered_ns`, for a request
-  // of class `priority` sent at `started_ns` (CLOCK_MONOTONIC).
-  void Answered(int app, int64_t started_ns, int64_t answered_ns,
+  // The head of an answer from `app` came, for a request of class
+  // `priority` sent at `started_ns` (CLOCK_MONOTONIC); the kernel received
+  // it at `received_unix_ns` (stamped_read.h; 0: unstamped, now counts).
+  void Answered(int app, int64_t started_ns, int64_t received_unix_ns,
                 overload::Priority priority);
 
  private:
