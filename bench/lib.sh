@@ -246,3 +246,53 @@ cpu_per_request() {
       if (n == 0) { print "- -"; exit }
       printf "%.1f %.1f\n", du * 1e6 / hz / n, ds * 1e6 / hz / n }'
 }
+
+# The server and its load in CPU groups of their own, with equal weights, as
+# a server and its clients on two machines: when both are busy each gets
+# half the CPUs, however many processes either runs. Without them, the
+# scheduler shares the CPUs per process, so a server that starts a third
+# process (a roll's new worker beside the old) takes CPU from the load
+# generator and the run measures the generator slowing down. Needs root and
+# a writable cpu controller (cgroup v1's cpu hierarchy, or v2 with cpu in
+# the root's subtree_control). Sets SERVER_CGROUP and LOAD_CGROUP (empty
+# when there are none) and CPU_GROUPS (what was done, for the report), and
+# moves this shell into the load's: start the server with in_server_cgroup. The caller's cleanup calls
+# remove_cpu_cgroups.
+setup_cpu_cgroups() {
+  SERVER_CGROUP= LOAD_CGROUP=
+  local root
+  if [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+    root=/sys/fs/cgroup/cpu
+    CGROUP_BEFORE=$root$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' /proc/self/cgroup)
+  elif grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null &&
+    [ -w /sys/fs/cgroup/cgroup.procs ]; then
+    root=/sys/fs/cgroup
+    CGROUP_BEFORE=$root$(awk -F: '$1 == 0 { print $3 }' /proc/self/cgroup)
+  else
+    CPU_GROUPS="none: server and load share the CPUs process by process"
+    return 0
+  fi
+  SERVER_CGROUP=$root/corral-bench-server.$$
+  LOAD_CGROUP=$root/corral-bench-load.$$
+  mkdir -p "$SERVER_CGROUP" "$LOAD_CGROUP"
+  echo $$ >"$LOAD_CGROUP/cgroup.procs"
+  CPU_GROUPS="server and load apart, equal weights ($root)"
+}
+
+# Becomes a command run in the server's CPU group (as it is without one).
+# Call it in the background, `in_server_cgroup CMD... &`: it execs, so $!
+# is the command's PID.
+in_server_cgroup() {
+  if [ -n "$SERVER_CGROUP" ]; then
+    exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$SERVER_CGROUP" "$@"
+  fi
+  exec "$@"
+}
+
+# Moves this shell back where it was and removes the groups (their
+# processes gone).
+remove_cpu_cgroups() {
+  [ -n "$LOAD_CGROUP" ] || return 0
+  echo $$ >"$CGROUP_BEFORE/cgroup.procs" 2>/dev/null || true
+  rmdir "$SERVER_CGROUP" "$LOAD_CGROUP" 2>/dev/null || true
+}

@@ -6,7 +6,10 @@
 # (merged as bench/lib.sh's run_wrk does), the rolling/steady ratios of
 # throughput and p99, and the kernel's listen-queue overflows in each phase
 # (nstat, machine-wide: run it on a quiet machine). Issue 25's target while
-# rolling: p99 <= 1.5x steady, throughput >= 0.8x, 0 errors.
+# rolling: p99 <= 1.5x steady, throughput >= 0.8x, 0 errors. corral and wrk
+# run in CPU groups of their own where the machine allows
+# (bench/lib.sh's setup_cpu_cgroups): a roll's extra worker then takes its
+# CPU from corral's share, as in a pod, not from the clients'.
 #
 #   bench/roll_cost.sh [BIN]   (default: build-release/bin/corral-shop)
 # Environment: BENCH_ROLL_CONNECTIONS [28000], BENCH_ROLL_STEADY [12],
@@ -29,7 +32,9 @@ ulimit -n "$(ulimit -Hn)"
 source scripts/ports.sh
 source bench/lib.sh
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null
+  remove_cpu_cgroups; rm -rf "$WORK"' EXIT
+setup_cpu_cgroups
 
 # The kernel's count of connections its listen queues had no room for.
 overflows() {
@@ -39,7 +44,7 @@ overflows() {
 
 PORT=$(free_port)
 ADMIN=$(free_port)
-"$BIN" --workers=2 --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" \
+in_server_cgroup "$BIN" --workers=2 --listen=0.0.0.0:"$PORT" --admin=127.0.0.1:"$ADMIN" \
   --drain-delay=0s >"$WORK/corral.log" 2>&1 &
 CORRAL_PID=$!
 pids+=("$CORRAL_PID")
@@ -70,3 +75,4 @@ awk -v s="$steady" -v r="$rolling" 'BEGIN {
   split(s, a, " "); split(r, b, " ");
   printf "rolling/steady: throughput %.2f, p99 %.2f\n", b[1] / a[1], b[3] / a[3] }'
 echo "listen-queue overflows: steady $((mid - before)), rolling $((after - mid))"
+echo "cpu groups: $CPU_GROUPS"

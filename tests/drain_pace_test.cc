@@ -11,13 +11,14 @@ TEST(DrainPaceTest, SpreadFollowsTheConnectionCount) {
   EXPECT_EQ(DrainSpread(0, milliseconds{20000}), milliseconds{0});
   EXPECT_EQ(DrainSpread(kDrainClosesPerSecond, milliseconds{20000}),
             milliseconds{1000});
-  EXPECT_EQ(DrainSpread(14000, milliseconds{20000}),
-            milliseconds{14000 * 1000 / kDrainClosesPerSecond});
+  EXPECT_EQ(DrainSpread(8000, milliseconds{20000}),
+            milliseconds{8000 * 1000 / kDrainClosesPerSecond});
 }
 
-TEST(DrainPaceTest, SpreadLeavesThreeQuartersOfTheDrainTimeout) {
-  EXPECT_EQ(DrainSpread(1'000'000, milliseconds{20000}), milliseconds{5000});
-  EXPECT_EQ(DrainSpread(14000, milliseconds{2000}), milliseconds{500});
+TEST(DrainPaceTest, SpreadLeavesHalfTheDrainTimeout) {
+  EXPECT_EQ(DrainSpread(1'000'000, milliseconds{20000}), milliseconds{10000});
+  EXPECT_EQ(DrainSpread(14000, milliseconds{20000}), milliseconds{10000});
+  EXPECT_EQ(DrainSpread(14000, milliseconds{2000}), milliseconds{1000});
   EXPECT_EQ(DrainSpread(14000, milliseconds{0}), milliseconds{0});
 }
 

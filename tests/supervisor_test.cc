@@ -230,7 +230,7 @@ TEST_F(SupervisorTest,
 
 TEST_F(SupervisorTest, RollStepWaitsNoLongerThanADrainSpread) {
   ASSERT_NO_FATAL_FAILURE(RollFirstStepOfTwoWith14000Connections());
-  Advance(4900 * kMs);  // a quarter of the 20 s drain timeout, less a tick
+  Advance(9900 * kMs);  // half the 20 s drain timeout, less a tick
   EXPECT_EQ(procs_.started.size(), 3u);
   Advance(100 * kMs);
   EXPECT_EQ(procs_.started.size(), 4u) << "clients that never close do not "

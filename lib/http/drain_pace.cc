@@ -7,10 +7,14 @@ namespace corral::http {
 
 using std::chrono::milliseconds;
 
+milliseconds MaxDrainSpread(milliseconds drain_timeout) {
+  return std::max(milliseconds{0}, drain_timeout / 2);
+}
+
 milliseconds DrainSpread(size_t connections, milliseconds drain_timeout) {
   const milliseconds paced{static_cast<int64_t>(connections * 1000 /
                                                 kDrainClosesPerSecond)};
-  return std::max(milliseconds{0}, std::min(paced, drain_timeout / 4));
+  return std::min(paced, MaxDrainSpread(drain_timeout));
 }
 
 size_t DrainedBy(size_t total, milliseconds elapsed, milliseconds spread) {

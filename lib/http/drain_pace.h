@@ -13,11 +13,19 @@
 namespace corral::http {
 
 // The rate a drain tells connections to close at, per draining worker.
-inline constexpr size_t kDrainClosesPerSecond = 5000;
+// Each close costs the siblings a reconnect while they serve everyone else
+// (bench/roll_cost.sh, 28,000 connections, median of six runs: at 5,000 a
+// second a roll kept 0.69x of steady throughput, at 1,000 0.97x; see
+// bench/README.md).
+inline constexpr size_t kDrainClosesPerSecond = 1000;
+
+// The longest a drain spreads its closes over: half the drain timeout, so
+// the connections told last still have the other half to finish in.
+std::chrono::milliseconds MaxDrainSpread(
+    std::chrono::milliseconds drain_timeout);
 
 // How long a drain of `connections` is spread over: at
-// kDrainClosesPerSecond, and never more than a quarter of the drain
-// timeout, so the last connections still have time to finish. 0: at once.
+// kDrainClosesPerSecond, and never more than MaxDrainSpread. 0: at once.
 std::chrono::milliseconds DrainSpread(size_t connections,
                                       std::chrono::milliseconds drain_timeout);
 
