@@ -364,16 +364,15 @@ void Supervisor::AdvanceRoll() {
 
 // Whether a worker a roll drained is still handing back its keep-alive
 // connections (more open than in flight), within the longest a paced drain
-// spreads its closes over (http/drain_pace.h: half the drain timeout). The next step waits: two drains at once double the reconnects
-// the siblings take, and at 28,000 connections that showed in every
-// client's latency. Workers that count no connections (an app's own, in
-// socket mode) never hold a roll up.
+// spreads its closes over (http/drain_pace.h: half the drain timeout). The next
+// step waits: two drains at once double the reconnects the siblings take, and
+// at 28,000 connections that showed in every client's latency. Workers that
+// count no connections (an app's own, in socket mode) never hold a roll up.
 bool Supervisor::RollStepClosing() const {
   const int64_t now = clock_.Now();
   const int64_t spread =
-      std::chrono::nanoseconds(
-          http::MaxDrainSpread(
-              absl::ToChronoMilliseconds(config_.drain_timeout)))
+      std::chrono::nanoseconds(http::MaxDrainSpread(absl::ToChronoMilliseconds(
+                                   config_.drain_timeout)))
           .count();
   for (const auto& [pid, w] : workers_) {
     if (w.phase != WorkerPhase::kDraining || w.reason != RetireReason::kRoll ||
