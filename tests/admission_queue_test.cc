@@ -141,6 +141,30 @@ TEST_F(AdmissionQueueTest, OverloadLastsUntilNothingPassedTheTargetForAnInterval
   EXPECT_EQ(q.Next()->item, "f") << "first come, first served again";
 }
 
+TEST_F(AdmissionQueueTest, EachClassStandsOnItsOwn) {
+  Queue q = Make(8);
+  Push(q, "page", Priority::kNormal);
+  now_ += 310 * kMs;
+  q.Expire(now_, true, kNoTimeout, shed_);  // sheds page: pages stand
+  ASSERT_TRUE(q.overloaded(Priority::kNormal));
+  Push(q, "checkout", Priority::kHigh);
+  Push(q, "older-page", Priority::kNormal);
+  Push(q, "newer-page", Priority::kNormal);
+  now_ += 100 * kMs;
+  q.Expire(now_, true, kNoTimeout, shed_);
+  EXPECT_FALSE(q.overloaded(Priority::kHigh));
+  EXPECT_EQ(Shed(ShedReason::kQueueDelay),
+            (std::vector<std::string>{"page", "older-page", "newer-page"}))
+      << "a standing page queue sheds its own past the target";
+  EXPECT_EQ(q.Next()->item, "checkout")
+      << "a checkout may still wait the target and an interval";
+  Push(q, "page-2", Priority::kNormal);
+  Push(q, "page-3", Priority::kNormal);
+  EXPECT_EQ(Drain(q),
+            (std::vector<std::string>{"checkout", "page-3", "page-2"}))
+      << "pages newest first, checkouts in arrival order";
+}
+
 TEST_F(AdmissionQueueTest, OverloadedAFullQueueShedsItsOldestForANewcomer) {
   Queue q = Make(2);
   Push(q, "a", Priority::kNormal);
