@@ -18,8 +18,8 @@
 #
 # Runners:
 #   corral-proxy   corral --proxy, defaults
-#   corral-static  corral --proxy --app-concurrency=32 --max-queue=2000
-#                  --queue-timeout=500ms
+#   corral-static  corral --proxy --adaptive-concurrency=false
+#                  --app-concurrency=32 --max-queue=2000 --queue-timeout=500ms
 #   seed-cluster   bench/seed-cluster.js: the seed article's cluster design
 #   nginx          nginx least_conn + keepalive in front of NODES copies
 #   node-cluster   bench/node-cluster.js: Node's cluster module
@@ -78,7 +78,9 @@ TIMEOUT=10 # seconds a user waits for an answer
 # generator process, each process on its own address (127.0.0.N), which also
 # gives each its own ephemeral ports.
 USERS_PER_PROCESS=14000
-STATIC_FLAGS=(--app-concurrency=32 --max-queue=2000 --queue-timeout=500ms)
+# Static caps: with adaptation on (the default since 59874f8) 32 would only
+# bound the adaptive limits.
+STATIC_FLAGS=(--adaptive-concurrency=false --app-concurrency=32 --max-queue=2000 --queue-timeout=500ms)
 for r in $RUNNERS $CAPACITY_RUNNER; do
   case $r in
     corral-proxy | corral-static | seed-cluster | nginx | node-cluster) ;;
