@@ -1,5 +1,5 @@
 # Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh,
-# bench/shoppers.sh and bench/leak.sh: the load generators, their merged results, the Node
+# bench/shoppers.sh, bench/leak.sh and bench/roll_cost.sh: the load generators, their merged results, the Node
 # store's front ends, and the servers' CPU time. Expects WORK (a scratch
 # directory), DURATION (seconds), CONN_STATS (the built bench/conn_stats.cc)
 # and CORRAL (the corral binary) where they are used.
@@ -256,8 +256,8 @@ cpu_per_request() {
 # a writable cpu controller (cgroup v1's cpu hierarchy, or v2 with cpu in
 # the root's subtree_control). Sets SERVER_CGROUP and LOAD_CGROUP (empty
 # when there are none) and CPU_GROUPS (what was done, for the report), and
-# moves this shell into the load's: start the server with in_server_cgroup. The caller's cleanup calls
-# remove_cpu_cgroups.
+# moves this shell into the load's: start the server with
+# in_server_cgroup. The caller's cleanup calls remove_cpu_cgroups.
 setup_cpu_cgroups() {
   SERVER_CGROUP= LOAD_CGROUP=
   local root
