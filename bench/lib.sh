@@ -1,6 +1,7 @@
 # Sourced by bench/run.sh, bench/any_app.sh, bench/proxy.sh,
-# bench/shoppers.sh, bench/leak.sh and bench/roll_cost.sh: the load generators, their merged results, the Node
-# store's front ends, and the servers' CPU time. Expects WORK (a scratch
+# bench/shoppers.sh, bench/leak.sh and bench/roll_cost.sh: the load
+# generators, their merged results, the Node store's front ends, the
+# servers' CPU time and CPU groups. Expects WORK (a scratch
 # directory), DURATION (seconds), CONN_STATS (the built bench/conn_stats.cc)
 # and CORRAL (the corral binary) where they are used.
 
