@@ -60,8 +60,8 @@ void Limits::Tick(int64_t now_ns) {
                .try_emplace(a, AppLimit{std::move(classes), LatencyReader(app)})
                .first;
       // A new process of the same app (a roll, a crash) starts where its
-      // siblings are, not from the minimum under their load.
-      // The first sibling that measured any class.
+      // siblings are, not from the minimum under their load: seeded from
+      // the first sibling that measured any class.
       for (const auto& [slot, sibling] : limits_) {
         if (slot == a) continue;
         bool measured = false;
